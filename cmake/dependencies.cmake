@@ -1,0 +1,32 @@
+# Every dependency comes from Debian 12 packages; see ../shared/DEPENDENCIES.md for the traps.
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+
+find_path(ASIO_INCLUDE_DIR asio.hpp REQUIRED)
+add_library(vigil_asio INTERFACE)
+target_include_directories(vigil_asio SYSTEM INTERFACE ${ASIO_INCLUDE_DIR})
+target_link_libraries(vigil_asio INTERFACE Threads::Threads)
+
+find_package(fmt REQUIRED)          # before restinio: its config does not look fmt up
+find_package(restinio REQUIRED)
+find_package(yaml-cpp REQUIRED)     # target `yaml-cpp`, no namespace in 0.7
+find_package(RocksDB REQUIRED)
+find_package(prometheus-cpp REQUIRED)
+find_package(simdjson REQUIRED)
+find_package(nlohmann_json REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(OpenSSL REQUIRED)
+pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
+pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka++)
+pkg_check_modules(RDKAFKA_C REQUIRED IMPORTED_TARGET rdkafka)
+pkg_check_modules(SYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
+find_path(TL_EXPECTED_INCLUDE_DIR tl/expected.hpp REQUIRED)
+
+if(VIGIL_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+  find_package(CURL REQUIRED)
+endif()
+if(VIGIL_BUILD_BENCHMARKS)
+  find_package(benchmark REQUIRED)
+endif()

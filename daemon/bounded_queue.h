@@ -1,0 +1,88 @@
+// BoundedQueue: the hand-over from io threads to the correlator. Capacity is counted in a weight
+// (events, not batches) so memory stays bounded whatever the batch sizes are.
+// Thread-safety: all members are thread-safe. One lock per batch, never per event.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <vector>
+
+namespace vigil {
+
+template <typename T>
+class BoundedQueue {
+ public:
+  explicit BoundedQueue(size_t capacity) : capacity_(capacity) {}
+
+  // Non-blocking. False when full or closed; `item` is then left untouched. An item heavier than
+  // the whole capacity is still taken when the queue is empty, so it cannot block forever.
+  bool tryPush(T& item, size_t weight) {
+    std::lock_guard lock(mu_);
+    if (closed_ || !fits(weight)) return false;
+    items_.push_back({std::move(item), weight});
+    weight_ += weight;
+    not_empty_.notify_one();
+    return true;
+  }
+
+  // Blocks while full. False once closed.
+  bool push(T item, size_t weight) {
+    std::unique_lock lock(mu_);
+    not_full_.wait(lock, [&] { return closed_ || fits(weight); });
+    if (closed_) return false;
+    items_.push_back({std::move(item), weight});
+    weight_ += weight;
+    not_empty_.notify_one();
+    return true;
+  }
+
+  // Waits up to `timeout` for items, then moves out items up to `max_weight` in total (at least
+  // one). Returns false only when the queue is closed and drained.
+  bool popBatch(std::vector<T>& out, size_t max_weight, std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mu_);
+    not_empty_.wait_for(lock, timeout, [&] { return closed_ || !items_.empty(); });
+    if (items_.empty()) return !closed_;
+    size_t taken = 0;
+    while (!items_.empty() && (taken == 0 || taken + items_.front().weight <= max_weight)) {
+      taken += items_.front().weight;
+      weight_ -= items_.front().weight;
+      out.push_back(std::move(items_.front().value));
+      items_.pop_front();
+    }
+    not_full_.notify_all();
+    return true;
+  }
+
+  // Wakes everyone; pushes fail from now on, pops drain what is left.
+  void close() {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+    not_empty_.notify_all();
+    not_full_.notify_all();
+  }
+
+  size_t weight() const {
+    std::lock_guard lock(mu_);
+    return weight_;
+  }
+  size_t capacity() const { return capacity_; }
+
+ private:
+  struct Entry {
+    T value;
+    size_t weight;
+  };
+  bool fits(size_t weight) const { return weight_ == 0 || weight_ + weight <= capacity_; }
+
+  const size_t capacity_;
+  mutable std::mutex mu_;
+  std::condition_variable not_empty_;
+  std::condition_variable not_full_;
+  std::deque<Entry> items_;
+  size_t weight_ = 0;
+  bool closed_ = false;
+};
+
+}  // namespace vigil

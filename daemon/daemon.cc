@@ -1,0 +1,194 @@
+#include "daemon/daemon.h"
+
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+#include <spdlog/spdlog.h>
+#include <systemd/sd-daemon.h>
+
+#include "connectors/replay/replay_source.h"
+#include "connectors/syslog/syslog_config.h"
+#include "connectors/syslog/syslog_source.h"
+#include "daemon/api/http_api.h"
+#include "daemon/metrics/metrics.h"
+#include "daemon/pipeline.h"
+#include "daemon/yaml_util.h"
+#include "daemon/store/store.h"
+
+namespace vigil {
+
+namespace {
+
+Result<std::shared_ptr<const rules::RuleSet>> loadRules(const config::DaemonConfig& config) {
+  return rules::RuleSet::loadFiles(config.rule_files, config.base_dir);
+}
+
+// The io threads that run syslog and HTTP; stopped last so commit callbacks can still answer.
+class IoThreads {
+ public:
+  explicit IoThreads(size_t count) : guard_(asio::make_work_guard(io_)) {
+    for (size_t i = 0; i < count; ++i) threads_.emplace_back([this] { io_.run(); });
+  }
+  ~IoThreads() { stop(); }
+  void stop() {
+    guard_.reset();
+    io_.stop();
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+  }
+  asio::io_context& io() { return io_; }
+
+ private:
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> guard_;
+  std::vector<std::thread> threads_;
+};
+
+// Signals are blocked in every thread and taken synchronously here, so no handler runs on an
+// arbitrary thread in the middle of something.
+sigset_t blockDaemonSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+void reloadRules(const config::DaemonConfig& config, Pipeline& pipeline) {
+  sd_notify(0, "RELOADING=1");
+  auto rules = loadRules(config);
+  if (rules) {
+    pipeline.setRules(*rules);
+    spdlog::info("reload: {} rules loaded (version {})", (*rules)->size(), (*rules)->version());
+  } else {
+    spdlog::error("reload: rules rejected, keeping the running set:\n{}", rules.error().message());
+  }
+  sd_notify(0, "READY=1");
+}
+
+}  // namespace
+
+Result<CheckedConfig> loadAndCheck(const std::string& config_path) {
+  auto config = config::loadDaemonConfig(config_path);
+  if (!config) return fail(config.error());
+  std::string errors;
+  auto rules = loadRules(*config);
+  if (!rules) errors += rules.error().message();
+  if (config->syslog) {
+    auto syslog = connectors::syslog::parseSyslogConfig(*config->syslog, config_path);
+    if (!syslog) errors += (errors.empty() ? "" : "\n") + syslog.error().message();
+  }
+  if (config->kafka) {
+    errors += (errors.empty() ? "" : "\n") +
+              yamlError(config_path, *config->kafka, "the kafka connector is not built into this vigild yet").message();
+  }
+  if (!errors.empty()) return fail(Status::invalidArgument(errors));
+  return CheckedConfig{std::move(*config), std::move(*rules)};
+}
+
+int runReplay(CheckedConfig checked, const std::string& file) {
+  const auto& config = checked.config;
+  auto store = store::Store::open(config.store);
+  if (!store) {
+    spdlog::critical("{}", store.error().toString());
+    return 1;
+  }
+  metrics::MetricsRegistry registry;
+  metrics::PipelineMetrics pipeline_metrics(registry.registry());
+  Pipeline pipeline(config.pipeline, checked.rules, **store, pipeline_metrics);
+  if (Status s = pipeline.start(); !s.isOk()) {
+    spdlog::critical("pipeline: {}", s.toString());
+    return 1;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  auto stats = connectors::replayFile(file, pipeline);
+  pipeline.stop();
+  if (!stats) {
+    spdlog::critical("replay: {}", stats.error().toString());
+    return 1;
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::cout << "replayed " << stats->events << " events from " << stats->lines << " lines in " << seconds
+            << " s (" << static_cast<uint64_t>(stats->events / std::max(seconds, 1e-9)) << " events/s); "
+            << stats->committed << " committed, " << stats->failed << " failed, " << stats->bad_lines
+            << " bad lines\n";
+  return stats->failed == 0 ? 0 : 1;
+}
+
+int runDaemon(CheckedConfig checked) {
+  const auto& config = checked.config;
+  const sigset_t signals = blockDaemonSignals();
+
+  auto store = store::Store::open(config.store);
+  if (!store) {
+    spdlog::critical("{}", store.error().toString());
+    return 1;
+  }
+  spdlog::info("store: opened {} (schema version {})", config.store.path, (*store)->schemaVersion());
+
+  metrics::MetricsRegistry registry;
+  metrics::PipelineMetrics pipeline_metrics(registry.registry());
+  Pipeline pipeline(config.pipeline, checked.rules, **store, pipeline_metrics);
+  if (Status s = pipeline.start(); !s.isOk()) {
+    spdlog::critical("pipeline: {}", s.toString());
+    return 1;
+  }
+  spdlog::info("rules: {} loaded (version {})", checked.rules->size(), checked.rules->version());
+
+  IoThreads io(2);
+  connectors::SourceContext context{io.io(), registry.registry()};
+  std::vector<connectors::SourcePtr> sources;
+  if (config.syslog) {
+    auto syslog = connectors::syslog::makeSyslogSource(*config.syslog, config.path, context);
+    if (!syslog) {
+      spdlog::critical("{}", syslog.error().message());
+      return 1;
+    }
+    sources.push_back(std::move(*syslog));
+  }
+  for (auto& source : sources) {
+    if (Status s = source->start(pipeline); !s.isOk()) {
+      spdlog::critical("{}: {}", source->name(), s.toString());
+      return 1;
+    }
+  }
+
+  api::HttpApi http(config.http, io.io(), pipeline, **store, registry);
+  if (Status s = http.start(); !s.isOk()) {
+    spdlog::critical("http: {}", s.toString());
+    return 1;
+  }
+  const std::string url = http.endpoint();
+  spdlog::info("http: board {}/  api {}/api/v1/incidents  metrics {}/metrics", url, url, url);
+  http.setReady(true);
+  sd_notify(0, "READY=1");
+
+  for (;;) {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (sig == SIGHUP) {
+      reloadRules(config, pipeline);
+      continue;
+    }
+    spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    break;
+  }
+
+  sd_notify(0, "STOPPING=1");
+  http.setReady(false);
+  for (auto& source : sources) source->stop();
+  pipeline.stop();  // drains the queue and commits; callbacks still answer through the io threads
+  http.stop();
+  io.stop();
+  spdlog::info("stopped cleanly");
+  return 0;
+}
+
+}  // namespace vigil

@@ -1,0 +1,161 @@
+#include "daemon/incidents/incident_engine.h"
+
+#include <algorithm>
+
+namespace vigil::incidents {
+
+std::string_view changeKindName(ChangeKind kind) {
+  switch (kind) {
+    case ChangeKind::kOpened: return "opened";
+    case ChangeKind::kUpdated: return "updated";
+    case ChangeKind::kResolved: return "resolved";
+  }
+  return "updated";
+}
+
+void ChangeSet::clear() {
+  incidents.clear();
+  changes.clear();
+  key_ops.clear();
+  next_sequences.clear();
+}
+
+void IncidentEngine::restore(Incident incident) {
+  Partition& p = partitions_[incident.partition()];
+  p.by_key[incident.key] = incident.id;
+  const IncidentId id = incident.id;
+  active_.emplace(id, std::move(incident));
+}
+
+void IncidentEngine::setNextSequence(uint16_t partition, uint64_t next) {
+  Partition& p = partitions_[partition];
+  p.next_sequence = std::max(p.next_sequence, next);
+}
+
+const Incident* IncidentEngine::findActive(uint16_t partition, const std::string& key) const {
+  auto p = partitions_.find(partition);
+  if (p == partitions_.end()) return nullptr;
+  auto k = p->second.by_key.find(key);
+  if (k == p->second.by_key.end()) return nullptr;
+  auto a = active_.find(k->second);
+  return a == active_.end() ? nullptr : &a->second;
+}
+
+void IncidentEngine::addSample(Incident& incident, const Event& event) {
+  if (incident.recent_events.size() >= Incident::kMaxRecentEvents) {
+    incident.recent_events.erase(incident.recent_events.begin());
+  }
+  incident.recent_events.push_back(
+      {event.time(), event.source, event.severity, event.state, event.message});
+}
+
+void IncidentEngine::markDirty(const Incident& incident, ChangeKind kind) {
+  const IncidentId id = incident.id;
+  auto [it, inserted] = dirty_.emplace(id, true);
+  if (inserted) dirty_order_.push_back(id);
+  // Within one batch an "opened" followed by updates is reported once, as opened.
+  if (kind == ChangeKind::kUpdated && !changes_.empty()) {
+    for (auto c = changes_.rbegin(); c != changes_.rend(); ++c) {
+      if (c->id == id) {
+        if (c->kind == ChangeKind::kOpened || c->kind == ChangeKind::kUpdated) return;
+        break;
+      }
+    }
+  }
+  changes_.push_back({kind, id, incident.severity});
+}
+
+Incident& IncidentEngine::open(const Event& event, const rules::Decision& decision,
+                               Partition& partition) {
+  const IncidentId id = makeIncidentId(event.partition, partition.next_sequence++);
+  partition.sequence_dirty = true;
+  Incident in;
+  in.id = id;
+  in.key = decision.key;
+  in.title = decision.title;
+  in.state = IncidentState::kOpen;
+  in.severity = event.severity;
+  in.priority = defaultPriority(event.severity);
+  in.host = event.host;
+  in.type = event.type;
+  in.ci = event.ci;
+  in.first_seen = in.last_seen = event.time();
+  in.rule = decision.rule;
+  in.labels = event.labels;
+  in.timeline.push_back({event.time(), "opened",
+                         decision.rule.empty() ? "rule:default" : "rule:" + decision.rule,
+                         event.message});
+  partition.by_key.emplace(decision.key, id);
+  key_ops_.push_back({event.partition, decision.key, id});
+  return active_.emplace(id, std::move(in)).first->second;
+}
+
+ApplyOutcome IncidentEngine::apply(const Event& event, const rules::Decision& decision) {
+  if (decision.action == rules::Action::kDrop) return ApplyOutcome::kDropped;
+  if (decision.action == rules::Action::kNone) return ApplyOutcome::kIgnored;
+
+  Partition& partition = partitions_[event.partition];
+  auto existing = partition.by_key.find(decision.key);
+  if (decision.action == rules::Action::kOpen) {
+    if (existing == partition.by_key.end()) {
+      Incident& in = open(event, decision, partition);
+      in.event_count = 1;
+      addSample(in, event);
+      markDirty(in, ChangeKind::kOpened);
+      return ApplyOutcome::kOpened;
+    }
+    Incident& in = active_.at(existing->second);
+    in.event_count++;
+    in.last_seen = std::max(in.last_seen, event.time());
+    in.severity = std::min(in.severity, event.severity);  // lower enum value = worse
+    in.priority = std::min(in.priority, defaultPriority(event.severity));
+    addSample(in, event);
+    markDirty(in, ChangeKind::kUpdated);
+    return ApplyOutcome::kUpdated;
+  }
+
+  // Resolve.
+  if (existing == partition.by_key.end()) return ApplyOutcome::kUnmatchedResolve;
+  const IncidentId id = existing->second;
+  auto node = active_.extract(id);
+  Incident& in = node.mapped();
+  in.event_count++;
+  in.last_seen = std::max(in.last_seen, event.time());
+  in.state = IncidentState::kResolved;
+  in.resolved_at = event.time();
+  in.timeline.push_back({event.time(), "resolved",
+                         decision.rule.empty() ? "rule:default" : "rule:" + decision.rule,
+                         event.message});
+  addSample(in, event);
+  partition.by_key.erase(existing);
+  key_ops_.push_back({event.partition, decision.key, std::nullopt});
+  markDirty(in, ChangeKind::kResolved);
+  retired_.insert(std::move(node));
+  return ApplyOutcome::kResolved;
+}
+
+void IncidentEngine::takeChanges(ChangeSet& out) {
+  out.clear();
+  out.incidents.reserve(dirty_order_.size());
+  for (IncidentId id : dirty_order_) {
+    auto a = active_.find(id);
+    Incident& in = a != active_.end() ? a->second : retired_.at(id);
+    in.revision++;
+    out.incidents.push_back(in);
+  }
+  out.changes = std::move(changes_);
+  out.key_ops = std::move(key_ops_);
+  for (auto& [partition, state] : partitions_) {
+    if (state.sequence_dirty) {
+      out.next_sequences.push_back({partition, state.next_sequence});
+      state.sequence_dirty = false;
+    }
+  }
+  dirty_order_.clear();
+  dirty_.clear();
+  retired_.clear();
+  changes_.clear();
+  key_ops_.clear();
+}
+
+}  // namespace vigil::incidents

@@ -1,0 +1,82 @@
+// IncidentEngine: the live incident state — which key has which active incident — and the
+// lifecycle steps the rules' decisions drive (open, update, resolve).
+// Thread-safety: owned by the correlator thread; not thread-safe. Nothing here touches the store:
+// changes accumulate until takeChanges(), and the pipeline commits them in one batch.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "daemon/event.h"
+#include "daemon/incidents/incident.h"
+#include "rules/decision.h"
+
+namespace vigil::incidents {
+
+enum class ChangeKind : uint8_t { kOpened, kUpdated, kResolved };
+std::string_view changeKindName(ChangeKind kind);
+
+// Sets (id present) or removes (no id) the key → active incident index entry.
+struct KeyOp {
+  uint16_t partition;
+  std::string key;
+  std::optional<IncidentId> id;
+};
+
+struct IncidentChange {
+  ChangeKind kind;
+  IncidentId id;
+  Severity severity;  // at the time of the change
+};
+
+// Everything one pipeline batch changed, ready to commit. Incidents appear once each, in their
+// final state, however many events touched them: the store writes once per incident per batch.
+struct ChangeSet {
+  std::vector<Incident> incidents;
+  std::vector<IncidentChange> changes;
+  std::vector<KeyOp> key_ops;  // in order: a key may be put and deleted within one batch
+  std::vector<std::pair<uint16_t, uint64_t>> next_sequences;              // (partition, next)
+
+  bool empty() const { return incidents.empty(); }
+  void clear();
+};
+
+enum class ApplyOutcome : uint8_t { kIgnored, kDropped, kOpened, kUpdated, kResolved, kUnmatchedResolve };
+
+class IncidentEngine {
+ public:
+  // Startup: seed with the store's active incidents and per-partition id sequences.
+  void restore(Incident incident);
+  void setNextSequence(uint16_t partition, uint64_t next);
+
+  ApplyOutcome apply(const Event& event, const rules::Decision& decision);
+
+  // Moves every change since the last call into `out` (cleared first) and bumps revisions.
+  void takeChanges(ChangeSet& out);
+
+  size_t activeCount() const { return active_.size(); }
+  const Incident* findActive(uint16_t partition, const std::string& key) const;
+
+ private:
+  struct Partition {
+    std::unordered_map<std::string, IncidentId> by_key;
+    uint64_t next_sequence = 1;
+    bool sequence_dirty = false;
+  };
+
+  Incident& open(const Event& event, const rules::Decision& decision, Partition& partition);
+  void markDirty(const Incident& incident, ChangeKind kind);
+  static void addSample(Incident& incident, const Event& event);
+
+  std::unordered_map<uint16_t, Partition> partitions_;
+  std::unordered_map<IncidentId, Incident> active_;
+  std::unordered_map<IncidentId, Incident> retired_;  // resolved in this batch, not yet taken
+  std::vector<IncidentId> dirty_order_;
+  std::unordered_map<IncidentId, bool> dirty_;
+  std::vector<IncidentChange> changes_;
+  std::vector<KeyOp> key_ops_;
+};
+
+}  // namespace vigil::incidents

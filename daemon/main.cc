@@ -1,0 +1,39 @@
+// vigild: the event-management daemon. main() only parses flags and hands over to the wiring.
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "daemon/build_info.h"
+#include "daemon/daemon.h"
+#include "daemon/logging.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"vigild — turns infrastructure events into incidents"};
+  std::string config_path = "/etc/vigil/vigil.yaml";
+  std::string replay_file;
+  std::string log_level;
+  bool check_only = false;
+  app.add_option("-c,--config", config_path, "config file")->capture_default_str();
+  app.add_flag("--check-config", check_only, "validate the config, rules and CMDB, then exit");
+  app.add_option("--replay", replay_file, "process a JSON-lines event file (- for stdin), then exit");
+  app.add_option("--log-level", log_level, "override log.level: trace|debug|info|warn|error");
+  app.set_version_flag("--version", std::string("vigild ") + vigil::kVersion);
+  CLI11_PARSE(app, argc, argv);
+
+  auto checked = vigil::loadAndCheck(config_path);
+  if (!checked) {
+    std::cerr << checked.error().message() << "\n";
+    return 1;
+  }
+  if (check_only) {
+    std::cout << config_path << ": OK (" << checked->rules->size() << " rules)\n";
+    return 0;
+  }
+  if (vigil::Status s = vigil::setupLogging(log_level.empty() ? checked->config.log.level : log_level, "text");
+      !s.isOk()) {
+    std::cerr << s.message() << "\n";
+    return 1;
+  }
+  if (!replay_file.empty()) return vigil::runReplay(std::move(*checked), replay_file);
+  return vigil::runDaemon(std::move(*checked));
+}

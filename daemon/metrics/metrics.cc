@@ -1,0 +1,125 @@
+#include "daemon/metrics/metrics.h"
+
+#include <prometheus/text_serializer.h>
+
+#include "daemon/build_info.h"
+
+namespace vigil::metrics {
+
+namespace {
+
+std::string_view outcomeName(incidents::ApplyOutcome outcome) {
+  switch (outcome) {
+    case incidents::ApplyOutcome::kIgnored: return "no_incident";
+    case incidents::ApplyOutcome::kDropped: return "dropped_by_rule";
+    case incidents::ApplyOutcome::kOpened: return "opened";
+    case incidents::ApplyOutcome::kUpdated: return "updated";
+    case incidents::ApplyOutcome::kResolved: return "resolved";
+    case incidents::ApplyOutcome::kUnmatchedResolve: return "resolve_unmatched";
+  }
+  return "unknown";
+}
+
+prometheus::Histogram::BucketBoundaries latencyBuckets() {
+  return {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+}
+
+}  // namespace
+
+MetricsRegistry::MetricsRegistry() : registry_(std::make_shared<prometheus::Registry>()) {
+  prometheus::BuildGauge()
+      .Name("vigil_build_info")
+      .Help("Build information; the value is always 1")
+      .Register(*registry_)
+      .Add({{"version", kVersion}})
+      .Set(1);
+  start_time_ = &prometheus::BuildGauge()
+                     .Name("process_start_time_seconds")
+                     .Help("Start time of the process since the Unix epoch in seconds")
+                     .Register(*registry_)
+                     .Add({});
+  start_time_->SetToCurrentTime();
+}
+
+std::string MetricsRegistry::render() const {
+  return prometheus::TextSerializer().Serialize(registry_->Collect());
+}
+
+PipelineMetrics::PipelineMetrics(prometheus::Registry& r)
+    : queue_depth(prometheus::BuildGauge()
+                      .Name("vigil_pipeline_queue_depth_events")
+                      .Help("Events waiting in the correlator queue")
+                      .Register(r)
+                      .Add({})),
+      active_incidents(prometheus::BuildGauge()
+                           .Name("vigil_incidents_active")
+                           .Help("Incidents open or acknowledged")
+                           .Register(r)
+                           .Add({})),
+      ready(prometheus::BuildGauge()
+                .Name("vigil_ready")
+                .Help("1 when the pipeline commits normally, 0 while the store refuses writes")
+                .Register(r)
+                .Add({})),
+      batch_events(prometheus::BuildHistogram()
+                       .Name("vigil_pipeline_batch_events")
+                       .Help("Events per committed pipeline batch")
+                       .Register(r)
+                       .Add({}, prometheus::Histogram::BucketBoundaries{1, 4, 16, 64, 256, 1024,
+                                                                        4096, 16384})),
+      commit_seconds(prometheus::BuildHistogram()
+                         .Name("vigil_store_commit_duration_seconds")
+                         .Help("Time to write and sync one batch to RocksDB")
+                         .Register(r)
+                         .Add({}, latencyBuckets())),
+      event_to_commit_seconds(prometheus::BuildHistogram()
+                                  .Name("vigil_pipeline_event_to_commit_seconds")
+                                  .Help("From an event's arrival to the commit of its batch")
+                                  .Register(r)
+                                  .Add({}, latencyBuckets())),
+      commit_failures(prometheus::BuildCounter()
+                          .Name("vigil_store_commit_failures_total")
+                          .Help("Batch commits that failed and were retried")
+                          .Register(r)
+                          .Add({})),
+      received_family_(prometheus::BuildCounter()
+                           .Name("vigil_events_received_total")
+                           .Help("Events taken in by the correlator, by source")
+                           .Register(r)),
+      outcome_family_(prometheus::BuildCounter()
+                          .Name("vigil_events_processed_total")
+                          .Help("Events processed and committed, by source and outcome")
+                          .Register(r)),
+      incidents_family_(prometheus::BuildCounter()
+                            .Name("vigil_incidents_total")
+                            .Help("Incident changes committed, by change and severity")
+                            .Register(r)) {}
+
+prometheus::Counter& PipelineMetrics::received(std::string_view source) {
+  auto it = received_.find(std::string(source));
+  if (it == received_.end()) {
+    it = received_.emplace(std::string(source), &received_family_.Add({{"source", std::string(source)}})).first;
+  }
+  return *it->second;
+}
+
+prometheus::Counter& PipelineMetrics::outcome(std::string_view source, incidents::ApplyOutcome outcome) {
+  std::string key(source);
+  key += '\0';
+  key += outcomeName(outcome);
+  auto it = outcomes_.find(key);
+  if (it == outcomes_.end()) {
+    auto& c = outcome_family_.Add({{"source", std::string(source)}, {"outcome", std::string(outcomeName(outcome))}});
+    it = outcomes_.emplace(std::move(key), &c).first;
+  }
+  return *it->second;
+}
+
+void PipelineMetrics::incidentChanged(incidents::ChangeKind kind, Severity severity) {
+  incidents_family_
+      .Add({{"change", std::string(incidents::changeKindName(kind))},
+            {"severity", std::string(severityName(severity))}})
+      .Increment();
+}
+
+}  // namespace vigil::metrics

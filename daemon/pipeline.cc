@@ -1,0 +1,128 @@
+#include "daemon/pipeline.h"
+
+#include <spdlog/spdlog.h>
+
+namespace vigil {
+
+Pipeline::Pipeline(PipelineOptions options, std::shared_ptr<const rules::RuleSet> rules,
+                   store::Store& store, metrics::PipelineMetrics& metrics)
+    : options_(options),
+      store_(store),
+      metrics_(metrics),
+      rules_(std::move(rules)),
+      queue_(options.queue_capacity_events) {}
+
+Pipeline::~Pipeline() { stop(); }
+
+Status Pipeline::start() {
+  if (Status s = store_.restoreInto(engine_); !s.isOk()) return s;
+  metrics_.active_incidents.Set(static_cast<double>(engine_.activeCount()));
+  metrics_.ready.Set(1);
+  spdlog::info("pipeline: restored {} active incidents", engine_.activeCount());
+  thread_ = std::thread([this] { run(); });
+  return Status::ok();
+}
+
+void Pipeline::stop() {
+  stopping_ = true;
+  queue_.close();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool Pipeline::offer(connectors::EventBatch& batch) {
+  return queue_.tryPush(batch, std::max<size_t>(1, batch.events.size()));
+}
+
+bool Pipeline::push(connectors::EventBatch batch) {
+  const size_t weight = std::max<size_t>(1, batch.events.size());
+  return queue_.push(std::move(batch), weight);
+}
+
+void Pipeline::setRules(std::shared_ptr<const rules::RuleSet> rules) {
+  std::lock_guard lock(rules_mu_);
+  rules_ = std::move(rules);
+}
+
+std::shared_ptr<const rules::RuleSet> Pipeline::rules() const {
+  std::lock_guard lock(rules_mu_);
+  return rules_;
+}
+
+void Pipeline::run() {
+  std::vector<connectors::EventBatch> work;
+  // The timeout only bounds how long a quiet pipeline sleeps; timers will hang off this loop.
+  while (queue_.popBatch(work, options_.max_batch_events, std::chrono::milliseconds(500))) {
+    metrics_.queue_depth.Set(static_cast<double>(queue_.weight()));
+    if (!work.empty()) process(work);
+    work.clear();
+  }
+}
+
+void Pipeline::process(std::vector<connectors::EventBatch>& work) {
+  const auto rules = this->rules();
+  rules::Decision decision;
+  std::vector<connectors::SourcePosition> positions;
+  size_t events = 0;
+  TimePoint oldest = TimePoint::max();
+  for (auto& batch : work) {
+    if (batch.events.empty()) continue;
+    // Batches come from one source each; count once per batch, not per event.
+    metrics_.received(batch.events.front().source).Increment(static_cast<double>(batch.events.size()));
+    for (auto& event : batch.events) {
+      rules->evaluate(event, decision);
+      const auto outcome = engine_.apply(event, decision);
+      metrics_.outcome(event.source, outcome).Increment();
+      oldest = std::min(oldest, event.received_at);
+    }
+    events += batch.events.size();
+    for (auto& p : batch.positions) positions.push_back(std::move(p));
+  }
+
+  engine_.takeChanges(changes_);
+  commitWithRetry(positions);
+
+  const auto now = Clock::now();
+  metrics_.batch_events.Observe(static_cast<double>(events));
+  if (events > 0) {
+    metrics_.event_to_commit_seconds.Observe(std::chrono::duration<double>(now - oldest).count());
+  }
+  metrics_.active_incidents.Set(static_cast<double>(engine_.activeCount()));
+  const Status committed = ready_ ? Status::ok() : Status::unavailable("store commit failed; shutting down");
+  for (auto& batch : work) {
+    if (batch.on_commit) batch.on_commit(committed);
+  }
+  if (!committed.isOk()) return;
+  for (const auto& change : changes_.changes) metrics_.incidentChanged(change.kind, change.severity);
+  for (auto* listener : listeners_) listener->onCommitted(changes_);
+}
+
+// A failed commit is retried until it succeeds (disk full, I/O error): the sources are not
+// acknowledged meanwhile, the queue fills and backpressure holds the senders. Only shutdown ends
+// the retries, and then the sources hear the batch failed.
+void Pipeline::commitWithRetry(const std::vector<connectors::SourcePosition>& positions) {
+  for (;;) {
+    const auto start = std::chrono::steady_clock::now();
+    Status s = store_.commit(changes_, positions);
+    if (s.isOk()) {
+      metrics_.commit_seconds.Observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      if (!ready_.exchange(true)) {
+        spdlog::info("store: commits succeed again");
+        metrics_.ready.Set(1);
+      }
+      return;
+    }
+    metrics_.commit_failures.Increment();
+    if (ready_.exchange(false)) {
+      spdlog::error("store: commit failed, holding input until it succeeds: {}", s.toString());
+      metrics_.ready.Set(0);
+    }
+    if (stopping_) {
+      spdlog::error("store: giving up on an uncommitted batch at shutdown: {}", s.toString());
+      return;
+    }
+    std::this_thread::sleep_for(options_.commit_retry_interval);
+  }
+}
+
+}  // namespace vigil

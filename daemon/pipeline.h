@@ -1,0 +1,86 @@
+// Pipeline: the correlator. Sources offer EventBatches into a bounded queue; one correlator thread
+// takes them in groups, runs the rules and the incident engine over every event, commits all the
+// resulting changes plus the sources' positions in one store batch, and only then acknowledges the
+// sources and tells the listeners. It owns all mutable incident state: one writer, no locks on the
+// hot path.
+// Thread-safety: offer()/push()/setRules()/ready() from any thread; start()/stop() on the main
+// thread. Listeners are called on the correlator thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "connectors/source.h"
+#include "daemon/bounded_queue.h"
+#include "daemon/incidents/incident_engine.h"
+#include "daemon/metrics/metrics.h"
+#include "daemon/store/store.h"
+#include "rules/rule_set.h"
+
+namespace vigil {
+
+struct PipelineOptions {
+  size_t queue_capacity_events = 65536;  // backpressure threshold (events waiting)
+  size_t max_batch_events = 8192;        // events per store commit at most
+  std::chrono::milliseconds commit_retry_interval{1000};
+};
+
+// Told about every committed batch, after the sources were acknowledged.
+class ChangeListener {
+ public:
+  virtual ~ChangeListener() = default;
+  virtual void onCommitted(const incidents::ChangeSet& changes) = 0;
+};
+
+class Pipeline final : public connectors::EventSink {
+ public:
+  Pipeline(PipelineOptions options, std::shared_ptr<const rules::RuleSet> rules, store::Store& store,
+           metrics::PipelineMetrics& metrics);
+  ~Pipeline() override;
+
+  // REQUIRES: before start().
+  void addListener(ChangeListener* listener) { listeners_.push_back(listener); }
+  // Restores the active incidents from the store and starts the correlator thread.
+  Status start();
+  // Refuses new batches, processes and commits everything queued, then joins the thread.
+  void stop();
+
+  // EventSink
+  bool offer(connectors::EventBatch& batch) override;
+  bool push(connectors::EventBatch batch) override;
+
+  // Hot reload: the next batch uses the new rules.
+  void setRules(std::shared_ptr<const rules::RuleSet> rules);
+  std::shared_ptr<const rules::RuleSet> rules() const;
+  // False while the store refuses commits (for example a full disk).
+  bool ready() const { return ready_.load(std::memory_order_relaxed); }
+  size_t queueDepth() const { return queue_.weight(); }
+
+ private:
+  void run();
+  void process(std::vector<connectors::EventBatch>& work);
+  void commitWithRetry(const std::vector<connectors::SourcePosition>& positions);
+
+  const PipelineOptions options_;
+  store::Store& store_;
+  metrics::PipelineMetrics& metrics_;
+  std::vector<ChangeListener*> listeners_;
+
+  mutable std::mutex rules_mu_;
+  std::shared_ptr<const rules::RuleSet> rules_;  // GUARDED_BY(rules_mu_)
+
+  BoundedQueue<connectors::EventBatch> queue_;
+  std::atomic<bool> ready_{true};
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+
+  // Correlator-thread state.
+  incidents::IncidentEngine engine_;
+  incidents::ChangeSet changes_;
+};
+
+}  // namespace vigil

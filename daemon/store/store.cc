@@ -1,0 +1,222 @@
+#include "daemon/store/store.h"
+
+#include <filesystem>
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/cache.h>
+#include <rocksdb/write_batch.h>
+
+namespace vigil::store {
+
+namespace {
+
+constexpr const char* kColumnFamilies[] = {"default", "incidents",
+                                           "keys", "correlation", "positions"};
+constexpr std::string_view kSchemaKey = "schema_version";
+constexpr std::string_view kSequencePrefix = "next_sequence/";
+
+void appendBigEndian(std::string& out, uint64_t value, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
+}
+
+uint64_t readBigEndian(std::string_view in, int bytes) {
+  uint64_t value = 0;
+  for (int i = 0; i < bytes; ++i) value = (value << 8) | static_cast<uint8_t>(in[i]);
+  return value;
+}
+
+std::string incidentKey(incidents::IncidentId id) {
+  std::string k;
+  appendBigEndian(k, id, 8);
+  return k;
+}
+
+std::string partitionedKey(uint16_t partition, std::string_view key) {
+  std::string k;
+  k.reserve(2 + key.size());
+  appendBigEndian(k, partition, 2);
+  k.append(key);
+  return k;
+}
+
+std::string sequenceKey(uint16_t partition) {
+  std::string k(kSequencePrefix);
+  appendBigEndian(k, partition, 2);
+  return k;
+}
+
+Status fromRocks(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return Status::ok();
+  std::string msg(what);
+  msg += ": ";
+  msg += s.ToString();
+  if (s.IsCorruption()) return Status::corruption(std::move(msg));
+  if (s.IsNoSpace() || s.IsIOError()) return Status::ioError(std::move(msg));
+  return Status::internal(std::move(msg));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
+  std::error_code ec;
+  std::filesystem::create_directories(options.path, ec);
+  if (ec) {
+    return fail(Status::ioError("cannot create data dir " + options.path + ": " + ec.message()));
+  }
+  rocksdb::Options db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.IncreaseParallelism(2);
+  db_options.keep_log_file_num = 5;
+  db_options.max_total_wal_size = 256ull << 20;
+
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  rocksdb::ColumnFamilyOptions cf_options;
+  cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  cf_options.compression = rocksdb::kLZ4Compression;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const char* name : kColumnFamilies) descriptors.emplace_back(name, cf_options);
+
+  auto store = std::unique_ptr<Store>(new Store());
+  store->sync_ = options.sync;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, descriptors, &store->handles_, &raw);
+  if (!s.ok()) return fail(fromRocks(s, "opening store at " + options.path));
+  store->db_.reset(raw);
+  store->meta_ = store->handles_[0];
+  store->incidents_ = store->handles_[1];
+  store->keys_ = store->handles_[2];
+  store->correlation_ = store->handles_[3];
+  store->positions_ = store->handles_[4];
+  if (Status st = store->checkSchema(); !st.isOk()) return fail(std::move(st));
+  return store;
+}
+
+Store::~Store() {
+  if (!db_) return;
+  for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+  db_->Close().PermitUncheckedError();
+}
+
+Status Store::checkSchema() {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_, kSchemaKey, &value);
+  if (s.IsNotFound()) {
+    std::string v;
+    appendBigEndian(v, kSchemaVersion, 4);
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    schema_version_ = kSchemaVersion;
+    return fromRocks(db_->Put(wo, meta_, kSchemaKey, v), "writing schema version");
+  }
+  if (!s.ok()) return fromRocks(s, "reading schema version");
+  if (value.size() != 4) return Status::corruption("schema version record has a bad size");
+  schema_version_ = static_cast<uint32_t>(readBigEndian(value, 4));
+  if (schema_version_ > kSchemaVersion) {
+    return Status::failedPrecondition("data dir has schema version " + std::to_string(schema_version_) +
+                                      ", newer than this vigild understands (" +
+                                      std::to_string(kSchemaVersion) + "); use a newer vigild");
+  }
+  return Status::ok();
+}
+
+Status Store::commit(const incidents::ChangeSet& changes,
+                     const std::vector<connectors::SourcePosition>& positions) {
+  rocksdb::WriteBatch batch;
+  for (const auto& in : changes.incidents) {
+    batch.Put(incidents_, incidentKey(in.id), incidents::toJsonString(in, /*with_details=*/true));
+  }
+  for (const auto& op : changes.key_ops) {
+    if (op.id) {
+      std::string id;
+      appendBigEndian(id, *op.id, 8);
+      batch.Put(keys_, partitionedKey(op.partition, op.key), id);
+    } else {
+      batch.Delete(keys_, partitionedKey(op.partition, op.key));
+    }
+  }
+  for (const auto& [partition, next] : changes.next_sequences) {
+    std::string v;
+    appendBigEndian(v, next, 8);
+    batch.Put(meta_, sequenceKey(partition), v);
+  }
+  for (const auto& p : positions) {
+    batch.Put(positions_, partitionedKey(p.partition, p.key), p.value);
+  }
+  if (batch.Count() == 0) return Status::ok();
+  rocksdb::WriteOptions wo;
+  wo.sync = sync_;
+  return fromRocks(db_->Write(wo, &batch), "committing batch");
+}
+
+Result<std::optional<incidents::Incident>> Store::getIncident(incidents::IncidentId id) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), incidents_, incidentKey(id), &value);
+  if (s.IsNotFound()) return std::optional<incidents::Incident>();
+  if (!s.ok()) return fail(fromRocks(s, "reading incident"));
+  auto in = incidents::incidentFromJson(value);
+  if (!in) return fail(in.error());
+  return std::optional<incidents::Incident>(std::move(*in));
+}
+
+Status Store::scanIncidents(incidents::IncidentId before,
+                            const std::function<bool(incidents::Incident&&)>& visit) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), incidents_));
+  if (before == 0) {
+    it->SeekToLast();
+  } else {
+    it->SeekForPrev(incidentKey(before - 1));
+  }
+  for (; it->Valid(); it->Prev()) {
+    auto in = incidents::incidentFromJson(it->value().ToStringView());
+    if (!in) return in.error();
+    if (!visit(std::move(*in))) break;
+  }
+  return fromRocks(it->status(), "scanning incidents");
+}
+
+Status Store::restoreInto(incidents::IncidentEngine& engine) const {
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), meta_));
+    for (it->Seek(kSequencePrefix); it->Valid() && it->key().starts_with(kSequencePrefix); it->Next()) {
+      const auto key = it->key().ToStringView().substr(kSequencePrefix.size());
+      if (key.size() != 2 || it->value().size() != 8) return Status::corruption("bad sequence record");
+      engine.setNextSequence(static_cast<uint16_t>(readBigEndian(key, 2)),
+                             readBigEndian(it->value().ToStringView(), 8));
+    }
+    if (Status s = fromRocks(it->status(), "reading sequences"); !s.isOk()) return s;
+  }
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), keys_));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (it->value().size() != 8) return Status::corruption("bad key index record");
+    const auto id = readBigEndian(it->value().ToStringView(), 8);
+    auto in = getIncident(id);
+    if (!in) return in.error();
+    if (!*in) return Status::corruption("key index points at missing incident " + std::to_string(id));
+    engine.restore(std::move(**in));
+  }
+  return fromRocks(it->status(), "reading key index");
+}
+
+Result<std::optional<std::string>> Store::getPosition(uint16_t partition, std::string_view key) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), positions_, partitionedKey(partition, key), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return fail(fromRocks(s, "reading position"));
+  return std::optional<std::string>(std::move(value));
+}
+
+uint64_t Store::intProperty(const std::string& name) const {
+  uint64_t total = 0;
+  for (auto* h : handles_) {
+    uint64_t v = 0;
+    if (db_->GetIntProperty(h, name, &v)) total += v;
+  }
+  return total;
+}
+
+}  // namespace vigil::store

@@ -1,0 +1,79 @@
+// Store: vigil's durable state in RocksDB. One column family per kind of state:
+//   default      meta: schema version, per-partition incident id sequences
+//   incidents    u64 BE incident id → incident JSON (id carries the partition, see incident.h)
+//   keys         u16 BE partition + dedup key → u64 BE id of the active incident
+//   correlation  u16 BE partition + rule + key → primitive state (rules engine)
+//   positions    u16 BE partition + source key → position (Kafka offsets)
+// Every key starts with its partition, so an instance can own, export or drop one partition's
+// state as a key range. commit() writes one pipeline batch as one WriteBatch: all of it or none.
+// Thread-safety: commit() is called by the correlator only; reads are safe from any thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "connectors/source.h"
+#include "daemon/incidents/incident.h"
+#include "daemon/incidents/incident_engine.h"
+#include "daemon/status.h"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+}  // namespace rocksdb
+
+namespace vigil::store {
+
+struct StoreOptions {
+  std::string path;           // the RocksDB directory (created if missing)
+  bool sync = true;           // fsync the WAL on every commit (group commit: once per batch)
+  uint64_t block_cache_bytes = 64ull << 20;
+};
+
+class Store {
+ public:
+  // Layout version written at creation. A data dir from a newer vigil is refused.
+  static constexpr uint32_t kSchemaVersion = 1;
+
+  static Result<std::unique_ptr<Store>> open(const StoreOptions& options);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Writes everything one pipeline batch changed, plus the source positions, atomically.
+  Status commit(const incidents::ChangeSet& changes,
+                const std::vector<connectors::SourcePosition>& positions);
+
+  Result<std::optional<incidents::Incident>> getIncident(incidents::IncidentId id) const;
+  // Visits incidents from the highest id down, starting below `before` (0: from the top), until
+  // `visit` returns false.
+  Status scanIncidents(incidents::IncidentId before,
+                       const std::function<bool(incidents::Incident&&)>& visit) const;
+  // Seeds the engine with every active incident and each partition's id sequence.
+  Status restoreInto(incidents::IncidentEngine& engine) const;
+  Result<std::optional<std::string>> getPosition(uint16_t partition, std::string_view key) const;
+
+  uint32_t schemaVersion() const { return schema_version_; }
+  // RocksDB's own figure for a property such as "rocksdb.total-sst-files-size".
+  uint64_t intProperty(const std::string& name) const;
+
+ private:
+  Store() = default;
+  Status checkSchema();
+
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // owned; order of kColumnFamilies
+  rocksdb::ColumnFamilyHandle* meta_ = nullptr;
+  rocksdb::ColumnFamilyHandle* incidents_ = nullptr;
+  rocksdb::ColumnFamilyHandle* keys_ = nullptr;
+  rocksdb::ColumnFamilyHandle* correlation_ = nullptr;
+  rocksdb::ColumnFamilyHandle* positions_ = nullptr;
+  bool sync_ = true;
+  uint32_t schema_version_ = 0;
+};
+
+}  // namespace vigil::store

@@ -1,0 +1,38 @@
+// Helpers for reading YAML config and rule files with errors that point at `file:line:col`.
+// yaml-cpp throws; these helpers keep its exceptions inside the loader that called them.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
+#include <yaml-cpp/yaml.h>
+
+#include "daemon/status.h"
+
+namespace vigil {
+
+// "file:line:col: message", with 1-based line and column taken from the node's mark.
+Status yamlError(std::string_view file, const YAML::Node& node, std::string_view message);
+Status yamlError(std::string_view file, const YAML::Mark& mark, std::string_view message);
+
+// Parses a whole document; a syntax error comes back as `file:line:col: message`.
+Result<YAML::Node> loadYamlFile(const std::string& path);
+Result<YAML::Node> loadYamlString(std::string_view text, std::string_view file);
+
+// Rejects keys of a map that are not in `allowed` (typos must not pass silently).
+Status checkKeys(std::string_view file, const YAML::Node& map,
+                 std::initializer_list<std::string_view> allowed);
+
+// Typed scalar readers: error when the node is not a scalar of the type.
+Result<std::string> readString(std::string_view file, const YAML::Node& node);
+Result<int64_t> readInt(std::string_view file, const YAML::Node& node, int64_t min, int64_t max);
+Result<bool> readBool(std::string_view file, const YAML::Node& node);
+// Durations like "250ms", "30s", "5m", "2h", "1d", or a bare number of seconds.
+Result<std::chrono::milliseconds> readDuration(std::string_view file, const YAML::Node& node);
+// Sizes like "64KiB", "1MiB", "512", "2GiB".
+Result<uint64_t> readSize(std::string_view file, const YAML::Node& node);
+
+}  // namespace vigil

@@ -1,0 +1,88 @@
+// Prefilter: for one event, walks only the rules that can possibly match it, in rule order, so
+// that a 200-rule set costs little more than one regex scan per event.
+//
+// Each rule lands in exactly one list, decided at compile time from its `match` (compiler.h):
+//   - gated: the rule needs one of its message regexes to match. All such regexes form one
+//     RE2::Set; a single DFA pass over event.message tells which gated rules are candidates.
+//     When nothing matches (the common case) the pass allocates nothing.
+//   - indexed: the rule needs `field: value` (equals; type preferred, then a label, host, ...).
+//     Up to kMaxIndexes fields get a hash map value → rules; the event's value is looked up.
+//   - always: everything else.
+// The walk merges the sorted lists, so candidates come out in ascending rule index. When a
+// matching rule with `continue: true` modifies the event, RuleSet calls refresh() so that the
+// index lookups see the new values; rules never modify event.message, so the gated list stays.
+// Thread-safety: immutable after construction; start()/refresh() are const (RE2::Set is
+// thread-safe) and all per-event state lives in the caller's Walk and scratch vector.
+#pragma once
+
+#include <climits>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <re2/set.h>
+
+#include "daemon/event.h"
+#include "rules/compiler.h"
+#include "rules/field.h"
+
+namespace vigil::rules {
+
+class Prefilter {
+ public:
+  static constexpr int kEnd = INT_MAX;
+  static constexpr size_t kMaxIndexes = 6;
+
+  // The candidates for one event. Owned by the caller (on its stack).
+  class Walk {
+   public:
+    // The next candidate rule index, ascending; kEnd when there are no more.
+    int next();
+
+   private:
+    friend class Prefilter;
+    void add(const int* begin, const int* end, int after);
+    static constexpr size_t kLists = kMaxIndexes + 2;  // + gated hits + always
+    const int* head_[kLists] = {};
+    const int* end_[kLists] = {};
+    size_t count_ = 0;  // lists in use, none of them empty
+  };
+
+  // REQUIRES: `rules` outlives the Prefilter (it keeps pointers to their regexes).
+  explicit Prefilter(const std::vector<CompiledRule>& rules);
+
+  // Starts the walk for `event`. `hits` is scratch reused between calls on one thread; it backs
+  // the walk's list of gated rules and must not be touched until the walk is done.
+  void start(const Event& event, std::vector<int>& hits, Walk& walk) const;
+
+  // After the rule at index `current` modified `event`: restarts the walk after `current` with
+  // fresh index lookups. `hits` is the vector given to start().
+  void refresh(const Event& event, const std::vector<int>& hits, int current, Walk& walk) const;
+
+  // For tests and the benchmark: how the rules were distributed.
+  size_t gatedCount() const { return gated_.size(); }
+  size_t indexedCount() const { return indexed_count_; }
+  size_t alwaysCount() const { return always_.size(); }
+
+ private:
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  struct FieldIndex {
+    FieldRef field;
+    std::unordered_map<std::string, std::vector<int>, StringHash, std::equal_to<>> by_value;
+  };
+  void build(const Event& event, const std::vector<int>& hits, int after, Walk& walk) const;
+
+  std::vector<int> always_;
+  std::vector<int> gated_;
+  std::vector<FieldIndex> indexes_;
+  size_t indexed_count_ = 0;
+  std::unique_ptr<RE2::Set> set_;  // null when no rule is gated
+  std::vector<int> set_rule_;      // RE2::Set pattern index → rule index
+};
+
+}  // namespace vigil::rules

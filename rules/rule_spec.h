@@ -1,0 +1,82 @@
+// RuleSpec: a rule as written in a rule file, before compilation. Plain data without any YAML
+// types, so rules may later come from other front ends (the API, a test) than yaml_loader.
+// Every element keeps its source position so that the compiler's errors read `file:line:col`.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "rules/decision.h"
+
+namespace vigil::rules {
+
+// 1-based position in a rule file; {0, 0} when unknown.
+struct Position {
+  int line = 0;
+  int column = 0;
+};
+
+// A string from the file with the position of its first character.
+struct Located {
+  std::string text;
+  Position pos;
+};
+
+// One node of a `match:` tree.
+//   kAll / kAny: `children` must all / any hold. `match:` itself is a kAll.
+//   kNot: the single child must not hold.
+//   kTest: `field` (e.g. "source", "labels.app") compared by `op` with `values`.
+struct ConditionSpec {
+  enum class Kind { kAll, kAny, kNot, kTest };
+  enum class Op { kEquals, kIn, kPrefix, kRegex, kExists, kGt, kLt, kGe, kLe };
+
+  Kind kind = Kind::kAll;
+  Position pos;
+  // kTest only.
+  Located field;
+  Op op = Op::kEquals;
+  std::vector<Located> values;  // one value, except for kIn
+  // kAll, kAny, kNot.
+  std::vector<ConditionSpec> children;
+};
+
+// `set:` of a rule. Strings are templates; state and severity are names checked by the compiler.
+struct SetSpec {
+  std::optional<Located> type;
+  std::optional<Located> host;
+  std::optional<Located> ci;
+  std::optional<Located> state;
+  std::optional<Located> severity;
+  // label name → value template; std::nullopt (YAML null) removes the label.
+  std::vector<std::pair<Located, std::optional<Located>>> labels;
+};
+
+struct RuleSpec {
+  std::string file;  // the file the rule came from, for error messages
+  Located name;
+  std::string description;
+  Position pos;             // the rule's mapping
+  ConditionSpec match;      // kAll; no children = matches every event
+  SetSpec set;
+  std::optional<Located> key;    // template
+  std::optional<Located> title;  // template
+  Action action = Action::kNone;  // kNone or kDrop
+  bool continue_ = false;         // `continue: true`: later rules also see the event
+};
+
+// A load or compile error; kept structured so that errors from several files can be ordered.
+struct RuleError {
+  std::string file;
+  Position pos;
+  std::string message;
+
+  // "file:line:col: message".
+  std::string toString() const {
+    return file + ':' + std::to_string(pos.line > 0 ? pos.line : 1) + ':' +
+           std::to_string(pos.column > 0 ? pos.column : 1) + ": " + message;
+  }
+};
+
+}  // namespace vigil::rules

@@ -1,0 +1,361 @@
+#include "rules/yaml_loader.h"
+
+#include <glob.h>
+
+#include <algorithm>
+#include <fstream>
+#include <optional>
+#include <sstream>
+
+#include <yaml-cpp/yaml.h>
+
+namespace vigil::rules {
+namespace {
+
+using Op = ConditionSpec::Op;
+using Kind = ConditionSpec::Kind;
+
+Position posOf(const YAML::Mark& mark) {
+  return {mark.line >= 0 ? mark.line + 1 : 0, mark.column >= 0 ? mark.column + 1 : 0};
+}
+Position posOf(const YAML::Node& node) { return posOf(node.Mark()); }
+
+constexpr std::string_view kFields[] = {"source", "host",     "ci",      "type",
+                                        "state",  "severity", "message"};
+
+bool isKnownField(std::string_view field) {
+  if (field.starts_with("labels.")) {
+    return field.size() > 7;
+  }
+  return std::find(std::begin(kFields), std::end(kFields), field) != std::end(kFields);
+}
+
+std::optional<Op> parseOp(std::string_view name) {
+  static constexpr std::pair<std::string_view, Op> kOps[] = {
+      {"equals", Op::kEquals}, {"in", Op::kIn}, {"prefix", Op::kPrefix}, {"regex", Op::kRegex},
+      {"exists", Op::kExists}, {"gt", Op::kGt}, {"lt", Op::kLt},         {"ge", Op::kGe},
+      {"le", Op::kLe}};
+  for (const auto& [n, op] : kOps) {
+    if (n == name) {
+      return op;
+    }
+  }
+  return std::nullopt;
+}
+
+bool validRuleName(std::string_view name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '_' || c == '.';
+  });
+}
+
+// Parses one file; remembers whether the rule being parsed had an error.
+class FileParser {
+ public:
+  FileParser(std::string_view file, std::vector<RuleError>& errors)
+      : file_(file), errors_(errors) {}
+
+  void parseDocument(const YAML::Node& root, std::vector<RuleSpec>& rules) {
+    if (root.IsNull()) {
+      return;  // an empty file holds no rules
+    }
+    if (!root.IsMap()) {
+      error(root, "expected a mapping with a 'rules' list");
+      return;
+    }
+    for (const auto& item : root) {
+      const std::string key = item.first.Scalar();
+      if (key != "rules") {
+        error(item.first, "unknown key '" + key + "' (expected: rules)");
+        continue;
+      }
+      if (item.second.IsNull()) {
+        continue;
+      }
+      if (!item.second.IsSequence()) {
+        error(item.second, "'rules' must be a list of rules");
+        continue;
+      }
+      for (const auto& node : item.second) {
+        RuleSpec rule;
+        failed_ = false;
+        parseRule(node, rule);
+        if (!failed_) {
+          rules.push_back(std::move(rule));
+        }
+      }
+    }
+  }
+
+ private:
+  void error(const YAML::Node& node, std::string message) {
+    errors_.push_back({file_, posOf(node), std::move(message)});
+    failed_ = true;
+  }
+
+  std::optional<Located> scalar(const YAML::Node& node, std::string_view what) {
+    if (!node.IsScalar()) {
+      error(node, std::string(what) + " must be a string");
+      return std::nullopt;
+    }
+    return Located{node.Scalar(), posOf(node)};
+  }
+
+  std::optional<bool> boolean(const YAML::Node& node, std::string_view what) {
+    if (node.IsScalar()) {
+      const std::string& s = node.Scalar();
+      if (s == "true" || s == "yes" || s == "on") return true;
+      if (s == "false" || s == "no" || s == "off") return false;
+    }
+    error(node, std::string(what) + " must be true or false");
+    return std::nullopt;
+  }
+
+  void parseRule(const YAML::Node& node, RuleSpec& rule) {
+    rule.file = file_;
+    rule.pos = posOf(node);
+    if (!node.IsMap()) {
+      error(node, "a rule must be a mapping");
+      return;
+    }
+    bool has_name = false;
+    for (const auto& item : node) {
+      const std::string key = item.first.Scalar();
+      const YAML::Node& value = item.second;
+      if (key == "name") {
+        has_name = true;
+        if (auto s = scalar(value, "name")) {
+          rule.name = *s;
+          if (!validRuleName(s->text)) {
+            error(value, "invalid rule name '" + s->text +
+                             "' (use letters, digits, '-', '_' and '.')");
+          }
+        }
+      } else if (key == "description") {
+        if (auto s = scalar(value, "description")) rule.description = s->text;
+      } else if (key == "match") {
+        rule.match.pos = posOf(value);
+        parseConditionMap(value, rule.match);
+      } else if (key == "set") {
+        parseSet(value, rule.set);
+      } else if (key == "key") {
+        rule.key = scalar(value, "key");
+      } else if (key == "title") {
+        rule.title = scalar(value, "title");
+      } else if (key == "action") {
+        if (auto s = scalar(value, "action")) {
+          if (s->text == "drop") {
+            rule.action = Action::kDrop;
+          } else {
+            error(value, "unknown action '" + s->text + "' (expected: drop)");
+          }
+        }
+      } else if (key == "continue") {
+        rule.continue_ = boolean(value, "continue").value_or(false);
+      } else {
+        error(item.first, "unknown key '" + key +
+                              "' (expected one of: name, description, match, set, key, title, "
+                              "action, continue)");
+      }
+    }
+    if (!has_name) {
+      error(node, "rule has no name");
+    }
+  }
+
+  // Appends the conditions of a `match:`-style mapping to `parent` (a kAll node).
+  void parseConditionMap(const YAML::Node& node, ConditionSpec& parent) {
+    if (!node.IsMap()) {
+      error(node, "a condition must be a mapping of field: test");
+      return;
+    }
+    for (const auto& item : node) {
+      const std::string key = item.first.Scalar();
+      const YAML::Node& value = item.second;
+      if (key == "any" || key == "all") {
+        ConditionSpec group{.kind = key == "any" ? Kind::kAny : Kind::kAll, .pos = posOf(item.first)};
+        if (!value.IsSequence() || value.size() == 0) {
+          error(value, "'" + key + "' must be a non-empty list of conditions");
+          continue;
+        }
+        for (const auto& element : value) {
+          ConditionSpec child{.kind = Kind::kAll, .pos = posOf(element)};
+          parseConditionMap(element, child);
+          group.children.push_back(std::move(child));
+        }
+        parent.children.push_back(std::move(group));
+      } else if (key == "not") {
+        ConditionSpec negation{.kind = Kind::kNot, .pos = posOf(item.first)};
+        ConditionSpec child{.kind = Kind::kAll, .pos = posOf(value)};
+        parseConditionMap(value, child);
+        negation.children.push_back(std::move(child));
+        parent.children.push_back(std::move(negation));
+      } else if (isKnownField(key)) {
+        parseFieldTests(Located{key, posOf(item.first)}, value, parent);
+      } else {
+        error(item.first, "unknown field '" + key +
+                              "' (expected one of: source, host, ci, type, state, severity, "
+                              "message, labels.<name>, any, all, not)");
+      }
+    }
+  }
+
+  // `field: scalar` (equals), `field: [a, b]` (in) or `field: {op: value, ...}` (all hold).
+  void parseFieldTests(const Located& field, const YAML::Node& value, ConditionSpec& parent) {
+    ConditionSpec test{.kind = Kind::kTest, .pos = field.pos, .field = field};
+    if (value.IsScalar()) {
+      test.values.push_back({value.Scalar(), posOf(value)});
+      parent.children.push_back(std::move(test));
+    } else if (value.IsSequence()) {
+      test.op = Op::kIn;
+      parseValueList(value, test);
+      parent.children.push_back(std::move(test));
+    } else if (value.IsMap() && value.size() > 0) {
+      for (const auto& item : value) {
+        const std::string name = item.first.Scalar();
+        std::optional<Op> op = parseOp(name);
+        if (!op) {
+          error(item.first, "unknown operator '" + name +
+                                "' (expected one of: equals, in, prefix, regex, exists, gt, lt, "
+                                "ge, le)");
+          continue;
+        }
+        ConditionSpec one = test;
+        one.op = *op;
+        one.pos = posOf(item.first);
+        if (*op == Op::kIn) {
+          parseValueList(item.second, one);
+        } else if (*op == Op::kExists) {
+          std::optional<bool> b = boolean(item.second, "exists");
+          one.values.push_back({b.value_or(true) ? "true" : "false", posOf(item.second)});
+        } else if (auto s = scalar(item.second, "'" + name + "'")) {
+          one.values.push_back(*s);
+        }
+        parent.children.push_back(std::move(one));
+      }
+    } else {
+      error(value, "expected a value, a list or a mapping of operators for '" + field.text + "'");
+    }
+  }
+
+  void parseValueList(const YAML::Node& node, ConditionSpec& test) {
+    if (!node.IsSequence() || node.size() == 0) {
+      error(node, "'in' needs a non-empty list of values");
+      return;
+    }
+    for (const auto& element : node) {
+      if (auto s = scalar(element, "a list value")) {
+        test.values.push_back(*s);
+      }
+    }
+  }
+
+  void parseSet(const YAML::Node& node, SetSpec& set) {
+    if (!node.IsMap()) {
+      error(node, "'set' must be a mapping");
+      return;
+    }
+    for (const auto& item : node) {
+      const std::string key = item.first.Scalar();
+      const YAML::Node& value = item.second;
+      if (key == "type") set.type = scalar(value, "type");
+      else if (key == "host") set.host = scalar(value, "host");
+      else if (key == "ci") set.ci = scalar(value, "ci");
+      else if (key == "state") set.state = scalar(value, "state");
+      else if (key == "severity") set.severity = scalar(value, "severity");
+      else if (key == "labels") parseSetLabels(value, set);
+      else {
+        error(item.first, "unknown key '" + key +
+                              "' in set (expected one of: type, state, severity, host, ci, "
+                              "labels)");
+      }
+    }
+  }
+
+  void parseSetLabels(const YAML::Node& node, SetSpec& set) {
+    if (!node.IsMap()) {
+      error(node, "'labels' must be a mapping of name: value");
+      return;
+    }
+    for (const auto& item : node) {
+      Located name{item.first.Scalar(), posOf(item.first)};
+      if (name.text.empty()) {
+        error(item.first, "empty label name");
+      } else if (item.second.IsNull()) {
+        set.labels.emplace_back(std::move(name), std::nullopt);  // removes the label
+      } else if (auto s = scalar(item.second, "a label value")) {
+        set.labels.emplace_back(std::move(name), std::move(*s));
+      }
+    }
+  }
+
+  std::string file_;
+  std::vector<RuleError>& errors_;
+  bool failed_ = false;
+};
+
+bool hasWildcard(std::string_view pattern) {
+  return pattern.find_first_of("*?[") != std::string_view::npos;
+}
+
+}  // namespace
+
+void parseRuleText(std::string_view text, std::string_view file, std::vector<RuleSpec>& rules,
+                   std::vector<RuleError>& errors) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(text));
+  } catch (const YAML::Exception& e) {
+    errors.push_back({std::string(file), posOf(e.mark), e.msg});
+    return;
+  }
+  FileParser(file, errors).parseDocument(root, rules);
+}
+
+void loadRuleFile(const std::string& path, std::vector<RuleSpec>& rules,
+                  std::vector<RuleError>& errors, std::string& content) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    errors.push_back({path, {1, 1}, "cannot open file"});
+    return;
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  const std::string text = buffer.str();
+  content += text;
+  parseRuleText(text, path, rules, errors);
+}
+
+std::vector<std::string> expandRuleGlobs(const std::vector<std::string>& globs,
+                                         const std::string& base_dir,
+                                         std::vector<RuleError>& errors) {
+  std::vector<std::string> files;
+  for (const std::string& g : globs) {
+    std::string pattern = g;
+    if (!pattern.empty() && pattern.front() != '/' && !base_dir.empty()) {
+      pattern = base_dir + (base_dir.back() == '/' ? "" : "/") + pattern;
+    }
+    glob_t matches{};
+    const int rc = ::glob(pattern.c_str(), GLOB_NOSORT, nullptr, &matches);
+    std::vector<std::string> found;
+    if (rc == 0) {
+      for (size_t i = 0; i < matches.gl_pathc; ++i) {
+        found.emplace_back(matches.gl_pathv[i]);
+      }
+    }
+    ::globfree(&matches);
+    if (found.empty() && !hasWildcard(g)) {
+      errors.push_back({pattern, {1, 1}, "cannot open file"});
+    }
+    std::sort(found.begin(), found.end());
+    for (std::string& f : found) {
+      if (std::find(files.begin(), files.end(), f) == files.end()) {
+        files.push_back(std::move(f));
+      }
+    }
+  }
+  return files;
+}
+
+}  // namespace vigil::rules

@@ -1,0 +1,62 @@
+#include "daemon/bounded_queue.h"
+
+#include <thread>
+
+#include <gtest/gtest.h>
+
+namespace vigil {
+namespace {
+
+TEST(BoundedQueue, RefusesWhenFullAndLeavesTheItem) {
+  BoundedQueue<std::vector<int>> q(10);
+  std::vector<int> a(8, 1), b(5, 2);
+  EXPECT_TRUE(q.tryPush(a, a.size()));
+  EXPECT_FALSE(q.tryPush(b, b.size()));
+  EXPECT_EQ(b.size(), 5u);  // untouched, so the caller can retry
+  std::vector<std::vector<int>> out;
+  EXPECT_TRUE(q.popBatch(out, 100, std::chrono::milliseconds(0)));
+  EXPECT_EQ(out.size(), 1u);
+  EXPECT_TRUE(q.tryPush(b, b.size()));
+}
+
+TEST(BoundedQueue, TakesAnOversizedItemWhenEmpty) {
+  BoundedQueue<int> q(4);
+  int big = 1;
+  EXPECT_TRUE(q.tryPush(big, 100));
+  int small = 2;
+  EXPECT_FALSE(q.tryPush(small, 1));
+}
+
+TEST(BoundedQueue, PopBatchRespectsMaxWeightButTakesAtLeastOne) {
+  BoundedQueue<int> q(100);
+  for (int i = 0; i < 5; ++i) {
+    int v = i;
+    ASSERT_TRUE(q.tryPush(v, 10));
+  }
+  std::vector<int> out;
+  ASSERT_TRUE(q.popBatch(out, 25, std::chrono::milliseconds(0)));
+  EXPECT_EQ(out, (std::vector<int>{0, 1}));
+  out.clear();
+  ASSERT_TRUE(q.popBatch(out, 5, std::chrono::milliseconds(0)));
+  EXPECT_EQ(out, (std::vector<int>{2}));
+}
+
+TEST(BoundedQueue, BlockingPushWaitsForRoomAndCloseDrains) {
+  BoundedQueue<int> q(1);
+  int first = 1;
+  ASSERT_TRUE(q.tryPush(first, 1));
+  std::thread producer([&] { EXPECT_TRUE(q.push(2, 1)); });
+  std::vector<int> out;
+  while (out.size() < 2) {
+    ASSERT_TRUE(q.popBatch(out, 1, std::chrono::milliseconds(100)));
+  }
+  producer.join();
+  EXPECT_EQ(out, (std::vector<int>{1, 2}));
+  q.close();
+  EXPECT_FALSE(q.push(3, 1));
+  out.clear();
+  EXPECT_FALSE(q.popBatch(out, 1, std::chrono::milliseconds(10)));
+}
+
+}  // namespace
+}  // namespace vigil

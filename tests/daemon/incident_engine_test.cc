@@ -1,0 +1,135 @@
+#include "daemon/incidents/incident_engine.h"
+
+#include <gtest/gtest.h>
+
+namespace vigil::incidents {
+namespace {
+
+Event makeEvent(std::string host, EventState state, Severity severity = Severity::kMajor, uint16_t partition = 0) {
+  Event e;
+  e.source = "test";
+  e.host = std::move(host);
+  e.type = "link";
+  e.state = state;
+  e.severity = severity;
+  e.partition = partition;
+  e.received_at = Clock::now();
+  e.message = "msg";
+  return e;
+}
+
+rules::Decision decide(rules::Action action, std::string key) {
+  rules::Decision d;
+  d.action = action;
+  d.key = std::move(key);
+  d.title = "title " + d.key;
+  d.rule = "r";
+  return d;
+}
+
+TEST(IncidentEngine, OpensOnceAndCoalescesUpdatesWithinABatch) {
+  IncidentEngine engine;
+  EXPECT_EQ(engine.apply(makeEvent("a", EventState::kProblem, Severity::kMinor), decide(rules::Action::kOpen, "k")),
+            ApplyOutcome::kOpened);
+  EXPECT_EQ(engine.apply(makeEvent("a", EventState::kProblem, Severity::kCritical), decide(rules::Action::kOpen, "k")),
+            ApplyOutcome::kUpdated);
+  EXPECT_EQ(engine.apply(makeEvent("a", EventState::kProblem), decide(rules::Action::kOpen, "k")),
+            ApplyOutcome::kUpdated);
+  ChangeSet changes;
+  engine.takeChanges(changes);
+  ASSERT_EQ(changes.incidents.size(), 1u);
+  const Incident& in = changes.incidents[0];
+  EXPECT_EQ(in.id, 1u);
+  EXPECT_EQ(in.event_count, 3u);
+  EXPECT_EQ(in.severity, Severity::kCritical);  // the worst seen
+  EXPECT_EQ(in.priority, 1);
+  EXPECT_EQ(in.state, IncidentState::kOpen);
+  EXPECT_EQ(in.revision, 1u);
+  ASSERT_EQ(changes.changes.size(), 1u);
+  EXPECT_EQ(changes.changes[0].kind, ChangeKind::kOpened);
+  ASSERT_EQ(changes.key_ops.size(), 1u);
+  EXPECT_EQ(changes.key_ops[0].id, std::optional<IncidentId>(1));
+  ASSERT_EQ(changes.next_sequences.size(), 1u);
+  EXPECT_EQ(changes.next_sequences[0].second, 2u);
+}
+
+TEST(IncidentEngine, ResolvesAndTheNextProblemOpensANewIncident) {
+  IncidentEngine engine;
+  ChangeSet changes;
+  engine.apply(makeEvent("a", EventState::kProblem), decide(rules::Action::kOpen, "k"));
+  engine.takeChanges(changes);
+  EXPECT_EQ(engine.apply(makeEvent("a", EventState::kOk), decide(rules::Action::kResolve, "k")),
+            ApplyOutcome::kResolved);
+  EXPECT_EQ(engine.activeCount(), 0u);
+  engine.takeChanges(changes);
+  ASSERT_EQ(changes.incidents.size(), 1u);
+  EXPECT_EQ(changes.incidents[0].state, IncidentState::kResolved);
+  EXPECT_TRUE(changes.incidents[0].resolved_at.has_value());
+  EXPECT_EQ(changes.incidents[0].timeline.size(), 2u);
+  EXPECT_EQ(changes.incidents[0].revision, 2u);
+  ASSERT_EQ(changes.key_ops.size(), 1u);
+  EXPECT_FALSE(changes.key_ops[0].id.has_value());
+
+  EXPECT_EQ(engine.apply(makeEvent("a", EventState::kOk), decide(rules::Action::kResolve, "k")),
+            ApplyOutcome::kUnmatchedResolve);
+  EXPECT_EQ(engine.apply(makeEvent("a", EventState::kProblem), decide(rules::Action::kOpen, "k")),
+            ApplyOutcome::kOpened);
+  engine.takeChanges(changes);
+  ASSERT_EQ(changes.incidents.size(), 1u);
+  EXPECT_EQ(changes.incidents[0].id, 2u);
+}
+
+TEST(IncidentEngine, OpenAndResolveInOneBatchKeepTheKeyOpsInOrder) {
+  IncidentEngine engine;
+  engine.apply(makeEvent("a", EventState::kProblem), decide(rules::Action::kOpen, "k"));
+  engine.apply(makeEvent("a", EventState::kOk), decide(rules::Action::kResolve, "k"));
+  engine.apply(makeEvent("a", EventState::kProblem), decide(rules::Action::kOpen, "k"));
+  ChangeSet changes;
+  engine.takeChanges(changes);
+  ASSERT_EQ(changes.key_ops.size(), 3u);
+  EXPECT_EQ(changes.key_ops[0].id, std::optional<IncidentId>(1));
+  EXPECT_FALSE(changes.key_ops[1].id.has_value());
+  EXPECT_EQ(changes.key_ops[2].id, std::optional<IncidentId>(2));
+  ASSERT_EQ(changes.incidents.size(), 2u);
+  EXPECT_EQ(changes.incidents[0].state, IncidentState::kResolved);
+  EXPECT_EQ(changes.incidents[1].state, IncidentState::kOpen);
+}
+
+TEST(IncidentEngine, KeepsPartitionsApart) {
+  IncidentEngine engine;
+  engine.apply(makeEvent("a", EventState::kProblem, Severity::kMajor, 0), decide(rules::Action::kOpen, "k"));
+  engine.apply(makeEvent("a", EventState::kProblem, Severity::kMajor, 3), decide(rules::Action::kOpen, "k"));
+  ChangeSet changes;
+  engine.takeChanges(changes);
+  ASSERT_EQ(changes.incidents.size(), 2u);
+  EXPECT_EQ(partitionOf(changes.incidents[0].id), 0);
+  EXPECT_EQ(partitionOf(changes.incidents[1].id), 3);
+  EXPECT_EQ(changes.incidents[1].id, makeIncidentId(3, 1));
+}
+
+TEST(IncidentEngine, IgnoresNoneAndCountsDrops) {
+  IncidentEngine engine;
+  EXPECT_EQ(engine.apply(makeEvent("a", EventState::kNone), decide(rules::Action::kNone, "k")), ApplyOutcome::kIgnored);
+  EXPECT_EQ(engine.apply(makeEvent("a", EventState::kProblem), decide(rules::Action::kDrop, "k")), ApplyOutcome::kDropped);
+  ChangeSet changes;
+  engine.takeChanges(changes);
+  EXPECT_TRUE(changes.empty());
+}
+
+TEST(IncidentEngine, KeepsOnlyTheLatestEventSamples) {
+  IncidentEngine engine;
+  for (int i = 0; i < 25; ++i) {
+    Event e = makeEvent("a", EventState::kProblem);
+    e.message = "m" + std::to_string(i);
+    engine.apply(e, decide(rules::Action::kOpen, "k"));
+  }
+  ChangeSet changes;
+  engine.takeChanges(changes);
+  const auto& samples = changes.incidents[0].recent_events;
+  ASSERT_EQ(samples.size(), Incident::kMaxRecentEvents);
+  EXPECT_EQ(samples.back().message, "m24");
+  EXPECT_EQ(samples.front().message, "m15");
+}
+
+}  // namespace
+}  // namespace vigil::incidents

@@ -1,0 +1,157 @@
+#include "daemon/pipeline.h"
+
+#include <future>
+
+#include <gtest/gtest.h>
+
+#include "tests/support/temp_dir.h"
+
+namespace vigil {
+namespace {
+
+constexpr const char* kRules = R"(
+rules:
+  - name: link-down
+    match:
+      message: {regex: 'Interface (?P<interface>\S+) down'}
+    set: {type: link, state: problem, severity: major}
+    key: '{{host}}/link/{{interface}}'
+    title: 'Link down on {{host}} {{interface}}'
+  - name: link-up
+    match:
+      message: {regex: 'Interface (?P<interface>\S+) up'}
+    set: {type: link, state: ok}
+    key: '{{host}}/link/{{interface}}'
+)";
+
+Event syslogLine(std::string host, std::string message) {
+  Event e;
+  e.source = "test";
+  e.host = std::move(host);
+  e.message = std::move(message);
+  e.received_at = Clock::now();
+  return e;
+}
+
+class PipelineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto store = store::Store::open({.path = dir_.file("db")});
+    ASSERT_TRUE(store) << store.error().toString();
+    store_ = std::move(*store);
+    auto rules = rules::RuleSet::loadString(kRules, "inline.yaml");
+    ASSERT_TRUE(rules) << rules.error().toString();
+    rules_ = *rules;
+  }
+
+  std::unique_ptr<Pipeline> makePipeline() {
+    auto p = std::make_unique<Pipeline>(PipelineOptions{}, rules_, *store_, metrics_);
+    EXPECT_TRUE(p->start().isOk());
+    return p;
+  }
+
+  // Hands over one batch and waits for its commit; returns what the callback saw.
+  Status submit(Pipeline& pipeline, std::vector<Event> events, bool* stored_when_acked = nullptr) {
+    std::promise<Status> done;
+    connectors::EventBatch batch;
+    batch.events = std::move(events);
+    batch.on_commit = [&](const Status& s) {
+      if (stored_when_acked) {
+        auto in = store_->getIncident(1);
+        *stored_when_acked = in && in->has_value();
+      }
+      done.set_value(s);
+    };
+    EXPECT_TRUE(pipeline.offer(batch));
+    return done.get_future().get();
+  }
+
+  std::vector<incidents::Incident> allIncidents() {
+    std::vector<incidents::Incident> out;
+    EXPECT_TRUE(store_->scanIncidents(0, [&](incidents::Incident&& in) {
+      out.push_back(std::move(in));
+      return true;
+    }).isOk());
+    return out;
+  }
+
+  testing::TempDir dir_;
+  metrics::MetricsRegistry registry_;
+  metrics::PipelineMetrics metrics_{registry_.registry()};
+  std::unique_ptr<store::Store> store_;
+  std::shared_ptr<const rules::RuleSet> rules_;
+};
+
+TEST_F(PipelineTest, AcknowledgesABatchOnlyAfterItIsInTheStore) {
+  auto pipeline = makePipeline();
+  bool stored = false;
+  ASSERT_TRUE(submit(*pipeline, {syslogLine("sw1", "Interface Gi0/1 down")}, &stored).isOk());
+  EXPECT_TRUE(stored);
+  auto incidents = allIncidents();
+  ASSERT_EQ(incidents.size(), 1u);
+  EXPECT_EQ(incidents[0].key, "sw1/link/Gi0/1");
+  EXPECT_EQ(incidents[0].title, "Link down on sw1 Gi0/1");
+  EXPECT_EQ(incidents[0].rule, "link-down");
+  EXPECT_EQ(incidents[0].state, incidents::IncidentState::kOpen);
+}
+
+TEST_F(PipelineTest, DeduplicatesThenResolvesAcrossBatchesAndRestarts) {
+  {
+    auto pipeline = makePipeline();
+    ASSERT_TRUE(submit(*pipeline, {syslogLine("sw1", "Interface Gi0/1 down"),
+                                   syslogLine("sw1", "Interface Gi0/1 down"),
+                                   syslogLine("sw1", "Interface Gi0/2 down"),
+                                   syslogLine("sw1", "nothing to see")})
+                    .isOk());
+    pipeline->stop();
+  }
+  auto pipeline = makePipeline();  // restored from the store
+  ASSERT_TRUE(submit(*pipeline, {syslogLine("sw1", "Interface Gi0/1 down"),
+                                 syslogLine("sw1", "Interface Gi0/1 up")})
+                  .isOk());
+  auto incidents = allIncidents();
+  ASSERT_EQ(incidents.size(), 2u);
+  const auto& gi2 = incidents[0];
+  const auto& gi1 = incidents[1];
+  EXPECT_EQ(gi1.key, "sw1/link/Gi0/1");
+  EXPECT_EQ(gi1.event_count, 4u);
+  EXPECT_EQ(gi1.state, incidents::IncidentState::kResolved);
+  EXPECT_EQ(gi2.key, "sw1/link/Gi0/2");
+  EXPECT_EQ(gi2.state, incidents::IncidentState::kOpen);
+}
+
+TEST_F(PipelineTest, StopCommitsEverythingQueued) {
+  auto pipeline = makePipeline();
+  std::atomic<int> acked{0};
+  for (int i = 0; i < 50; ++i) {
+    connectors::EventBatch batch;
+    batch.events.push_back(syslogLine("h" + std::to_string(i), "Interface e0 down"));
+    batch.on_commit = [&](const Status& s) {
+      if (s.isOk()) acked++;
+    };
+    ASSERT_TRUE(pipeline->push(std::move(batch)));
+  }
+  pipeline->stop();
+  EXPECT_EQ(acked.load(), 50);
+  EXPECT_EQ(allIncidents().size(), 50u);
+  connectors::EventBatch late;
+  late.events.push_back(syslogLine("late", "Interface e0 down"));
+  EXPECT_FALSE(pipeline->offer(late));
+}
+
+TEST_F(PipelineTest, StoresSourcePositionsInTheSameCommit) {
+  auto pipeline = makePipeline();
+  std::promise<void> done;
+  connectors::EventBatch batch;
+  batch.events.push_back(syslogLine("sw9", "Interface x down"));
+  batch.positions.push_back({7, "kafka/events/7", "1234"});
+  batch.on_commit = [&](const Status&) { done.set_value(); };
+  ASSERT_TRUE(pipeline->offer(batch));
+  done.get_future().wait();
+  auto position = store_->getPosition(7, "kafka/events/7");
+  ASSERT_TRUE(position && *position);
+  EXPECT_EQ(**position, "1234");
+}
+
+}  // namespace
+}  // namespace vigil

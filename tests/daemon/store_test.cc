@@ -1,0 +1,150 @@
+#include "daemon/store/store.h"
+
+#include <gtest/gtest.h>
+#include <rocksdb/db.h>
+
+#include "tests/support/temp_dir.h"
+
+namespace vigil::store {
+namespace {
+
+using incidents::ChangeSet;
+using incidents::IncidentEngine;
+
+Event problem(const std::string& host, uint16_t partition = 0) {
+  Event e;
+  e.source = "test";
+  e.host = host;
+  e.type = "link";
+  e.state = EventState::kProblem;
+  e.severity = Severity::kMajor;
+  e.partition = partition;
+  e.received_at = Clock::now();
+  e.message = "down";
+  return e;
+}
+
+rules::Decision open(const std::string& key) {
+  return {rules::Action::kOpen, key, "Link down " + key, "link-down"};
+}
+
+TEST(Store, CommitsIncidentsAndRestoresThemAfterReopening) {
+  testing::TempDir dir;
+  StoreOptions options{.path = dir.file("db")};
+  {
+    auto store = Store::open(options);
+    ASSERT_TRUE(store) << store.error().toString();
+    IncidentEngine engine;
+    engine.apply(problem("a"), open("a/link"));
+    engine.apply(problem("b"), open("b/link"));
+    engine.apply(problem("c", 2), open("c/link"));
+    ChangeSet changes;
+    engine.takeChanges(changes);
+    ASSERT_TRUE((*store)->commit(changes, {{0, "kafka/events/0", "42"}}).isOk());
+    // Resolve one; it must no longer be restored as active.
+    Event ok = problem("b");
+    ok.state = EventState::kOk;
+    engine.apply(ok, {rules::Action::kResolve, "b/link", "", "link-up"});
+    engine.takeChanges(changes);
+    ASSERT_TRUE((*store)->commit(changes, {}).isOk());
+  }
+  auto store = Store::open(options);
+  ASSERT_TRUE(store);
+  EXPECT_EQ((*store)->schemaVersion(), Store::kSchemaVersion);
+  IncidentEngine engine;
+  ASSERT_TRUE((*store)->restoreInto(engine).isOk());
+  EXPECT_EQ(engine.activeCount(), 2u);
+  ASSERT_NE(engine.findActive(0, "a/link"), nullptr);
+  EXPECT_EQ(engine.findActive(0, "b/link"), nullptr);
+  ASSERT_NE(engine.findActive(2, "c/link"), nullptr);
+
+  auto b = (*store)->getIncident(2);
+  ASSERT_TRUE(b && *b);
+  EXPECT_EQ((*b)->state, incidents::IncidentState::kResolved);
+  EXPECT_EQ((*b)->title, "Link down b/link");
+
+  auto position = (*store)->getPosition(0, "kafka/events/0");
+  ASSERT_TRUE(position && *position);
+  EXPECT_EQ(**position, "42");
+
+  // Sequences were restored: the next incident in partition 0 does not reuse an id.
+  engine.apply(problem("d"), open("d/link"));
+  ChangeSet changes;
+  engine.takeChanges(changes);
+  EXPECT_EQ(changes.incidents[0].id, 3u);
+}
+
+TEST(Store, ScansNewestFirstFromACursor) {
+  testing::TempDir dir;
+  auto store = Store::open({.path = dir.file("db")});
+  ASSERT_TRUE(store);
+  IncidentEngine engine;
+  for (int i = 0; i < 5; ++i) engine.apply(problem("h" + std::to_string(i)), open("k" + std::to_string(i)));
+  ChangeSet changes;
+  engine.takeChanges(changes);
+  ASSERT_TRUE((*store)->commit(changes, {}).isOk());
+  std::vector<uint64_t> ids;
+  ASSERT_TRUE((*store)->scanIncidents(0, [&](incidents::Incident&& in) {
+    ids.push_back(in.id);
+    return true;
+  }).isOk());
+  EXPECT_EQ(ids, (std::vector<uint64_t>{5, 4, 3, 2, 1}));
+  ids.clear();
+  ASSERT_TRUE((*store)->scanIncidents(4, [&](incidents::Incident&& in) {
+    ids.push_back(in.id);
+    return ids.size() < 2;
+  }).isOk());
+  EXPECT_EQ(ids, (std::vector<uint64_t>{3, 2}));
+}
+
+TEST(Store, IncidentJsonRoundTripsEveryField) {
+  testing::TempDir dir;
+  auto store = Store::open({.path = dir.file("db")});
+  ASSERT_TRUE(store);
+  IncidentEngine engine;
+  Event e = problem("sw1");
+  e.ci = "ci-sw1";
+  e.labels.set("interface", "Gi0/1");
+  e.occurred_at = Clock::now() - std::chrono::minutes(1);
+  engine.apply(e, open("sw1/link/Gi0/1"));
+  ChangeSet changes;
+  engine.takeChanges(changes);
+  ASSERT_TRUE((*store)->commit(changes, {}).isOk());
+  auto back = (*store)->getIncident(changes.incidents[0].id);
+  ASSERT_TRUE(back && *back);
+  incidents::Incident expected = changes.incidents[0];
+  // Stored times have millisecond precision.
+  auto ms = [](TimePoint t) { return std::chrono::time_point_cast<std::chrono::milliseconds>(t); };
+  expected.first_seen = ms(expected.first_seen);
+  expected.last_seen = ms(expected.last_seen);
+  for (auto& t : expected.timeline) t.at = ms(t.at);
+  for (auto& s : expected.recent_events) s.at = ms(s.at);
+  EXPECT_EQ(**back, expected);
+}
+
+TEST(Store, RefusesADataDirFromANewerVersion) {
+  testing::TempDir dir;
+  const std::string path = dir.file("db");
+  ASSERT_TRUE(Store::open({.path = path}));
+  {
+    // Write a newer schema version with RocksDB itself, as a future vigild would.
+    std::vector<std::string> names;
+    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+    for (const auto& n : names) descriptors.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), path, descriptors, &handles, &db).ok());
+    const char version[] = {0, 0, 0, 99};
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), "schema_version", rocksdb::Slice(version, 4)).ok());
+    for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+    delete db;
+  }
+  auto store = Store::open({.path = path});
+  ASSERT_FALSE(store);
+  EXPECT_EQ(store.error().code(), Status::Code::kFailedPrecondition);
+  EXPECT_NE(store.error().message().find("schema version 99"), std::string::npos) << store.error().message();
+}
+
+}  // namespace
+}  // namespace vigil::store

@@ -1,0 +1,178 @@
+// The prefilter must never change the outcome: rule order is kept across its lists (regex-gated,
+// by type, always), and a type changed by a `continue` rule is looked up again.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/rules/test_util.h"
+
+namespace vigil::rules {
+namespace {
+
+using testing::makeEvent;
+using testing::mustLoad;
+
+// Rule i: gated by a message regex (i % 3 == 0), indexed by type (i % 3 == 1) or always
+// (i % 3 == 2).
+std::string mixedRules(int n) {
+  std::string yaml = "rules:\n";
+  for (int i = 0; i < n; ++i) {
+    const std::string id = std::to_string(i);
+    yaml += "  - name: r" + id + "\n    match: ";
+    switch (i % 3) {
+      case 0: yaml += "{message: {regex: 'code=" + id + "\\b'}}"; break;
+      case 1: yaml += "{type: t" + id + "}"; break;
+      case 2: yaml += "{labels.code: {in: ['" + id + "']}}"; break;
+    }
+    yaml += "\n    set: {state: problem}\n    key: k" + id + "\n";
+  }
+  return yaml;
+}
+
+TEST(Prefilter, DistributesRulesOverItsLists) {
+  auto set = mustLoad(mixedRules(9));
+  ASSERT_NE(set, nullptr);
+  EXPECT_EQ(set->prefilter().gatedCount(), 3u);
+  EXPECT_EQ(set->prefilter().indexedCount(), 3u);
+  EXPECT_EQ(set->prefilter().alwaysCount(), 3u);
+}
+
+TEST(Prefilter, KeepsRuleOrderAcrossLists) {
+  auto set = mustLoad(mixedRules(200));
+  ASSERT_NE(set, nullptr);
+  Decision d;
+  for (int i = 0; i < 200; ++i) {
+    SCOPED_TRACE(i);
+    // An event that satisfies rule i and every later rule of the other two kinds.
+    const int gated = i % 3 == 0 ? i : (i / 3 + 1) * 3;
+    const int typed = i % 3 == 1 ? i : (i % 3 == 0 ? i + 1 : i + 2);
+    const int always = i % 3 == 2 ? i : (i % 3 == 0 ? i + 2 : i + 1);
+    Event e = makeEvent({.type = "t" + std::to_string(typed),
+                         .message = "x code=" + std::to_string(gated) + " y",
+                         .labels = {{"code", std::to_string(always)}}});
+    set->evaluate(e, d);
+    EXPECT_EQ(d.rule, "r" + std::to_string(i));
+    EXPECT_EQ(d.key, "k" + std::to_string(i));
+  }
+  Event none = makeEvent({.type = "t0", .message = "code=1000", .labels = {{"code", "1"}}});
+  set->evaluate(none, d);
+  EXPECT_EQ(d.action, Action::kNone);
+  EXPECT_EQ(d.rule, "");
+}
+
+TEST(Prefilter, AnyOfMessageRegexesGatesARule) {
+  auto set = mustLoad(R"(
+rules:
+  - name: either
+    match:
+      any:
+        - message: {regex: 'alpha'}
+        - all: [{labels.x: '1'}, {message: {regex: 'beta'}}]
+    set: {state: problem}
+)");
+  ASSERT_NE(set, nullptr);
+  EXPECT_EQ(set->prefilter().gatedCount(), 1u);
+  Decision d;
+  Event a = makeEvent({.message = "alpha"});
+  set->evaluate(a, d);
+  EXPECT_EQ(d.rule, "either");
+  Event b = makeEvent({.message = "beta", .labels = {{"x", "1"}}});
+  set->evaluate(b, d);
+  EXPECT_EQ(d.rule, "either");
+  Event c = makeEvent({.message = "beta"});
+  set->evaluate(c, d);
+  EXPECT_EQ(d.rule, "");
+}
+
+TEST(Prefilter, LooksTheTypeUpAgainAfterAContinueRuleChangesIt) {
+  auto set = mustLoad(R"(
+rules:
+  - name: classify
+    match: {message: {regex: 'BGP'}}
+    set: {type: bgp}
+    continue: true
+  - name: before
+    match: {type: bgp, host: nobody}
+  - name: bgp
+    match: {type: bgp}
+    set: {state: problem}
+)");
+  ASSERT_NE(set, nullptr);
+  Decision d;
+  Event e = makeEvent({.message = "BGP peer down"});
+  set->evaluate(e, d);
+  EXPECT_EQ(d.action, Action::kOpen);
+  EXPECT_EQ(d.rule, "bgp");
+  EXPECT_EQ(d.key, "sw1/bgp");
+}
+
+TEST(Prefilter, LooksLabelsUpAgainAfterAContinueRuleSetsThem) {
+  auto set = mustLoad(R"(
+rules:
+  - name: tag
+    match: {host: {prefix: core-}}
+    set: {labels: {tier: core}}
+    continue: true
+  - name: core
+    match: {labels.tier: core, source: {prefix: syslog}}
+    set: {state: problem}
+)");
+  ASSERT_NE(set, nullptr);
+  EXPECT_EQ(set->prefilter().indexedCount(), 1u);
+  Decision d;
+  Event e = makeEvent({.host = "core-1"});
+  set->evaluate(e, d);
+  EXPECT_EQ(d.rule, "core");
+  Event other = makeEvent({.host = "edge-1", .labels = {{"tier", "core"}}});
+  set->evaluate(other, d);
+  EXPECT_EQ(d.rule, "core");
+}
+
+TEST(RuleSet, ReusedDecisionIsResetOnNoMatch) {
+  auto set = mustLoad("rules:\n  - name: a\n    match: {host: x}\n    action: drop\n");
+  ASSERT_NE(set, nullptr);
+  Decision d;
+  Event x = makeEvent({.host = "x"});
+  set->evaluate(x, d);
+  EXPECT_EQ(d.action, Action::kDrop);
+  Event y = makeEvent({.host = "y"});
+  set->evaluate(y, d);
+  EXPECT_EQ(d.action, Action::kNone);
+  EXPECT_EQ(d.rule, "");
+}
+
+TEST(RuleSet, VersionIsAContentHash) {
+  auto a = mustLoad("rules:\n  - name: a\n");
+  auto b = mustLoad("rules:\n  - name: a\n");
+  auto c = mustLoad("rules:\n  - name: b\n");
+  ASSERT_TRUE(a && b && c);
+  EXPECT_EQ(a->version().size(), 16u);
+  EXPECT_EQ(a->version(), b->version());
+  EXPECT_NE(a->version(), c->version());
+  EXPECT_EQ(a->size(), 1u);
+}
+
+TEST(RuleSet, EvaluatesConcurrently) {
+  auto set = mustLoad(mixedRules(60));
+  ASSERT_NE(set, nullptr);
+  std::vector<std::thread> threads;
+  std::vector<int> failures(4, 0);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      Decision d;
+      for (int n = 0; n < 2000; ++n) {
+        const int i = (n * 3) % 60;  // gated rules
+        Event e = makeEvent({.message = "code=" + std::to_string(i)});
+        set->evaluate(e, d);
+        failures[t] += d.rule != "r" + std::to_string(i);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int f : failures) EXPECT_EQ(f, 0);
+}
+
+}  // namespace
+}  // namespace vigil::rules
