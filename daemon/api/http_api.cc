@@ -153,8 +153,10 @@ class HttpApi::Impl {
 
   restinio::request_handling_status_t listIncidents(const Request& req) {
     IncidentQuery q;
-    const auto params = restinio::parse_query(req->header().query());
-    for (const auto& [name, value] : params) {
+    // Relaxed: keys such as "sw1/link/Gi0/1" arrive with their slashes unescaped.
+    auto params = restinio::try_parse_query<restinio::parse_query_traits::relaxed>(req->header().query());
+    if (!params) return sendError(req, restinio::status_bad_request(), "malformed query string");
+    for (const auto& [name, value] : *params) {
       const std::string v(value);
       if (name == "state") {
         q.state = incidents::parseIncidentState(v);

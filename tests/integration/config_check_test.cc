@@ -1,0 +1,86 @@
+// `vigild --check-config` against good and bad files: exit codes and file:line:col messages.
+#include <gtest/gtest.h>
+
+#include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/vigild_fixture.h"
+
+namespace vigil::testing {
+namespace {
+
+struct CheckResult {
+  int code;
+  std::string output;
+};
+
+CheckResult check(const TempDir& dir, const std::string& yaml) {
+  const std::string path = dir.file("vigil.yaml");
+  writeFile(path, yaml);
+  CheckResult r;
+  r.code = run({vigildPath(), "--check-config", "--config", path}, &r.output);
+  return r;
+}
+
+TEST(CheckConfig, AcceptsTheShippedConfig) {
+  std::string out;
+  EXPECT_EQ(run({vigildPath(), "--check-config", "--config", sourceDir() + "/config/vigil.yaml"}, &out), 0) << out;
+  EXPECT_NE(out.find("OK"), std::string::npos);
+}
+
+TEST(CheckConfig, RejectsErrorsWithFileLineAndColumn) {
+  TempDir dir;
+  const std::string path = dir.file("vigil.yaml");
+  struct Case {
+    std::string yaml;
+    std::string expected;
+  } cases[] = {
+      {"data_dir: /tmp/x\nbogus: 1\n", path + ":2:1: unknown key 'bogus'"},
+      {"http:\n  listen: nope\n", path + ":2:11: expected HOST:PORT"},
+      {"pipeline:\n  queue_capacity: -5\n", path + ":2:19: value -5 out of range"},
+      {"log: {level: loud}\n", path + ":1:14: expected trace, debug, info, warn or error"},
+      {"http: [1, 2\n", path + ":"},  // YAML syntax error
+      {"syslog:\n  listen: [ftp://127.0.0.1:21]\n", path + ":2:"},
+      {"rules:\n  files: [" + dir.file("rules.yaml") + "]\n", dir.file("rules.yaml") + ":"},
+  };
+  writeFile(dir.file("rules.yaml"), "rules:\n  - name: x\n    matchh: {}\n");
+  for (const auto& c : cases) {
+    auto r = check(dir, c.yaml);
+    EXPECT_EQ(r.code, 1) << c.yaml;
+    EXPECT_NE(r.output.find(c.expected), std::string::npos) << c.yaml << "\n→ " << r.output;
+  }
+}
+
+TEST(CheckConfig, ReportsEveryErrorAtOnce) {
+  TempDir dir;
+  auto r = check(dir, "http:\n  listen: nope\nlog:\n  level: loud\n");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.output.find(":2:11:"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(":4:10:"), std::string::npos) << r.output;
+}
+
+TEST(Replay, FeedsAJsonLinesFileIntoTheStore) {
+  VigildInstance vigild;
+  const std::string events = vigild.dir().file("events.jsonl");
+  writeFile(events,
+            R"({"host":"r1","type":"bgp","state":"problem","message":"neighbor 10.0.0.2 Down"})" "\n"
+            "not json at all\n"
+            R"({"host":"r1","type":"bgp","state":"problem","message":"neighbor 10.0.0.2 Down"})" "\n"
+            R"({"host":"r2","type":"bgp","state":"problem"})" "\n"
+            R"({"host":"r2","type":"bgp","state":"ok"})" "\n");
+  std::string out;
+  ASSERT_EQ(run({vigildPath(), "--config", vigild.configPath(), "--replay", events}, &out), 0) << out;
+  EXPECT_NE(out.find("replayed 4 events from 5 lines"), std::string::npos) << out;
+  EXPECT_NE(out.find("1 bad lines"), std::string::npos) << out;
+  ASSERT_TRUE(vigild.start()) << vigild.log();
+  auto open = vigild.incidents("state=open");
+  ASSERT_EQ(open.size(), 1u) << open.dump();
+  EXPECT_EQ(open[0]["key"], "r1/bgp");
+  EXPECT_EQ(open[0]["event_count"], 2);
+  auto resolved = vigild.incidents("state=resolved");
+  ASSERT_EQ(resolved.size(), 1u);
+  EXPECT_EQ(resolved[0]["key"], "r2/bgp");
+  EXPECT_EQ(vigild.stop(), 0);
+}
+
+}  // namespace
+}  // namespace vigil::testing
