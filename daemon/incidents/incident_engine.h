@@ -29,6 +29,7 @@ struct IncidentChange {
   ChangeKind kind;
   IncidentId id;
   Severity severity;  // at the time of the change
+  uint64_t seq = 0;   // position in the store's change log, assigned at commit
 };
 
 // Everything one pipeline batch changed, ready to commit. Incidents appear once each, in their

@@ -1,6 +1,9 @@
 #include "daemon/store/store.h"
 
 #include <filesystem>
+#include <unordered_map>
+
+#include <nlohmann/json.hpp>
 
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
@@ -12,10 +15,11 @@ namespace vigil::store {
 
 namespace {
 
-constexpr const char* kColumnFamilies[] = {"default", "incidents",
-                                           "keys", "correlation", "positions"};
+constexpr const char* kColumnFamilies[] = {"default", "incidents", "keys", "correlation",
+                                           "positions", "changes"};
 constexpr std::string_view kSchemaKey = "schema_version";
 constexpr std::string_view kSequencePrefix = "next_sequence/";
+constexpr std::string_view kChangeSeqKey = "change_seq";
 
 void appendBigEndian(std::string& out, uint64_t value, int bytes) {
   for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
@@ -92,7 +96,10 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
   store->keys_ = store->handles_[2];
   store->correlation_ = store->handles_[3];
   store->positions_ = store->handles_[4];
+  store->changes_ = store->handles_[5];
+  store->change_log_retention_ = options.change_log_retention;
   if (Status st = store->checkSchema(); !st.isOk()) return fail(std::move(st));
+  if (Status st = store->loadChangeSeq(); !st.isOk()) return fail(std::move(st));
   return store;
 }
 
@@ -124,11 +131,42 @@ Status Store::checkSchema() {
   return Status::ok();
 }
 
-Status Store::commit(const incidents::ChangeSet& changes,
+Status Store::loadChangeSeq() {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_, kChangeSeqKey, &value);
+  if (s.IsNotFound()) return Status::ok();
+  if (!s.ok()) return fromRocks(s, "reading change sequence");
+  if (value.size() != 8) return Status::corruption("change sequence record has a bad size");
+  last_change_seq_ = readBigEndian(value, 8);
+  return Status::ok();
+}
+
+Status Store::commit(incidents::ChangeSet& changes,
                      const std::vector<connectors::SourcePosition>& positions) {
   rocksdb::WriteBatch batch;
+  std::unordered_map<incidents::IncidentId, nlohmann::json> summaries;
   for (const auto& in : changes.incidents) {
     batch.Put(incidents_, incidentKey(in.id), incidents::toJsonString(in, /*with_details=*/true));
+    incidents::toJson(in, summaries[in.id], /*with_details=*/false);
+  }
+  // The change log: sequence numbers are only published once the batch is durable.
+  uint64_t seq = last_change_seq_.load(std::memory_order_relaxed);
+  for (auto& change : changes.changes) {
+    change.seq = ++seq;
+    nlohmann::json record = {{"seq", change.seq},
+                             {"change", incidents::changeKindName(change.kind)},
+                             {"incident", summaries[change.id]}};
+    batch.Put(changes_, incidentKey(change.seq), record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  }
+  if (seq != last_change_seq_.load(std::memory_order_relaxed)) {
+    std::string v;
+    appendBigEndian(v, seq, 8);
+    batch.Put(meta_, kChangeSeqKey, v);
+    // Trim in the same batch, in whole blocks of 1024 so the range delete stays rare.
+    const uint64_t before = last_change_seq_.load(std::memory_order_relaxed);
+    if (seq > change_log_retention_ && (seq / 1024) != (before / 1024)) {
+      batch.DeleteRange(changes_, incidentKey(0), incidentKey(seq - change_log_retention_ + 1));
+    }
   }
   for (const auto& op : changes.key_ops) {
     if (op.id) {
@@ -150,7 +188,32 @@ Status Store::commit(const incidents::ChangeSet& changes,
   if (batch.Count() == 0) return Status::ok();
   rocksdb::WriteOptions wo;
   wo.sync = sync_;
-  return fromRocks(db_->Write(wo, &batch), "committing batch");
+  Status s = fromRocks(db_->Write(wo, &batch), "committing batch");
+  if (s.isOk()) {
+    last_change_seq_.store(seq, std::memory_order_release);
+  } else {
+    for (auto& change : changes.changes) change.seq = 0;  // retried: numbered again
+  }
+  return s;
+}
+
+Status Store::readChanges(uint64_t after_seq, size_t limit,
+                          const std::function<bool(const ChangeRecord&)>& visit) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), changes_));
+  ChangeRecord record;
+  size_t n = 0;
+  for (it->Seek(incidentKey(after_seq + 1)); it->Valid() && n < limit; it->Next(), ++n) {
+    record.seq = readBigEndian(it->key().ToStringView(), 8);
+    record.json.assign(it->value().data(), it->value().size());
+    if (!visit(record)) break;
+  }
+  return fromRocks(it->status(), "reading change log");
+}
+
+Status Store::putPosition(uint16_t partition, std::string_view key, std::string_view value) {
+  rocksdb::WriteOptions wo;
+  wo.sync = sync_;
+  return fromRocks(db_->Put(wo, positions_, partitionedKey(partition, key), value), "writing position");
 }
 
 Result<std::optional<incidents::Incident>> Store::getIncident(incidents::IncidentId id) const {

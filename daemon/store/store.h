@@ -3,12 +3,16 @@
 //   incidents    u64 BE incident id → incident JSON (id carries the partition, see incident.h)
 //   keys         u16 BE partition + dedup key → u64 BE id of the active incident
 //   correlation  u16 BE partition + rule + key → primitive state (rules engine)
-//   positions    u16 BE partition + source key → position (Kafka offsets)
+//   positions    u16 BE partition + source key → position (Kafka offsets, output positions)
+//   changes      u64 BE sequence → one committed incident change as JSON: the change log that
+//                SSE resumes from and outputs (Kafka, webhooks) publish from, so a restart
+//                neither re-sends nor skips a change
 // Every key starts with its partition, so an instance can own, export or drop one partition's
 // state as a key range. commit() writes one pipeline batch as one WriteBatch: all of it or none.
 // Thread-safety: commit() is called by the correlator only; reads are safe from any thread.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -32,6 +36,13 @@ struct StoreOptions {
   std::string path;           // the RocksDB directory (created if missing)
   bool sync = true;           // fsync the WAL on every commit (group commit: once per batch)
   uint64_t block_cache_bytes = 64ull << 20;
+  uint64_t change_log_retention = 1000000;  // change records kept; older ones are trimmed
+};
+
+// One committed incident change: {"seq":N,"change":"opened|updated|resolved","incident":{…}}.
+struct ChangeRecord {
+  uint64_t seq = 0;
+  std::string json;
 };
 
 class Store {
@@ -44,9 +55,20 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  // Writes everything one pipeline batch changed, plus the source positions, atomically.
-  Status commit(const incidents::ChangeSet& changes,
+  // Writes everything one pipeline batch changed, the change records and the source positions,
+  // atomically. Assigns each change its sequence number (changes.changes[i].seq).
+  // Called on: the correlator thread only.
+  Status commit(incidents::ChangeSet& changes,
                 const std::vector<connectors::SourcePosition>& positions);
+
+  // Visits change records with seq > after_seq in order, at most `limit`, until `visit` returns
+  // false. Records older than the retention may be gone: compare the first seq you get.
+  Status readChanges(uint64_t after_seq, size_t limit,
+                     const std::function<bool(const ChangeRecord&)>& visit) const;
+  // The seq of the newest committed change (0 when there is none).
+  uint64_t lastChangeSeq() const { return last_change_seq_.load(std::memory_order_acquire); }
+  // Records a position outside a pipeline batch (e.g. how far an output has published).
+  Status putPosition(uint16_t partition, std::string_view key, std::string_view value);
 
   Result<std::optional<incidents::Incident>> getIncident(incidents::IncidentId id) const;
   // Visits incidents from the highest id down, starting below `before` (0: from the top), until
@@ -64,6 +86,7 @@ class Store {
  private:
   Store() = default;
   Status checkSchema();
+  Status loadChangeSeq();
 
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // owned; order of kColumnFamilies
@@ -72,7 +95,10 @@ class Store {
   rocksdb::ColumnFamilyHandle* keys_ = nullptr;
   rocksdb::ColumnFamilyHandle* correlation_ = nullptr;
   rocksdb::ColumnFamilyHandle* positions_ = nullptr;
+  rocksdb::ColumnFamilyHandle* changes_ = nullptr;
   bool sync_ = true;
+  uint64_t change_log_retention_ = 0;
+  std::atomic<uint64_t> last_change_seq_{0};
   uint32_t schema_version_ = 0;
 };
 

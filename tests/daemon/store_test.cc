@@ -122,6 +122,76 @@ TEST(Store, IncidentJsonRoundTripsEveryField) {
   EXPECT_EQ(**back, expected);
 }
 
+TEST(Store, NumbersChangesAndKeepsTheChangeLogAcrossRestarts) {
+  testing::TempDir dir;
+  StoreOptions options{.path = dir.file("db")};
+  {
+    auto store = Store::open(options);
+    ASSERT_TRUE(store);
+    EXPECT_EQ((*store)->lastChangeSeq(), 0u);
+    IncidentEngine engine;
+    engine.apply(problem("a"), open("a/link"));
+    engine.apply(problem("b"), open("b/link"));
+    ChangeSet changes;
+    engine.takeChanges(changes);
+    ASSERT_TRUE((*store)->commit(changes, {}).isOk());
+    ASSERT_EQ(changes.changes.size(), 2u);
+    EXPECT_EQ(changes.changes[0].seq, 1u);
+    EXPECT_EQ(changes.changes[1].seq, 2u);
+    ASSERT_TRUE((*store)->putPosition(0, "output/test", "2").isOk());
+  }
+  auto store = Store::open(options);
+  ASSERT_TRUE(store);
+  EXPECT_EQ((*store)->lastChangeSeq(), 2u);
+  IncidentEngine engine;
+  ASSERT_TRUE((*store)->restoreInto(engine).isOk());
+  Event ok = problem("a");
+  ok.state = EventState::kOk;
+  engine.apply(ok, {rules::Action::kResolve, "a/link", "", "link-up"});
+  ChangeSet changes;
+  engine.takeChanges(changes);
+  ASSERT_TRUE((*store)->commit(changes, {}).isOk());
+  EXPECT_EQ(changes.changes[0].seq, 3u);
+
+  std::vector<uint64_t> seqs;
+  std::string last;
+  ASSERT_TRUE((*store)->readChanges(1, 100, [&](const ChangeRecord& r) {
+    seqs.push_back(r.seq);
+    last = r.json;
+    return true;
+  }).isOk());
+  EXPECT_EQ(seqs, (std::vector<uint64_t>{2, 3}));
+  EXPECT_NE(last.find(R"("change":"resolved")"), std::string::npos) << last;
+  EXPECT_NE(last.find(R"("key":"a/link")"), std::string::npos) << last;
+  auto position = (*store)->getPosition(0, "output/test");
+  ASSERT_TRUE(position && *position);
+  EXPECT_EQ(**position, "2");
+}
+
+TEST(Store, TrimsTheChangeLogToItsRetention) {
+  testing::TempDir dir;
+  auto store = Store::open({.path = dir.file("db"), .change_log_retention = 100});
+  ASSERT_TRUE(store);
+  IncidentEngine engine;
+  for (int i = 0; i < 3000; ++i) {
+    engine.apply(problem("h"), open("k" + std::to_string(i)));
+    if (i % 100 == 99) {
+      ChangeSet changes;
+      engine.takeChanges(changes);
+      ASSERT_TRUE((*store)->commit(changes, {}).isOk());
+    }
+  }
+  uint64_t first = 0;
+  size_t count = 0;
+  ASSERT_TRUE((*store)->readChanges(0, 100000, [&](const ChangeRecord& r) {
+    if (count++ == 0) first = r.seq;
+    return true;
+  }).isOk());
+  EXPECT_EQ((*store)->lastChangeSeq(), 3000u);
+  EXPECT_GT(first, 1000u);  // trimmed when crossing each 1024 boundary
+  EXPECT_LE(count, 100u + 1024u);
+}
+
 TEST(Store, RefusesADataDirFromANewerVersion) {
   testing::TempDir dir;
   const std::string path = dir.file("db");
