@@ -23,9 +23,9 @@ pkg_check_modules(RDKAFKA_C REQUIRED IMPORTED_TARGET rdkafka)
 pkg_check_modules(SYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
 find_path(TL_EXPECTED_INCLUDE_DIR tl/expected.hpp REQUIRED)
 
+find_package(CURL REQUIRED)  # vigilctl's HTTP client
 if(VIGIL_BUILD_TESTS)
   find_package(GTest REQUIRED)
-  find_package(CURL REQUIRED)
 endif()
 if(VIGIL_BUILD_BENCHMARKS)
   find_package(benchmark REQUIRED)

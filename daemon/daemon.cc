@@ -10,6 +10,9 @@
 #include <spdlog/spdlog.h>
 #include <systemd/sd-daemon.h>
 
+#include "connectors/kafka/kafka_config.h"
+#include "connectors/kafka/kafka_output.h"
+#include "connectors/kafka/kafka_source.h"
 #include "connectors/replay/replay_source.h"
 #include "connectors/syslog/syslog_config.h"
 #include "connectors/syslog/syslog_source.h"
@@ -86,8 +89,8 @@ Result<CheckedConfig> loadAndCheck(const std::string& config_path) {
     if (!syslog) errors += (errors.empty() ? "" : "\n") + syslog.error().message();
   }
   if (config->kafka) {
-    errors += (errors.empty() ? "" : "\n") +
-              yamlError(config_path, *config->kafka, "the kafka connector is not built into this vigild yet").message();
+    auto kafka = connectors::kafka::parseKafkaConfig(*config->kafka, config_path);
+    if (!kafka) errors += (errors.empty() ? "" : "\n") + kafka.error().message();
   }
   if (!errors.empty()) return fail(Status::invalidArgument(errors));
   return CheckedConfig{std::move(*config), std::move(*rules)};
@@ -135,7 +138,23 @@ int runDaemon(CheckedConfig checked) {
 
   metrics::MetricsRegistry registry;
   metrics::PipelineMetrics pipeline_metrics(registry.registry());
+  std::unique_ptr<connectors::kafka::KafkaOutput> kafka_output;  // declared first: outlives the pipeline
+  if (config.kafka) {
+    auto output = connectors::kafka::makeKafkaOutput(*config.kafka, config.path, **store, registry.registry());
+    if (!output) {
+      spdlog::critical("{}", output.error().message());
+      return 1;
+    }
+    kafka_output = std::move(*output);
+  }
   Pipeline pipeline(config.pipeline, checked.rules, **store, pipeline_metrics);
+  if (kafka_output) {
+    pipeline.addListener(kafka_output.get());
+    if (Status s = kafka_output->start(); !s.isOk()) {
+      spdlog::critical("kafka output: {}", s.toString());
+      return 1;
+    }
+  }
   if (Status s = pipeline.start(); !s.isOk()) {
     spdlog::critical("pipeline: {}", s.toString());
     return 1;
@@ -152,6 +171,14 @@ int runDaemon(CheckedConfig checked) {
       return 1;
     }
     sources.push_back(std::move(*syslog));
+  }
+  if (config.kafka) {
+    auto kafka = connectors::kafka::makeKafkaSource(*config.kafka, config.path, **store, context);
+    if (!kafka) {
+      spdlog::critical("{}", kafka.error().message());
+      return 1;
+    }
+    sources.push_back(std::move(*kafka));
   }
   for (auto& source : sources) {
     if (Status s = source->start(pipeline); !s.isOk()) {
@@ -185,6 +212,7 @@ int runDaemon(CheckedConfig checked) {
   http.setReady(false);
   for (auto& source : sources) source->stop();
   pipeline.stop();  // drains the queue and commits; callbacks still answer through the io threads
+  if (kafka_output) kafka_output->stop();  // sends what the pipeline committed last
   http.stop();
   io.stop();
   spdlog::info("stopped cleanly");

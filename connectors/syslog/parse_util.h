@@ -58,6 +58,11 @@ inline PriStatus parsePri(std::string_view s, size_t& pos, uint8_t& facility, ui
 inline std::optional<TimePoint> makeTime(int year, int month, int day, int hour, int minute,
                                          int second, int64_t micros, int offset_minutes) {
   using namespace std::chrono;
+  // TimePoint counts nanoseconds in 64 bits (1677..2262); a far year would overflow (UB), and
+  // no device clock is that far off. Found by syslog_parse_fuzzer.
+  if (year < 1900 || year > 2200) {
+    return std::nullopt;
+  }
   const year_month_day ymd{std::chrono::year(year), std::chrono::month(static_cast<unsigned>(month)),
                            std::chrono::day(static_cast<unsigned>(day))};
   // Second 60 is a leap second (RFC 3339 allows it); it lands on the next second.

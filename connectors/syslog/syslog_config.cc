@@ -89,6 +89,65 @@ Result<ListenAddress> parseListenAddress(std::string_view text) {
   return out;
 }
 
+namespace {
+
+Status parseTlsConfig(const YAML::Node& node, std::string_view file, TlsConfig& tls) {
+  if (!node.IsMap()) {
+    return yamlError(file, node, "tls: expected a mapping with certificate and key");
+  }
+  if (Status s = checkKeys(file, node, {"certificate", "key", "ca_file", "require_client_certificate",
+                                        "handshake_timeout", "min_version"});
+      !s) {
+    return s;
+  }
+  for (auto [key, out] : {std::pair{"certificate", &tls.certificate}, std::pair{"key", &tls.key},
+                          std::pair{"ca_file", &tls.ca_file}}) {
+    if (const YAML::Node n = node[key]) {
+      auto text = readString(file, n);
+      if (!text) {
+        return text.error();
+      }
+      if (text->empty()) {
+        return yamlError(file, n, std::string("tls.") + key + " must not be empty");
+      }
+      *out = std::move(*text);
+    }
+  }
+  if (const YAML::Node n = node["require_client_certificate"]) {
+    auto value = readBool(file, n);
+    if (!value) {
+      return value.error();
+    }
+    if (*value && tls.ca_file.empty()) {
+      return yamlError(file, n, "tls.require_client_certificate needs tls.ca_file");
+    }
+    tls.require_client_certificate = *value;
+  }
+  if (const YAML::Node n = node["handshake_timeout"]) {
+    auto value = readDuration(file, n);
+    if (!value) {
+      return value.error();
+    }
+    if (value->count() <= 0) {
+      return yamlError(file, n, "tls.handshake_timeout must be positive");
+    }
+    tls.handshake_timeout = *value;
+  }
+  if (const YAML::Node n = node["min_version"]) {
+    auto text = readString(file, n);
+    if (!text) {
+      return text.error();
+    }
+    if (*text != "1.2" && *text != "1.3") {
+      return yamlError(file, n, "tls.min_version must be 1.2 or 1.3");
+    }
+    tls.tls13_only = *text == "1.3";
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
 Result<SyslogConfig> parseSyslogConfig(const YAML::Node& node, std::string_view file) {
   SyslogConfig config;
   try {
@@ -96,7 +155,8 @@ Result<SyslogConfig> parseSyslogConfig(const YAML::Node& node, std::string_view 
       return config;
     }
     if (Status s = checkKeys(file, node, {"listen", "max_message_size", "max_connections",
-                                          "idle_timeout", "udp_receive_buffer", "batch_max_events"});
+                                          "idle_timeout", "udp_receive_buffer", "batch_max_events",
+                                          "tls"});
         !s) {
       return fail(std::move(s));
     }
@@ -112,9 +172,6 @@ Result<SyslogConfig> parseSyslogConfig(const YAML::Node& node, std::string_view 
         auto address = parseListenAddress(*text);
         if (!address) {
           return fail(yamlError(file, item, address.error().message()));
-        }
-        if (address->transport == Transport::kTls) {
-          return fail(yamlError(file, item, "tls:// listeners are not yet supported"));
         }
         config.listen.push_back(std::move(*address));
       }
@@ -162,6 +219,19 @@ Result<SyslogConfig> parseSyslogConfig(const YAML::Node& node, std::string_view 
         return fail(value.error());
       }
       config.batch_max_events = static_cast<size_t>(*value);
+    }
+    const YAML::Node tls = node["tls"];
+    if (tls) {
+      if (Status s = parseTlsConfig(tls, file, config.tls); !s) {
+        return fail(std::move(s));
+      }
+    }
+    for (size_t i = 0; i < config.listen.size(); ++i) {
+      if (config.listen[i].transport == Transport::kTls &&
+          (config.tls.certificate.empty() || config.tls.key.empty())) {
+        return fail(yamlError(file, node["listen"][i],
+                              "tls:// listeners need syslog.tls.certificate and syslog.tls.key"));
+      }
     }
   } catch (const YAML::Exception& e) {
     return fail(yamlError(file, e.mark, e.msg));

@@ -50,9 +50,9 @@ SyslogMetrics::SyslogMetrics(prometheus::Registry& registry) {
                       .Register(registry);
   auto& connections = prometheus::BuildGauge()
                           .Name("vigil_syslog_connections")
-                          .Help("Open syslog TCP connections.")
+                          .Help("Open syslog TCP and TLS connections.")
                           .Register(registry);
-  for (const Transport t : {Transport::kTcp, Transport::kUdp}) {
+  for (const Transport t : {Transport::kTcp, Transport::kUdp, Transport::kTls}) {
     const std::string name(transportName(t));
     PerTransport& m = of(t);
     m.messages = &messages.Add({{"transport", name}});
@@ -65,6 +65,9 @@ SyslogMetrics::SyslogMetrics(prometheus::Registry& registry) {
     } else {
       m.dropped_too_many_connections =
           &dropped.Add({{"transport", name}, {"reason", "too_many_connections"}});
+    }
+    if (t == Transport::kTls) {
+      m.dropped_tls_handshake = &dropped.Add({{"transport", name}, {"reason", "tls_handshake"}});
     }
   }
   this->connections = &connections.Add({});

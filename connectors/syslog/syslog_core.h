@@ -30,13 +30,17 @@ struct SyslogMetrics {
     prometheus::Counter* dropped_queue_full = nullptr;  // UDP only: TCP waits instead
     prometheus::Counter* dropped_oversize = nullptr;
     prometheus::Counter* dropped_parse_error = nullptr;  // empty or binary: nothing to keep
-    prometheus::Counter* dropped_too_many_connections = nullptr;  // TCP only
+    prometheus::Counter* dropped_too_many_connections = nullptr;  // TCP and TLS
+    prometheus::Counter* dropped_tls_handshake = nullptr;  // TLS only: failed or timed out
   };
   explicit SyslogMetrics(prometheus::Registry& registry);
-  PerTransport& of(Transport t) { return t == Transport::kUdp ? udp : tcp; }
+  PerTransport& of(Transport t) {
+    return t == Transport::kUdp ? udp : t == Transport::kTcp ? tcp : tls;
+  }
 
   PerTransport tcp;
   PerTransport udp;
+  PerTransport tls;
   prometheus::Gauge* connections = nullptr;
 };
 
@@ -74,7 +78,7 @@ class SourceCore {
 
   const SyslogConfig config;
   SyslogMetrics metrics;
-  std::atomic<size_t> tcp_connections{0};
+  std::atomic<size_t> tcp_connections{0};  // TCP and TLS
 
  private:
   std::mutex sink_mu_;

@@ -69,7 +69,17 @@ ParseResult parseSyslog(std::string_view input, TimePoint now) {
 
 bool isUsableText(std::string_view input) {
   const std::string_view s = detail::trimTrailing(input);
-  return s.find_first_not_of(" \r\n") != std::string_view::npos && !isBinary(s);
+  if (s.find_first_not_of(" \r\n") == std::string_view::npos || isBinary(s)) {
+    return false;
+  }
+  // A PRI and nothing else ("<18>") is empty too (the fuzzer found the two disagreeing).
+  size_t pos = 0;
+  uint8_t facility = 0;
+  uint8_t severity = 0;
+  if (!isRfc5424(s) && detail::parsePri(s, pos, facility, severity) == detail::PriStatus::kOk) {
+    return s.find_first_not_of(' ', pos) != std::string_view::npos;
+  }
+  return true;
 }
 
 }  // namespace vigil::connectors::syslog

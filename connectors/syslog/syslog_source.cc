@@ -8,6 +8,7 @@
 
 #include "connectors/syslog/syslog_core.h"
 #include "connectors/syslog/syslog_tcp.h"
+#include "connectors/syslog/syslog_tls.h"
 #include "connectors/syslog/syslog_udp.h"
 
 namespace vigil::connectors::syslog {
@@ -21,6 +22,7 @@ Status SyslogSource::start(EventSink& sink) {
   if (started_) {
     return Status::failedPrecondition("syslog: source already started");
   }
+  TlsContextPtr tls;  // one context for every tls:// listener, loaded with the first
   for (const ListenAddress& address : core_->config.listen) {
     Status status;
     if (address.transport == Transport::kUdp) {
@@ -30,15 +32,24 @@ Status SyslogSource::start(EventSink& sink) {
         endpoints_.push_back(listener->endpoint());
         udp_.push_back(std::move(listener));
       }
-    } else if (address.transport == Transport::kTcp) {
-      auto listener = std::make_shared<TcpListener>(context_.io, core_);
-      status = listener->bind(address);
-      if (status) {
-        endpoints_.push_back(listener->endpoint());
-        tcp_.push_back(std::move(listener));
-      }
     } else {
-      status = Status::invalidArgument("syslog: " + address.toString() + ": TLS is not yet supported");
+      if (address.transport == Transport::kTls && !tls) {
+        auto context = makeTlsServerContext(core_->config.tls);
+        if (context) {
+          tls = std::move(*context);
+        } else {
+          status = context.error();
+        }
+      }
+      if (status) {
+        auto listener = std::make_shared<TcpListener>(
+            context_.io, core_, address.transport == Transport::kTls ? tls : nullptr);
+        status = listener->bind(address);
+        if (status) {
+          endpoints_.push_back(listener->endpoint());
+          tcp_.push_back(std::move(listener));
+        }
+      }
     }
     if (!status) {
       // Nothing was started, so dropping our references closes what was bound.

@@ -36,16 +36,6 @@ json optionalTime(const std::optional<TimePoint>& t) {
   return t ? json(formatRfc3339(*t)) : json(nullptr);
 }
 
-std::optional<TimePoint> readOptionalTime(const json& j, const char* field) {
-  auto it = j.find(field);
-  if (it == j.end() || it->is_null()) return std::nullopt;
-  return parseRfc3339(it->get<std::string>());
-}
-
-TimePoint readTime(const json& j, const char* field) {
-  return readOptionalTime(j, field).value_or(TimePoint{});
-}
-
 }  // namespace
 
 void toJson(const Incident& in, json& out, bool with_details) {
@@ -96,59 +86,6 @@ std::string toJsonString(const Incident& incident, bool with_details) {
   json j;
   toJson(incident, j, with_details);
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-Result<Incident> incidentFromJson(std::string_view text) {
-  // nlohmann throws on malformed input; keep that inside this adapter.
-  try {
-    const json j = json::parse(text);
-    Incident in;
-    in.id = j.at("id").get<uint64_t>();
-    in.key = j.at("key").get<std::string>();
-    in.title = j.value("title", "");
-    in.state = parseIncidentState(j.at("state").get<std::string>()).value_or(IncidentState::kOpen);
-    in.severity = parseSeverity(j.at("severity").get<std::string>()).value_or(Severity::kInfo);
-    const std::string priority = j.value("priority", "P5");
-    in.priority = static_cast<uint8_t>(priority.size() == 2 ? priority[1] - '0' : 5);
-    in.host = j.value("host", "");
-    in.type = j.value("type", "");
-    if (j.contains("ci") && j["ci"].is_string()) in.ci = j["ci"].get<std::string>();
-    if (j.contains("services")) in.services = j["services"].get<std::vector<std::string>>();
-    if (j.contains("assignment_group") && j["assignment_group"].is_string()) {
-      in.assignment_group = j["assignment_group"].get<std::string>();
-    }
-    if (j.contains("assignee") && j["assignee"].is_string()) in.assignee = j["assignee"].get<std::string>();
-    in.event_count = j.value("event_count", uint64_t{0});
-    in.first_seen = readTime(j, "first_seen");
-    in.last_seen = readTime(j, "last_seen");
-    in.acknowledged_at = readOptionalTime(j, "acknowledged_at");
-    in.resolved_at = readOptionalTime(j, "resolved_at");
-    in.closed_at = readOptionalTime(j, "closed_at");
-    in.rule = j.value("rule", "");
-    if (j.contains("parent") && j["parent"].is_number_unsigned()) in.parent = j["parent"].get<uint64_t>();
-    if (j.contains("labels")) {
-      for (const auto& [k, v] : j["labels"].items()) in.labels.set(k, v.get<std::string>());
-    }
-    in.revision = j.value("revision", uint64_t{0});
-    if (j.contains("timeline")) {
-      for (const auto& t : j["timeline"]) {
-        in.timeline.push_back({readTime(t, "at"), t.value("action", ""), t.value("actor", ""),
-                               t.value("detail", "")});
-      }
-    }
-    if (j.contains("recent_events")) {
-      for (const auto& e : j["recent_events"]) {
-        in.recent_events.push_back(
-            {readTime(e, "time"), e.value("source", ""),
-             parseSeverity(e.value("severity", "info")).value_or(Severity::kInfo),
-             parseEventState(e.value("state", "")).value_or(EventState::kNone),
-             e.value("message", "")});
-      }
-    }
-    return in;
-  } catch (const json::exception& e) {
-    return fail(Status::corruption(std::string("bad incident record: ") + e.what()));
-  }
 }
 
 }  // namespace vigil::incidents

@@ -90,6 +90,5 @@ struct Incident {
 // The JSON of DESIGN.md's contract. `with_details` adds the timeline and recent events.
 void toJson(const Incident& incident, nlohmann::json& out, bool with_details);
 std::string toJsonString(const Incident& incident, bool with_details);
-Result<Incident> incidentFromJson(std::string_view text);
 
 }  // namespace vigil::incidents

@@ -50,19 +50,14 @@ void IncidentEngine::addSample(Incident& incident, const Event& event) {
 }
 
 void IncidentEngine::markDirty(const Incident& incident, ChangeKind kind) {
-  const IncidentId id = incident.id;
-  auto [it, inserted] = dirty_.emplace(id, true);
-  if (inserted) dirty_order_.push_back(id);
-  // Within one batch an "opened" followed by updates is reported once, as opened.
-  if (kind == ChangeKind::kUpdated && !changes_.empty()) {
-    for (auto c = changes_.rbegin(); c != changes_.rend(); ++c) {
-      if (c->id == id) {
-        if (c->kind == ChangeKind::kOpened || c->kind == ChangeKind::kUpdated) return;
-        break;
-      }
-    }
+  auto [it, first_change] = last_change_.try_emplace(incident.id, changes_.size());
+  if (first_change) {
+    dirty_order_.push_back(incident.id);
+  } else if (kind == ChangeKind::kUpdated && changes_[it->second].kind != ChangeKind::kResolved) {
+    return;  // an "opened" or "updated" already reports this batch's updates
   }
-  changes_.push_back({kind, id, incident.severity});
+  it->second = changes_.size();
+  changes_.push_back({kind, incident.id, incident.severity});
 }
 
 Incident& IncidentEngine::open(const Event& event, const rules::Decision& decision,
@@ -152,7 +147,7 @@ void IncidentEngine::takeChanges(ChangeSet& out) {
     }
   }
   dirty_order_.clear();
-  dirty_.clear();
+  last_change_.clear();
   retired_.clear();
   changes_.clear();
   key_ops_.clear();

@@ -75,7 +75,7 @@ class IncidentEngine {
   std::unordered_map<IncidentId, Incident> active_;
   std::unordered_map<IncidentId, Incident> retired_;  // resolved in this batch, not yet taken
   std::vector<IncidentId> dirty_order_;
-  std::unordered_map<IncidentId, bool> dirty_;
+  std::unordered_map<IncidentId, size_t> last_change_;  // dirty id → its last entry in changes_
   std::vector<IncidentChange> changes_;
   std::vector<KeyOp> key_ops_;
 };

@@ -1,5 +1,7 @@
 #include "daemon/store/store.h"
 
+#include "daemon/incidents/incident_codec.h"
+
 #include <filesystem>
 #include <unordered_map>
 
@@ -144,19 +146,22 @@ Status Store::loadChangeSeq() {
 Status Store::commit(incidents::ChangeSet& changes,
                      const std::vector<connectors::SourcePosition>& positions) {
   rocksdb::WriteBatch batch;
-  std::unordered_map<incidents::IncidentId, nlohmann::json> summaries;
+  std::string value;
+  // A change-log record is the change kind followed by the incident's summary encoding.
+  std::unordered_map<incidents::IncidentId, std::string> summaries;
   for (const auto& in : changes.incidents) {
-    batch.Put(incidents_, incidentKey(in.id), incidents::toJsonString(in, /*with_details=*/true));
-    incidents::toJson(in, summaries[in.id], /*with_details=*/false);
+    value.clear();
+    incidents::encodeIncident(in, /*with_details=*/true, value);
+    batch.Put(incidents_, incidentKey(in.id), value);
+    incidents::encodeIncident(in, /*with_details=*/false, summaries[in.id]);
   }
   // The change log: sequence numbers are only published once the batch is durable.
   uint64_t seq = last_change_seq_.load(std::memory_order_relaxed);
   for (auto& change : changes.changes) {
     change.seq = ++seq;
-    nlohmann::json record = {{"seq", change.seq},
-                             {"change", incidents::changeKindName(change.kind)},
-                             {"incident", summaries[change.id]}};
-    batch.Put(changes_, incidentKey(change.seq), record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    value.assign(1, static_cast<char>(change.kind));
+    value += summaries[change.id];
+    batch.Put(changes_, incidentKey(change.seq), value);
   }
   if (seq != last_change_seq_.load(std::memory_order_relaxed)) {
     std::string v;
@@ -203,8 +208,17 @@ Status Store::readChanges(uint64_t after_seq, size_t limit,
   ChangeRecord record;
   size_t n = 0;
   for (it->Seek(incidentKey(after_seq + 1)); it->Valid() && n < limit; it->Next(), ++n) {
+    const auto value = it->value().ToStringView();
+    auto in = value.empty() ? fail(Status::corruption("empty change record")) : incidents::decodeIncident(value.substr(1));
+    if (!in || static_cast<uint8_t>(value[0]) > static_cast<uint8_t>(incidents::ChangeKind::kResolved)) {
+      return Status::corruption("bad change record");
+    }
     record.seq = readBigEndian(it->key().ToStringView(), 8);
-    record.json.assign(it->value().data(), it->value().size());
+    record.kind = static_cast<incidents::ChangeKind>(value[0]);
+    nlohmann::json j = {{"seq", record.seq}, {"change", incidents::changeKindName(record.kind)}};
+    incidents::toJson(*in, j["incident"], /*with_details=*/false);
+    record.incident = std::move(*in);
+    record.json = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     if (!visit(record)) break;
   }
   return fromRocks(it->status(), "reading change log");
@@ -221,7 +235,7 @@ Result<std::optional<incidents::Incident>> Store::getIncident(incidents::Inciden
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), incidents_, incidentKey(id), &value);
   if (s.IsNotFound()) return std::optional<incidents::Incident>();
   if (!s.ok()) return fail(fromRocks(s, "reading incident"));
-  auto in = incidents::incidentFromJson(value);
+  auto in = incidents::decodeIncident(value);
   if (!in) return fail(in.error());
   return std::optional<incidents::Incident>(std::move(*in));
 }
@@ -235,7 +249,7 @@ Status Store::scanIncidents(incidents::IncidentId before,
     it->SeekForPrev(incidentKey(before - 1));
   }
   for (; it->Valid(); it->Prev()) {
-    auto in = incidents::incidentFromJson(it->value().ToStringView());
+    auto in = incidents::decodeIncident(it->value().ToStringView());
     if (!in) return in.error();
     if (!visit(std::move(*in))) break;
   }

@@ -1,10 +1,10 @@
 // Store: vigil's durable state in RocksDB. One column family per kind of state:
 //   default      meta: schema version, per-partition incident id sequences
-//   incidents    u64 BE incident id → incident JSON (id carries the partition, see incident.h)
+//   incidents    u64 BE incident id → incident (binary, incident_codec.h; id carries the partition)
 //   keys         u16 BE partition + dedup key → u64 BE id of the active incident
 //   correlation  u16 BE partition + rule + key → primitive state (rules engine)
 //   positions    u16 BE partition + source key → position (Kafka offsets, output positions)
-//   changes      u64 BE sequence → one committed incident change as JSON: the change log that
+//   changes      u64 BE sequence → change kind + incident summary: the change log that
 //                SSE resumes from and outputs (Kafka, webhooks) publish from, so a restart
 //                neither re-sends nor skips a change
 // Every key starts with its partition, so an instance can own, export or drop one partition's
@@ -39,10 +39,12 @@ struct StoreOptions {
   uint64_t change_log_retention = 1000000;  // change records kept; older ones are trimmed
 };
 
-// One committed incident change: {"seq":N,"change":"opened|updated|resolved","incident":{…}}.
+// One committed incident change, with the incident as it was then (without timeline).
 struct ChangeRecord {
   uint64_t seq = 0;
-  std::string json;
+  incidents::ChangeKind kind = incidents::ChangeKind::kUpdated;
+  incidents::Incident incident;
+  std::string json;  // {"seq":N,"change":"opened|updated|resolved","incident":{…}}
 };
 
 class Store {

@@ -84,3 +84,38 @@ TEST(Replay, FeedsAJsonLinesFileIntoTheStore) {
 
 }  // namespace
 }  // namespace vigil::testing
+
+namespace vigil::testing {
+namespace {
+
+TEST(Vigilctl, ListsShowsAndReplaysThroughTheApi) {
+  VigildInstance vigild;
+  ASSERT_TRUE(vigild.start()) << vigild.log();
+  const std::string url = vigild.url("");
+  const std::string events = vigild.dir().file("events.jsonl");
+  std::string lines;
+  for (int i = 0; i < 25; ++i) {
+    lines += R"({"host":"ctl)" + std::to_string(i % 5) + R"(","type":"svc","state":"problem","severity":"minor"})" "\n";
+  }
+  writeFile(events, lines);
+  std::string out;
+  ASSERT_EQ(run({vigilctlPath(), "--url", url, "replay", events, "--batch", "10"}, &out), 0) << out;
+  EXPECT_NE(out.find("sent 25 events, all committed"), std::string::npos) << out;
+
+  ASSERT_EQ(run({vigilctlPath(), "--url", url, "incidents", "--state", "open"}, &out), 0) << out;
+  for (int i = 0; i < 5; ++i) EXPECT_NE(out.find("svc problem on ctl" + std::to_string(i)), std::string::npos) << out;
+
+  ASSERT_EQ(run({vigilctlPath(), "--url", url, "show", "1"}, &out), 0) << out;
+  auto shown = nlohmann::json::parse(out);
+  EXPECT_EQ(shown["event_count"], 5);
+  EXPECT_TRUE(shown.contains("timeline"));
+
+  EXPECT_EQ(run({vigilctlPath(), "--url", url, "show", "4242"}, &out), 1);
+  EXPECT_NE(out.find("HTTP 404"), std::string::npos) << out;
+  EXPECT_EQ(vigild.stop(), 0);
+  EXPECT_EQ(run({vigilctlPath(), "--url", url, "incidents"}, &out), 2);
+  EXPECT_NE(out.find("cannot reach vigild"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace vigil::testing

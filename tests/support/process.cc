@@ -1,7 +1,6 @@
 #include "tests/support/process.h"
 
 #include <arpa/inet.h>
-#include <curl/curl.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -25,22 +24,6 @@ std::vector<char*> cArgv(const std::vector<std::string>& argv) {
   for (const auto& a : argv) out.push_back(const_cast<char*>(a.c_str()));
   out.push_back(nullptr);
   return out;
-}
-
-size_t appendBody(char* data, size_t size, size_t n, void* user) {
-  static_cast<std::string*>(user)->append(data, size * n);
-  return size * n;
-}
-
-HttpResponse perform(CURL* curl) {
-  HttpResponse r;
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, appendBody);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r.body);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  if (curl_easy_perform(curl) == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r.status);
-  curl_easy_cleanup(curl);
-  return r;
 }
 
 }  // namespace
@@ -112,25 +95,6 @@ uint16_t freePort(bool udp) {
   getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   close(fd);
   return ntohs(addr.sin_port);
-}
-
-HttpResponse httpGet(const std::string& url) {
-  CURL* curl = curl_easy_init();
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  return perform(curl);
-}
-
-HttpResponse httpPost(const std::string& url, const std::string& body, const std::string& content_type) {
-  CURL* curl = curl_easy_init();
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
-  const std::string header = "Content-Type: " + content_type;
-  curl_slist* headers = curl_slist_append(nullptr, header.c_str());
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  HttpResponse r = perform(curl);
-  curl_slist_free_all(headers);
-  return r;
 }
 
 bool waitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "daemon/cli/http_client.h"
+
 namespace vigil::testing {
 
 // A child process; killed with SIGKILL on destruction if still running.
@@ -38,13 +40,9 @@ int run(const std::vector<std::string>& argv, std::string* output = nullptr);
 // A TCP (or UDP) port on 127.0.0.1 that was free a moment ago.
 uint16_t freePort(bool udp = false);
 
-struct HttpResponse {
-  long status = 0;  // 0 when the connection failed
-  std::string body;
-};
-HttpResponse httpGet(const std::string& url);
-HttpResponse httpPost(const std::string& url, const std::string& body,
-                      const std::string& content_type = "application/json");
+using cli::HttpResponse;
+using cli::httpGet;
+using cli::httpPost;
 
 // Polls `condition` every 50 ms until it holds or `timeout` passes.
 bool waitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout = std::chrono::seconds(30));

@@ -137,6 +137,8 @@ TEST(Rfc5424Parser, RejectsBadTimestamps) {
            "<13>1 2003-10-11T22:14:15.Z h a - - - x",     // empty fraction
            "<13>1 2003-10-11T22:14:15+1:00 h a - - - x",  // short offset
            "<13>1 2003-10-11T22:14:15Zh a - - - x",       // no SP after
+           "<13>1 2300-10-11T22:14:15Z h a - - - x",      // past TimePoint's range (fuzzer)
+           "<13>1 0001-01-01T00:00:00Z h a - - - x",      // before it
        }) {
     auto m = parseRfc5424(line);
     ASSERT_FALSE(m.has_value()) << line;

@@ -21,7 +21,10 @@ TEST(SyslogConfig, HasDocumentedDefaults) {
   EXPECT_EQ(config->idle_timeout, std::chrono::minutes(5));
   EXPECT_FALSE(config->udp_receive_buffer.has_value());
   EXPECT_EQ(config->batch_max_events, 1024u);
-  EXPECT_EQ(kSyslogConfigKeys.size(), 6u);
+  EXPECT_EQ(kSyslogConfigKeys.size(), 12u);
+  EXPECT_EQ(config->tls.handshake_timeout, std::chrono::seconds(10));
+  EXPECT_FALSE(config->tls.require_client_certificate);
+  EXPECT_FALSE(config->tls.tls13_only);
 }
 
 TEST(SyslogConfig, ParsesEveryKey) {
@@ -64,11 +67,46 @@ TEST(SyslogConfig, RejectsBadListenAddressesWithPosition) {
   }
 }
 
-TEST(SyslogConfig, SaysTlsIsNotYetSupported) {
-  auto config = parse("syslog:\n  listen: [tls://0.0.0.0:6514]\n");
+TEST(SyslogConfig, ParsesTheTlsSection) {
+  auto config = parse(R"(
+syslog:
+  listen: [tls://0.0.0.0:6514]
+  tls:
+    certificate: /etc/vigil/syslog.crt
+    key: /etc/vigil/syslog.key
+    ca_file: /etc/vigil/clients-ca.pem
+    require_client_certificate: true
+    handshake_timeout: 3s
+    min_version: "1.3"
+)");
+  ASSERT_TRUE(config.has_value()) << config.error().toString();
+  EXPECT_EQ(config->listen[0].transport, Transport::kTls);
+  EXPECT_EQ(config->tls.certificate, "/etc/vigil/syslog.crt");
+  EXPECT_EQ(config->tls.key, "/etc/vigil/syslog.key");
+  EXPECT_EQ(config->tls.ca_file, "/etc/vigil/clients-ca.pem");
+  EXPECT_TRUE(config->tls.require_client_certificate);
+  EXPECT_EQ(config->tls.handshake_timeout, std::chrono::seconds(3));
+  EXPECT_TRUE(config->tls.tls13_only);
+}
+
+TEST(SyslogConfig, TlsListenersNeedACertificateAndKey) {
+  auto config = parse("syslog:\n  listen: [tcp://0.0.0.0:514, tls://0.0.0.0:6514]\n");
   ASSERT_FALSE(config.has_value());
-  EXPECT_NE(config.error().message().find("not yet supported"), std::string::npos);
-  EXPECT_EQ(parseListenAddress("tls://127.0.0.1:6514")->transport, Transport::kTls);
+  EXPECT_EQ(config.error().message(),
+            "vigil.yaml:2:31: tls:// listeners need syslog.tls.certificate and syslog.tls.key");
+  config = parse("syslog:\n  listen: [tls://0.0.0.0:6514]\n  tls: {certificate: c.pem}\n");
+  EXPECT_FALSE(config.has_value());
+}
+
+TEST(SyslogConfig, RejectsBadTlsSettings) {
+  const std::string head = "syslog:\n  tls: {certificate: c.pem, key: k.pem, ";
+  EXPECT_FALSE(parse(head + "require_client_certificate: true}\n").has_value());  // no ca_file
+  EXPECT_FALSE(parse(head + "min_version: \"1.1\"}\n").has_value());
+  EXPECT_FALSE(parse(head + "handshake_timeout: 0s}\n").has_value());
+  EXPECT_FALSE(parse(head + "ca_file: \"\"}\n").has_value());
+  EXPECT_FALSE(parse(head + "pasword: x}\n").has_value());
+  EXPECT_FALSE(parse("syslog:\n  tls: [c.pem]\n").has_value());
+  EXPECT_TRUE(parse(head + "require_client_certificate: true, ca_file: ca.pem}\n").has_value());
 }
 
 TEST(SyslogConfig, RejectsOutOfRangeValues) {

@@ -29,6 +29,9 @@ TEST(SyslogParser, RejectsEmptyAndBinaryInput) {
   EXPECT_EQ(parseSyslog(std::string_view("<13>a\0b", 7), kNow).error(), ParseError::kBinary);
   EXPECT_EQ(parseSyslog("\x01\x02\x03\x04\x05x", kNow).error(), ParseError::kBinary);
   EXPECT_FALSE(isUsableText(""));
+  EXPECT_FALSE(isUsableText("<18>  "));  // a PRI alone is empty, as parseSyslog says
+  EXPECT_EQ(parseSyslog("<18>  ", kNow).error(), ParseError::kEmpty);
+  EXPECT_TRUE(isUsableText("<18>x"));
   EXPECT_FALSE(isUsableText(std::string_view("\x00\x01\x02", 3)));
   EXPECT_TRUE(isUsableText("caf\xC3\xA9 \t tab"));
 }

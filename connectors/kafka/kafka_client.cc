@@ -1,0 +1,50 @@
+#include "connectors/kafka/kafka_client.h"
+
+namespace vigil::connectors::kafka {
+
+Result<std::unique_ptr<RdKafka::Conf>> makeConf(const KafkaConfig& config, const Properties& defaults,
+                                                const Properties& forced) {
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  std::string error;
+  auto set = [&](const std::string& key, const std::string& value) -> Status {
+    if (conf->set(key, value, error) != RdKafka::Conf::CONF_OK) {
+      return Status::invalidArgument("kafka property " + key + "=" + value + ": " + error);
+    }
+    return Status::ok();
+  };
+  if (Status s = set("bootstrap.servers", config.brokers); !s) return fail(s);
+  if (Status s = set("client.id", "vigild"); !s) return fail(s);
+  for (const auto& [k, v] : defaults) {
+    if (Status s = set(k, v); !s) return fail(s);
+  }
+  for (const auto& [k, v] : config.properties) {
+    if (Status s = set(k, v); !s) return fail(s);
+  }
+  for (const auto& [k, v] : forced) {
+    if (Status s = set(k, v); !s) return fail(s);
+  }
+  return conf;
+}
+
+bool RateLimitedLog::allow(uint64_t& suppressed) {
+  const auto now = std::chrono::steady_clock::now();
+  if (last_ != std::chrono::steady_clock::time_point{} && now - last_ < interval_) {
+    ++suppressed_;
+    return false;
+  }
+  last_ = now;
+  suppressed = suppressed_;
+  suppressed_ = 0;
+  return true;
+}
+
+std::string sampleOf(std::string_view payload, size_t max) {
+  std::string out;
+  for (char c : payload.substr(0, max)) {
+    out += (c >= 0x20 && c < 0x7f) ? c : '?';
+  }
+  if (payload.size() > max) out += "...";
+  return out;
+}
+
+}  // namespace vigil::connectors::kafka

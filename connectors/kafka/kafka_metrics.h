@@ -1,0 +1,53 @@
+// The Kafka connector's metrics, resolved once so the poll and output threads only increment.
+//   vigil_kafka_messages_total{topic,result}        ok | malformed
+//   vigil_kafka_dead_letters_total{result}           produced | failed | disabled
+//   vigil_kafka_consumer_lag{topic,partition}        messages behind the high watermark, counted
+//                                                    from the offset committed with the incidents
+//   vigil_kafka_paused                               1 while partitions are paused (queue full)
+//   vigil_kafka_ready                                1 while a broker is reachable
+//   vigil_kafka_rebalances_total{kind}               assign | revoke | lost
+//   vigil_kafka_output_changes_total{result}         produced | failed
+//   vigil_kafka_output_seq                           last change seq delivered to output_topic
+// Thread-safety: prometheus-cpp metrics are thread-safe; the per-topic caches are not and are
+// used by the poll thread only.
+#pragma once
+
+#include <map>
+#include <string>
+#include <utility>
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
+namespace vigil::connectors::kafka {
+
+class KafkaMetrics {
+ public:
+  explicit KafkaMetrics(prometheus::Registry& registry);
+
+  prometheus::Counter& messages(const std::string& topic, bool ok);
+  prometheus::Gauge& lag(const std::string& topic, int32_t partition);
+  void removeLag(const std::string& topic, int32_t partition);
+
+  prometheus::Counter& dead_letter_produced;
+  prometheus::Counter& dead_letter_failed;
+  prometheus::Counter& dead_letter_disabled;
+  prometheus::Gauge& paused;
+  prometheus::Gauge& ready;
+  prometheus::Counter& assigned;
+  prometheus::Counter& revoked;
+  prometheus::Counter& lost;
+  prometheus::Counter& output_produced;
+  prometheus::Counter& output_failed;
+  prometheus::Gauge& output_seq;
+
+ private:
+  prometheus::Family<prometheus::Counter>& messages_family_;
+  prometheus::Family<prometheus::Gauge>& lag_family_;
+  std::map<std::pair<std::string, bool>, prometheus::Counter*> messages_;
+  std::map<std::pair<std::string, int32_t>, prometheus::Gauge*> lag_;
+};
+
+}  // namespace vigil::connectors::kafka

@@ -1,0 +1,151 @@
+// vigilctl: the operator's command line for vigild — check a config, list and show incidents,
+// replay events from a file through a running daemon.
+#include <fstream>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "daemon/build_info.h"
+#include "daemon/cli/http_client.h"
+#include "daemon/daemon.h"
+
+namespace {
+
+using nlohmann::json;
+using vigil::cli::HttpResponse;
+
+struct Options {
+  std::string url = "http://127.0.0.1:8080";
+  std::string token;
+};
+
+// Prints the API's error and returns the exit code for it.
+int reportFailure(const HttpResponse& r) {
+  if (r.status == 0) {
+    std::cerr << "vigilctl: cannot reach vigild: " << r.error << "\n";
+    return 2;
+  }
+  auto j = json::parse(r.body, nullptr, false);
+  std::cerr << "vigilctl: HTTP " << r.status << ": "
+            << (j.is_object() && j.contains("error") ? j["error"].value("message", r.body) : r.body) << "\n";
+  return 1;
+}
+
+std::string cellOf(const json& v) { return v.is_null() ? "-" : v.is_string() ? v.get<std::string>() : v.dump(); }
+
+int listIncidents(const Options& o, const std::string& query, bool as_json) {
+  auto r = vigil::cli::httpGet(o.url + "/api/v1/incidents" + query, o.token);
+  if (r.status != 200) return reportFailure(r);
+  const json page = json::parse(r.body);
+  if (as_json) {
+    std::cout << page.dump(2) << "\n";
+    return 0;
+  }
+  std::printf("%-8s %-9s %-3s %-13s %-6s %-20s %s\n", "ID", "SEVERITY", "PRI", "STATE", "EVENTS", "LAST SEEN", "TITLE");
+  for (const auto& in : page["incidents"]) {
+    std::printf("%-8s %-9s %-3s %-13s %-6s %-20s %s\n", cellOf(in["id"]).c_str(), cellOf(in["severity"]).c_str(),
+                cellOf(in["priority"]).c_str(), cellOf(in["state"]).c_str(), cellOf(in["event_count"]).c_str(),
+                cellOf(in["last_seen"]).substr(0, 19).c_str(), cellOf(in["title"]).c_str());
+  }
+  if (!page["next_cursor"].is_null()) std::cout << "(more: --cursor " << cellOf(page["next_cursor"]) << ")\n";
+  return 0;
+}
+
+// Posts the file's JSON lines in arrays of `batch` events; each 202 means committed.
+int replay(const Options& o, const std::string& path, size_t batch) {
+  std::ifstream file(path);
+  if (!file) {
+    std::cerr << "vigilctl: cannot open " << path << "\n";
+    return 1;
+  }
+  std::string line, body;
+  size_t in_body = 0, sent = 0, line_no = 0;
+  auto flush = [&]() -> int {
+    if (in_body == 0) return 0;
+    auto r = vigil::cli::httpPost(o.url + "/api/v1/events", "[" + body + "]", o.token);
+    if (r.status != 202) {
+      std::cerr << "vigilctl: batch ending at line " << line_no << " refused\n";
+      return reportFailure(r);
+    }
+    sent += in_body;
+    body.clear();
+    in_body = 0;
+    return 0;
+  };
+  while (std::getline(file, line)) {
+    ++line_no;
+    if (line.empty() || line[0] == '#') continue;
+    body += in_body++ ? "," + line : line;
+    if (in_body >= batch) {
+      if (int rc = flush()) return rc;
+    }
+  }
+  if (int rc = flush()) return rc;
+  std::cout << "sent " << sent << " events, all committed\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"vigilctl — operate vigild"};
+  Options o;
+  app.add_option("--url", o.url, "vigild's HTTP address")->envname("VIGIL_URL")->capture_default_str();
+  app.add_option("--token", o.token, "API token")->envname("VIGIL_TOKEN");
+  app.set_version_flag("--version", std::string("vigilctl ") + vigil::kVersion);
+  app.require_subcommand(1);
+
+  std::string config_path = "/etc/vigil/vigil.yaml";
+  auto* check = app.add_subcommand("check-config", "validate a config file, its rules and CMDB");
+  check->add_option("-c,--config", config_path, "config file")->capture_default_str();
+
+  std::string state, severity, host, cursor;
+  size_t limit = 50;
+  bool as_json = false;
+  auto* incidents = app.add_subcommand("incidents", "list incidents");
+  incidents->add_option("--state", state, "open|acknowledged|resolved|closed");
+  incidents->add_option("--severity", severity, "critical|major|minor|warning|info");
+  incidents->add_option("--host", host, "only this host");
+  incidents->add_option("--limit", limit, "page size")->capture_default_str();
+  incidents->add_option("--cursor", cursor, "next_cursor of a previous page");
+  incidents->add_flag("--json", as_json, "print the API's JSON");
+
+  uint64_t id = 0;
+  auto* show = app.add_subcommand("show", "show one incident with its timeline");
+  show->add_option("id", id, "incident id")->required();
+
+  std::string replay_file;
+  size_t batch = 500;
+  auto* replay_cmd = app.add_subcommand("replay", "send a JSON-lines event file to vigild");
+  replay_cmd->add_option("file", replay_file, "JSON-lines events")->required();
+  replay_cmd->add_option("--batch", batch, "events per request")->capture_default_str();
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (*check) {
+    auto checked = vigil::loadAndCheck(config_path);
+    if (!checked) {
+      std::cerr << checked.error().message() << "\n";
+      return 1;
+    }
+    std::cout << config_path << ": OK (" << checked->rules->size() << " rules)\n";
+    return 0;
+  }
+  if (*incidents) {
+    std::string q = "?limit=" + std::to_string(limit);
+    if (!state.empty()) q += "&state=" + state;
+    if (!severity.empty()) q += "&severity=" + severity;
+    if (!host.empty()) q += "&host=" + host;
+    if (!cursor.empty()) q += "&cursor=" + cursor;
+    return listIncidents(o, q, as_json);
+  }
+  if (*show) {
+    auto r = vigil::cli::httpGet(o.url + "/api/v1/incidents/" + std::to_string(id), o.token);
+    if (r.status != 200) return reportFailure(r);
+    std::cout << json::parse(r.body).dump(2) << "\n";
+    return 0;
+  }
+  if (*replay_cmd) return replay(o, replay_file, std::max<size_t>(1, batch));
+  return 0;
+}

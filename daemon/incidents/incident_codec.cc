@@ -1,0 +1,191 @@
+#include "daemon/incidents/incident_codec.h"
+
+namespace vigil::incidents {
+
+namespace {
+
+constexpr uint8_t kFormat = 1;
+
+enum OptionalBits : uint8_t { kAcked = 1, kResolved = 2, kClosed = 4, kParent = 8 };
+
+void putVarint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+void putString(std::string& out, std::string_view s) {
+  putVarint(out, s.size());
+  out.append(s);
+}
+
+// Milliseconds since the epoch, zig-zag encoded so times before 1970 stay small too.
+void putTime(std::string& out, TimePoint t) {
+  const int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  putVarint(out, (static_cast<uint64_t>(ms) << 1) ^ static_cast<uint64_t>(ms >> 63));
+}
+
+class Reader {
+ public:
+  explicit Reader(std::string_view data) : data_(data) {}
+  bool ok() const { return ok_; }
+
+  uint64_t varint() {
+    uint64_t v = 0;
+    for (int shift = 0; shift <= 63; shift += 7) {
+      if (pos_ >= data_.size()) return fail();
+      const auto byte = static_cast<uint8_t>(data_[pos_++]);
+      v |= static_cast<uint64_t>(byte & 0x7f) << shift;
+      if (byte < 0x80) return v;
+    }
+    return fail();
+  }
+  uint8_t byte() {
+    if (pos_ >= data_.size()) return static_cast<uint8_t>(fail());
+    return static_cast<uint8_t>(data_[pos_++]);
+  }
+  std::string string() {
+    const uint64_t n = varint();
+    if (!ok_ || n > data_.size() - pos_) return (fail(), std::string());
+    std::string s(data_.substr(pos_, n));
+    pos_ += n;
+    return s;
+  }
+  TimePoint time() {
+    const uint64_t z = varint();
+    const auto ms = static_cast<int64_t>((z >> 1) ^ (~(z & 1) + 1));
+    return TimePoint(std::chrono::duration_cast<Clock::duration>(std::chrono::milliseconds(ms)));
+  }
+  // A count of following items, each at least one byte long: guards against absurd allocations.
+  size_t count() {
+    const uint64_t n = varint();
+    if (n > data_.size() - pos_) return (fail(), 0);
+    return n;
+  }
+  bool atEnd() const { return pos_ == data_.size(); }
+
+ private:
+  uint64_t fail() {
+    ok_ = false;
+    pos_ = data_.size();
+    return 0;
+  }
+  std::string_view data_;
+  size_t pos_ = 0;
+  bool ok_ = true;
+};
+
+}  // namespace
+
+void encodeIncident(const Incident& in, bool with_details, std::string& out) {
+  out.push_back(static_cast<char>(kFormat));
+  putVarint(out, in.id);
+  putString(out, in.key);
+  putString(out, in.title);
+  out.push_back(static_cast<char>(in.state));
+  out.push_back(static_cast<char>(in.severity));
+  out.push_back(static_cast<char>(in.priority));
+  putString(out, in.host);
+  putString(out, in.type);
+  putString(out, in.ci);
+  putVarint(out, in.services.size());
+  for (const auto& s : in.services) putString(out, s);
+  putString(out, in.assignment_group);
+  putString(out, in.assignee);
+  putVarint(out, in.event_count);
+  putTime(out, in.first_seen);
+  putTime(out, in.last_seen);
+  const uint8_t bits = (in.acknowledged_at ? kAcked : 0) | (in.resolved_at ? kResolved : 0) |
+                       (in.closed_at ? kClosed : 0) | (in.parent ? kParent : 0);
+  out.push_back(static_cast<char>(bits));
+  if (in.acknowledged_at) putTime(out, *in.acknowledged_at);
+  if (in.resolved_at) putTime(out, *in.resolved_at);
+  if (in.closed_at) putTime(out, *in.closed_at);
+  if (in.parent) putVarint(out, *in.parent);
+  putString(out, in.rule);
+  putVarint(out, in.labels.size());
+  for (const auto& [k, v] : in.labels) {
+    putString(out, k);
+    putString(out, v);
+  }
+  putVarint(out, in.revision);
+  putVarint(out, with_details ? in.timeline.size() : 0);
+  if (with_details) {
+    for (const auto& t : in.timeline) {
+      putTime(out, t.at);
+      putString(out, t.action);
+      putString(out, t.actor);
+      putString(out, t.detail);
+    }
+  }
+  putVarint(out, with_details ? in.recent_events.size() : 0);
+  if (with_details) {
+    for (const auto& e : in.recent_events) {
+      putTime(out, e.at);
+      putString(out, e.source);
+      out.push_back(static_cast<char>(e.severity));
+      out.push_back(static_cast<char>(e.state));
+      putString(out, e.message);
+    }
+  }
+}
+
+Result<Incident> decodeIncident(std::string_view data) {
+  Reader r(data);
+  if (r.byte() != kFormat) return fail(Status::corruption("incident record: unknown format"));
+  Incident in;
+  in.id = r.varint();
+  in.key = r.string();
+  in.title = r.string();
+  const uint8_t state = r.byte(), severity = r.byte();
+  in.priority = r.byte();
+  if (state > static_cast<uint8_t>(IncidentState::kClosed) || severity > static_cast<uint8_t>(Severity::kInfo) ||
+      in.priority < 1 || in.priority > 5) {
+    return fail(Status::corruption("incident record: bad state, severity or priority"));
+  }
+  in.state = static_cast<IncidentState>(state);
+  in.severity = static_cast<Severity>(severity);
+  in.host = r.string();
+  in.type = r.string();
+  in.ci = r.string();
+  for (size_t n = r.count(); n > 0 && r.ok(); --n) in.services.push_back(r.string());
+  in.assignment_group = r.string();
+  in.assignee = r.string();
+  in.event_count = r.varint();
+  in.first_seen = r.time();
+  in.last_seen = r.time();
+  const uint8_t bits = r.byte();
+  if (bits & kAcked) in.acknowledged_at = r.time();
+  if (bits & kResolved) in.resolved_at = r.time();
+  if (bits & kClosed) in.closed_at = r.time();
+  if (bits & kParent) in.parent = r.varint();
+  in.rule = r.string();
+  for (size_t n = r.count(); n > 0 && r.ok(); --n) {
+    std::string k = r.string();
+    in.labels.set(k, r.string());
+  }
+  in.revision = r.varint();
+  for (size_t n = r.count(); n > 0 && r.ok(); --n) {
+    TimelineEntry t;
+    t.at = r.time();
+    t.action = r.string();
+    t.actor = r.string();
+    t.detail = r.string();
+    in.timeline.push_back(std::move(t));
+  }
+  for (size_t n = r.count(); n > 0 && r.ok(); --n) {
+    EventSample e;
+    e.at = r.time();
+    e.source = r.string();
+    e.severity = static_cast<Severity>(std::min<uint8_t>(r.byte(), static_cast<uint8_t>(Severity::kInfo)));
+    e.state = static_cast<EventState>(std::min<uint8_t>(r.byte(), static_cast<uint8_t>(EventState::kOk)));
+    e.message = r.string();
+    in.recent_events.push_back(std::move(e));
+  }
+  if (!r.ok() || !r.atEnd()) return fail(Status::corruption("incident record: truncated or trailing bytes"));
+  return in;
+}
+
+}  // namespace vigil::incidents

@@ -1,0 +1,19 @@
+// The store's binary encoding of an incident: varints and length-prefixed strings (LevelDB's
+// coding style), led by a format byte so later layouts can be read side by side. JSON is only
+// rendered for readers (API, outputs), off the correlator thread.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "daemon/incidents/incident.h"
+#include "daemon/status.h"
+
+namespace vigil::incidents {
+
+// Appends the encoding to `out`. Without details the timeline and recent events are left out
+// (used for change-log records).
+void encodeIncident(const Incident& incident, bool with_details, std::string& out);
+Result<Incident> decodeIncident(std::string_view data);
+
+}  // namespace vigil::incidents

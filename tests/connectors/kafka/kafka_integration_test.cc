@@ -1,0 +1,179 @@
+// The Kafka connector against real processes: librdkafka's mock cluster (a separate process),
+// kcat as the outside producer/consumer, and the real vigild. No sleeps: every wait is on a
+// condition, with generous timeouts for a loaded 2-core box. Run with: ctest -L kafka
+#include <csignal>
+#include <map>
+#include <set>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "tests/connectors/kafka/kafka_test_support.h"
+
+namespace vigil::testing {
+namespace {
+
+using std::chrono::seconds;
+
+// Produces `chunks` × `per_chunk` disk events over `hosts` hosts (key = host, so each host's
+// events stay in order on one partition). Returns the number produced.
+int produceStream(MockKafkaCluster& cluster, int chunks, int per_chunk, int hosts, int first = 0) {
+  int produced = 0;
+  for (int c = 0; c < chunks; ++c) {
+    std::map<int, std::vector<std::string>> by_host;
+    for (int i = 0; i < per_chunk; ++i) {
+      const int n = first + c * per_chunk + i;
+      by_host[n % hosts].push_back(diskEvent("h" + std::to_string(n % hosts), n));
+    }
+    for (auto& [h, lines] : by_host) {
+      if (!cluster.produce("events", "h" + std::to_string(h), lines)) return produced;
+      produced += static_cast<int>(lines.size());
+    }
+  }
+  return produced;
+}
+
+// Checks the output topic against vigild's incidents: change seqs 1..N without gaps (and
+// without repeats unless `allow_repeats`), and each incident's last change has its event count.
+void expectOutputMatches(MockKafkaCluster& cluster, const VigildInstance& vigild, bool allow_repeats) {
+  std::map<uint64_t, uint64_t> expected;  // id → event_count
+  for (const auto& in : allIncidents(vigild)) expected[in["id"]] = in["event_count"];
+  std::map<uint64_t, uint64_t> last_count;
+  std::map<uint64_t, uint64_t> last_seq;
+  std::multiset<uint64_t> seqs;
+  ASSERT_TRUE(waitFor([&] {
+    last_count.clear();
+    last_seq.clear();
+    seqs.clear();
+    for (const auto& m : cluster.consumeAll("out")) {
+      auto j = nlohmann::json::parse(m.value, nullptr, false);
+      if (!j.is_object()) continue;
+      const uint64_t id = j["incident"]["id"];
+      EXPECT_EQ(m.key, std::to_string(id));
+      const uint64_t seq = j["seq"];
+      seqs.insert(seq);
+      if (seq >= last_seq[id]) {
+        last_seq[id] = seq;
+        last_count[id] = j["incident"]["event_count"];
+      }
+    }
+    return last_count == expected;
+  }, seconds(60))) << "output has " << seqs.size() << " records for " << last_count.size() << " incidents";
+  std::set<uint64_t> unique(seqs.begin(), seqs.end());
+  ASSERT_FALSE(unique.empty());
+  EXPECT_EQ(*unique.begin(), 1u);
+  EXPECT_EQ(*unique.rbegin(), unique.size()) << "a gap in the change seqs";
+  if (!allow_repeats) EXPECT_EQ(unique.size(), seqs.size()) << "a change was produced twice";
+}
+
+TEST(KafkaConnector, EventsInIncidentsOutMalformedToDeadLetters) {
+  MockKafkaCluster cluster({"events:4", "out:2", "dlq:1"});
+  ASSERT_TRUE(cluster.ok());
+  VigildInstance vigild(kafkaYaml(cluster, "events", "  output_topic: out\n  dead_letter_topic: dlq\n"));
+  ASSERT_TRUE(vigild.start()) << vigild.log();
+  ASSERT_TRUE(cluster.produce("events", "a", {diskEvent("a", 1), diskEvent("a", 2), diskEvent("a", 3)}));
+  ASSERT_TRUE(cluster.produce("events", "b", {diskEvent("b", 1), "{not json", diskEvent("b", 2)}));
+  ASSERT_TRUE(cluster.produce("events", "c", {R"({"host":"c","type":"disk","state":"sideways"})",
+                                              diskEvent("c", 1)}));
+  ASSERT_TRUE(waitFor([&] { return sumEventCounts(vigild) == 6; }, seconds(60))) << vigild.log();
+  const auto incidents = allIncidents(vigild);
+  ASSERT_EQ(incidents.size(), 3u);
+  for (const auto& in : incidents) {
+    EXPECT_EQ(in["type"], "disk");
+    EXPECT_EQ(in["severity"], "major");
+  }
+  std::vector<MockKafkaCluster::Message> dead;
+  ASSERT_TRUE(waitFor([&] {
+    dead = cluster.consumeAll("dlq");
+    return dead.size() == 2;
+  })) << vigild.log();
+  std::set<std::string> dead_values = {dead[0].value, dead[1].value};
+  EXPECT_TRUE(dead_values.count("{not json"));
+  for (const auto& m : dead) {
+    EXPECT_NE(m.headers.find("vigil-error="), std::string::npos) << m.headers;
+    EXPECT_NE(m.headers.find("vigil-topic=events"), std::string::npos) << m.headers;
+  }
+  EXPECT_EQ(metricValue(vigild, R"(vigil_kafka_messages_total{result="malformed",topic="events"})"), 2);
+  EXPECT_EQ(metricValue(vigild, R"(vigil_kafka_messages_total{result="ok",topic="events"})"), 6);
+  EXPECT_NE(vigild.log().find("undecodable message"), std::string::npos);
+  expectOutputMatches(cluster, vigild, /*allow_repeats=*/false);
+  EXPECT_EQ(vigild.stop(), 0) << vigild.log();
+}
+
+// A restart (SIGTERM, or SIGKILL: a crash) while events keep coming: every event counted once.
+void restartMidStream(bool crash) {
+  MockKafkaCluster cluster({"events:4", "out:3"});
+  ASSERT_TRUE(cluster.ok());
+  VigildInstance vigild(kafkaYaml(cluster, "events", "  output_topic: out\n"));
+  ASSERT_TRUE(vigild.start()) << vigild.log();
+  constexpr int kChunks = 16;
+  constexpr int kPerChunk = 250;
+  constexpr int kHosts = 20;
+  int produced = 0;
+  std::thread producer([&] { produced = produceStream(cluster, kChunks, kPerChunk, kHosts); });
+  // Stop in the middle: some events are committed, the producer is still going.
+  const bool some = waitFor([&] { return sumEventCounts(vigild) >= kPerChunk * 2; }, seconds(90));
+  const int code = crash ? vigild.kill() : vigild.stop();
+  if (crash) {
+    EXPECT_EQ(code, -SIGKILL);
+  } else {
+    EXPECT_EQ(code, 0) << vigild.log();
+  }
+  const bool restarted = vigild.start();
+  producer.join();
+  ASSERT_TRUE(some) << vigild.log();
+  ASSERT_TRUE(restarted) << vigild.log();
+  ASSERT_EQ(produced, kChunks * kPerChunk);
+  ASSERT_TRUE(waitFor([&] { return sumEventCounts(vigild) >= static_cast<uint64_t>(produced); }, seconds(120)))
+      << sumEventCounts(vigild) << " of " << produced << "\n" << vigild.log();
+  EXPECT_EQ(sumEventCounts(vigild), static_cast<uint64_t>(produced));
+  EXPECT_EQ(allIncidents(vigild).size(), static_cast<size_t>(kHosts));
+  // A crash may resend the changes delivered in its last moments; a clean stop never does.
+  expectOutputMatches(cluster, vigild, /*allow_repeats=*/crash);
+  EXPECT_EQ(vigild.stop(), 0) << vigild.log();
+}
+
+TEST(KafkaConnector, RestartMidStreamCountsEveryEventOnce) { restartMidStream(/*crash=*/false); }
+TEST(KafkaConnector, KillNineMidStreamCountsEveryEventOnce) { restartMidStream(/*crash=*/true); }
+
+TEST(KafkaConnector, PausesAndResumesWhenThePipelineIsFull) {
+  MockKafkaCluster cluster({"events:4"});
+  ASSERT_TRUE(cluster.ok());
+  constexpr int kEvents = 3000;
+  ASSERT_EQ(produceStream(cluster, 1, kEvents, 10), kEvents);
+  VigildInstance vigild("pipeline: {queue_capacity: 8, max_batch_events: 4}\n" +
+                        kafkaYaml(cluster, "events", "  batch_max_events: 4\n"));
+  ASSERT_TRUE(vigild.start()) << vigild.log();
+  ASSERT_TRUE(waitFor([&] { return sumEventCounts(vigild) == kEvents; }, seconds(120)))
+      << sumEventCounts(vigild) << "\n" << vigild.log();
+  EXPECT_NE(vigild.log().find("kafka: paused"), std::string::npos);
+  EXPECT_NE(vigild.log().find("kafka: resumed"), std::string::npos);
+  EXPECT_EQ(metricValue(vigild, "vigil_kafka_paused"), 0);
+  EXPECT_EQ(vigild.stop(), 0) << vigild.log();
+}
+
+TEST(KafkaConnector, BrokerDownAtStartIsNotReadyThenCatchesUp) {
+  MockKafkaCluster cluster({"events:2"});
+  ASSERT_TRUE(cluster.ok());
+  ASSERT_EQ(produceStream(cluster, 1, 50, 5), 50);
+  cluster.setDown(true);
+  VigildInstance vigild(kafkaYaml(cluster, "events"));
+  // Not VigildInstance::start(): /readyz may rightly refuse while Kafka is down.
+  Process process({vigildPath(), "--config", vigild.configPath()}, vigild.dir().file("vigild-own.log"));
+  ASSERT_TRUE(waitFor([&] { return httpGet(vigild.url("/healthz")).status == 200; }))
+      << readFile(vigild.dir().file("vigild-own.log"));
+  // librdkafka reports the refused connections; readiness stays off.
+  ASSERT_TRUE(waitFor([&] {
+    return readFile(vigild.dir().file("vigild-own.log")).find("level=warning kafka:") != std::string::npos;
+  }));
+  EXPECT_EQ(metricValue(vigild, "vigil_kafka_ready"), 0);
+  EXPECT_EQ(sumEventCounts(vigild), 0u);
+  cluster.setDown(false);
+  ASSERT_TRUE(waitFor([&] { return sumEventCounts(vigild) == 50; }, seconds(90)))
+      << readFile(vigild.dir().file("vigild-own.log"));
+  ASSERT_TRUE(waitFor([&] { return metricValue(vigild, "vigil_kafka_ready") == 1; }));
+  EXPECT_EQ(process.stop(SIGTERM), 0);
+}
+
+}  // namespace
+}  // namespace vigil::testing

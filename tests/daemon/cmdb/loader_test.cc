@@ -1,0 +1,232 @@
+#include <fstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "daemon/cmdb/cmdb_loader.h"
+#include "tests/support/temp_dir.h"
+
+namespace vigil::cmdb {
+namespace {
+
+using ::testing::HasSubstr;
+
+// The error text of loading `yaml` as cmdb.yaml; "" when it loads.
+std::string errorOf(const std::string& yaml) {
+  auto loaded = loadCmdbString(yaml, "cmdb.yaml");
+  return loaded ? "" : loaded.error().message();
+}
+
+void writeFile(const std::string& path, const std::string& text) {
+  std::ofstream(path) << text;
+}
+
+TEST(CmdbLoader, LoadsEveryField) {
+  auto loaded = loadCmdbString(R"(cis:
+  - id: db1
+    name: Orders database
+    class: database
+    aliases: [db1.par1.example.net]
+    labels: {site: par1, tier: data}
+    assignment_group: dba
+    criticality: 1
+    location: PAR1 hall A
+  - id: shop
+    class: service
+    members: [db1]
+    depends_on: db1
+)", "cmdb.yaml");
+  ASSERT_TRUE(loaded) << loaded.error().message();
+  const ConfigurationItem* db = (*loaded)->find("db1");
+  ASSERT_NE(db, nullptr);
+  EXPECT_EQ(db->name, "Orders database");
+  EXPECT_EQ(db->ci_class, CiClass::kDatabase);
+  EXPECT_EQ(db->aliases, std::vector<std::string>{"db1.par1.example.net"});
+  ASSERT_NE(db->labels.find("tier"), nullptr);
+  EXPECT_EQ(*db->labels.find("tier"), "data");
+  EXPECT_EQ(db->assignment_group, "dba");
+  EXPECT_EQ(db->criticality, 1);
+  EXPECT_EQ(db->location, "PAR1 hall A");
+  ASSERT_TRUE(db->origin);
+  EXPECT_EQ(db->origin->item.line, 2);
+  const ConfigurationItem* shop = (*loaded)->find("shop");
+  EXPECT_EQ(shop->members, std::vector<std::string>{"db1"});
+  EXPECT_EQ(shop->depends_on, std::vector<std::string>{"db1"});
+  ASSERT_EQ((*loaded)->services().size(), 1u);
+}
+
+TEST(CmdbLoader, EmptyFileIsAnEmptyCmdb) {
+  auto loaded = loadCmdbString("", "cmdb.yaml");
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ((*loaded)->size(), 0u);
+}
+
+TEST(CmdbLoader, RejectsUnknownKeys) {
+  EXPECT_THAT(errorOf("cmdb:\n  - id: a\n"),
+              HasSubstr("cmdb.yaml:1:1: unknown key 'cmdb' (expected one of: cis, label_rules)"));
+  EXPECT_THAT(errorOf("cis:\n  - id: a\n    class: server\n    colour: red\n"),
+              HasSubstr("cmdb.yaml:4:5: unknown key 'colour'"));
+}
+
+TEST(CmdbLoader, RejectsBadValues) {
+  EXPECT_EQ(errorOf("cis:\n  - id: a\n    class: toaster\n"),
+            "cmdb.yaml:3:12: unknown class 'toaster' (expected one of: router, switch, firewall, "
+            "load_balancer, server, vm, container, storage, database, application, link, site, "
+            "service, other)");
+  EXPECT_EQ(errorOf("cis:\n  - id: a\n    class: server\n    criticality: 9\n"),
+            "cmdb.yaml:4:18: value 9 out of range [1, 5]");
+  EXPECT_EQ(errorOf("cis:\n  - id: a\n    class: server\n    labels: [x]\n"),
+            "cmdb.yaml:4:13: expected a mapping of label names to values");
+  EXPECT_EQ(errorOf("cis:\n  - class: server\n"), "cmdb.yaml:2:5: CI without 'id'");
+  EXPECT_EQ(errorOf("cis:\n  - id: a\n"), "cmdb.yaml:2:5: CI 'a' without 'class'");
+  EXPECT_EQ(errorOf("cis: {a: 1}\n"), "cmdb.yaml:1:6: 'cis' must be a list of CIs");
+}
+
+TEST(CmdbLoader, RejectsMalformedAliases) {
+  EXPECT_EQ(errorOf("cis:\n  - id: a\n    class: server\n    aliases: [ok, 'bad host', 10.0.0.0/33]\n"),
+            "cmdb.yaml:4:19: invalid alias 'bad host' in CI 'a' (expected a host name, FQDN, IP "
+            "address or CIDR)\n"
+            "cmdb.yaml:4:31: invalid CIDR '10.0.0.0/33' in CI 'a'");
+  EXPECT_EQ(errorOf("cis:\n  - id: a\n    class: switch\n    aliases: [10.1.0.5/24]\n"),
+            "cmdb.yaml:4:15: CIDR '10.1.0.5/24' of CI 'a' has host bits set (did you mean "
+            "10.1.0.0/24?)");
+}
+
+TEST(CmdbLoader, RejectsDuplicateIds) {
+  EXPECT_EQ(errorOf("cis:\n  - id: a\n    class: server\n  - id: a\n    class: switch\n"),
+            "cmdb.yaml:4:9: duplicate CI id 'a' (first defined at cmdb.yaml:2:9)");
+}
+
+TEST(CmdbLoader, RejectsEdgesToMissingCis) {
+  EXPECT_EQ(errorOf(R"(cis:
+  - id: app
+    class: application
+    depends_on: [db, cache]
+  - id: db
+    class: database
+  - id: shop
+    class: service
+    members:
+      - app
+      - ghost
+)"),
+            "cmdb.yaml:4:22: CI 'app' depends_on unknown CI 'cache'\n"
+            "cmdb.yaml:11:9: service 'shop' has unknown member 'ghost'");
+}
+
+TEST(CmdbLoader, RejectsMembersOnNonServices) {
+  EXPECT_EQ(errorOf("cis:\n  - id: a\n    class: server\n    members: [b]\n  - id: b\n    class: server\n"),
+            "cmdb.yaml:4:14: 'members' is only allowed on CIs of class service");
+}
+
+TEST(CmdbLoader, ReportsDependencyCyclesWithTheirPath) {
+  EXPECT_EQ(errorOf(R"(cis:
+  - id: a
+    class: server
+    depends_on: [b]
+  - id: b
+    class: switch
+    depends_on: [c]
+  - id: c
+    class: router
+    depends_on: [a]
+  - id: d
+    class: server
+    depends_on: [d]
+)"),
+            "cmdb.yaml:13:18: CI 'd' depends on itself\n"
+            "cmdb.yaml:4:18: dependency cycle: a -> b -> c -> a");
+}
+
+TEST(CmdbLoader, ReportsCyclesThroughServiceMembership) {
+  EXPECT_EQ(errorOf(R"(cis:
+  - id: shop
+    class: service
+    members: [app]
+  - id: app
+    class: application
+    depends_on: [shop]
+)"),
+            "cmdb.yaml:4:15: dependency cycle: shop -> app -> shop");
+}
+
+TEST(CmdbLoader, RejectsAnAliasClaimedByTwoCis) {
+  EXPECT_EQ(errorOf(R"(cis:
+  - id: sw1
+    class: switch
+    aliases: [sw1.par1.example.net, 10.1.0.1, 10.1.0.0/24]
+  - id: sw1-old
+    class: switch
+    aliases: [SW1.par1.example.net, 10.1.0.1, 10.1.0.0/24]
+)"),
+            "cmdb.yaml:7:15: alias 'SW1.par1.example.net' of CI 'sw1-old' is already claimed by "
+            "CI 'sw1' (cmdb.yaml:2:5); an alias must name exactly one CI\n"
+            "cmdb.yaml:7:37: alias '10.1.0.1' of CI 'sw1-old' is already claimed by CI 'sw1' "
+            "(cmdb.yaml:2:5); an alias must name exactly one CI\n"
+            "cmdb.yaml:7:47: alias '10.1.0.0/24' of CI 'sw1-old' is already claimed by CI 'sw1' "
+            "(cmdb.yaml:2:5); an alias must name exactly one CI");
+}
+
+TEST(CmdbLoader, RejectsLabelRulesForUnknownCis) {
+  EXPECT_EQ(errorOf("label_rules:\n  - match: {site: par1}\n    ci: nowhere\n"),
+            "cmdb.yaml:2:5: label rule names unknown CI 'nowhere'");
+  EXPECT_EQ(errorOf("label_rules:\n  - match: {}\n    ci: x\n"),
+            "cmdb.yaml:2:12: 'match' must be a non-empty mapping of label names to values");
+}
+
+TEST(CmdbLoader, ReportsYamlSyntaxErrorsWithPosition) {
+  EXPECT_THAT(errorOf("cis:\n  - id: [a\n"), HasSubstr("cmdb.yaml:3:1: "));
+}
+
+TEST(CmdbLoader, CollectsEveryErrorInOnePass) {
+  const std::string e = errorOf(R"(cis:
+  - id: a
+    class: toaster
+  - id: b
+    class: server
+    criticality: 0
+  - id: c
+    class: server
+    owner: me
+)");
+  EXPECT_EQ(std::count(e.begin(), e.end(), '\n'), 2) << e;
+  EXPECT_THAT(e, HasSubstr("cmdb.yaml:3:12: unknown class 'toaster'"));
+  EXPECT_THAT(e, HasSubstr("cmdb.yaml:6:18: value 0 out of range [1, 5]"));
+  EXPECT_THAT(e, HasSubstr("cmdb.yaml:9:5: unknown key 'owner'"));
+}
+
+TEST(CmdbLoader, LoadsGlobsRelativeToBaseDirAndChecksAcrossFiles) {
+  testing::TempDir dir;
+  std::filesystem::create_directories(dir.path() / "cmdb.d");
+  writeFile(dir.file("cmdb.d/10-network.yaml"),
+            "cis:\n  - id: sw1\n    class: switch\n    aliases: [sw1]\n");
+  writeFile(dir.file("cmdb.d/20-servers.yaml"),
+            "cis:\n  - id: srv1\n    class: server\n    depends_on: [sw1]\n");
+  auto loaded = loadCmdbFiles({"cmdb.d/*.yaml"}, dir.path().string());
+  ASSERT_TRUE(loaded) << loaded.error().message();
+  EXPECT_EQ((*loaded)->size(), 2u);
+
+  writeFile(dir.file("cmdb.d/30-dup.yaml"), "cis:\n  - id: sw1\n    class: router\n");
+  loaded = loadCmdbFiles({"cmdb.d/*.yaml"}, dir.path().string());
+  ASSERT_FALSE(loaded);
+  EXPECT_EQ(loaded.error().message(),
+            dir.file("cmdb.d/30-dup.yaml") + ":2:9: duplicate CI id 'sw1' (first defined at " +
+                dir.file("cmdb.d/10-network.yaml") + ":2:9)");
+}
+
+TEST(CmdbLoader, MissingFileWithoutWildcardIsAnError) {
+  testing::TempDir dir;
+  auto loaded = loadCmdbFiles({"nope.yaml", "none/*.yaml"}, dir.path().string());
+  ASSERT_FALSE(loaded);
+  EXPECT_EQ(loaded.error().message(), dir.file("nope.yaml") + ":1:1: cannot open file");
+}
+
+TEST(CmdbLoader, ShippedExampleLoads) {
+  auto loaded = loadCmdbFiles({"config/cmdb.yaml"}, VIGIL_SOURCE_DIR);
+  ASSERT_TRUE(loaded) << loaded.error().message();
+  EXPECT_GE((*loaded)->size(), 10u);
+  EXPECT_EQ((*loaded)->services().size(), 2u);
+}
+
+}  // namespace
+}  // namespace vigil::cmdb
