@@ -30,12 +30,26 @@ void Pipeline::stop() {
 }
 
 bool Pipeline::offer(connectors::EventBatch& batch) {
-  return queue_.tryPush(batch, std::max<size_t>(1, batch.events.size()));
+  WorkItem item;
+  item.batch = std::move(batch);
+  const size_t weight = std::max<size_t>(1, item.batch.events.size());
+  if (queue_.tryPush(item, weight)) return true;
+  batch = std::move(item.batch);  // refused: hand it back untouched
+  return false;
 }
 
 bool Pipeline::push(connectors::EventBatch batch) {
   const size_t weight = std::max<size_t>(1, batch.events.size());
-  return queue_.push(std::move(batch), weight);
+  WorkItem item;
+  item.batch = std::move(batch);
+  return queue_.push(std::move(item), weight);
+}
+
+bool Pipeline::submit(incidents::IncidentCommand command, CommandCallback done) {
+  WorkItem item;
+  item.command = std::move(command);
+  item.command_done = std::move(done);
+  return queue_.tryPush(item, 1);
 }
 
 void Pipeline::setRules(std::shared_ptr<const rules::RuleSet> rules) {
@@ -49,7 +63,7 @@ std::shared_ptr<const rules::RuleSet> Pipeline::rules() const {
 }
 
 void Pipeline::run() {
-  std::vector<connectors::EventBatch> work;
+  std::vector<WorkItem> work;
   // The timeout only bounds how long a quiet pipeline sleeps; timers will hang off this loop.
   while (queue_.popBatch(work, options_.max_batch_events, std::chrono::milliseconds(500))) {
     metrics_.queue_depth.Set(static_cast<double>(queue_.weight()));
@@ -58,13 +72,34 @@ void Pipeline::run() {
   }
 }
 
-void Pipeline::process(std::vector<connectors::EventBatch>& work) {
+void Pipeline::applyCommand(WorkItem& item, TimePoint now) {
+  std::optional<incidents::Incident> stored;
+  if (!engine_.isActive(item.command->id)) {
+    // Resolved and closed incidents live only in the store; reading it here is the one writer
+    // reading its own committed state.
+    auto read = store_.getIncident(item.command->id);
+    if (!read) {
+      item.command_result = fail(read.error());
+      return;
+    }
+    stored = std::move(*read);
+  }
+  item.command_result = engine_.command(*item.command, now, std::move(stored));
+}
+
+void Pipeline::process(std::vector<WorkItem>& work) {
   const auto rules = this->rules();
   rules::Decision decision;
   std::vector<connectors::SourcePosition> positions;
   size_t events = 0;
   TimePoint oldest = TimePoint::max();
-  for (auto& batch : work) {
+  const TimePoint now = Clock::now();
+  for (auto& item : work) {
+    if (item.command) {
+      applyCommand(item, now);
+      continue;
+    }
+    auto& batch = item.batch;
     if (batch.events.empty()) continue;
     // Batches come from one source each; count once per batch, not per event.
     metrics_.received(batch.events.front().source).Increment(static_cast<double>(batch.events.size()));
@@ -81,15 +116,19 @@ void Pipeline::process(std::vector<connectors::EventBatch>& work) {
   engine_.takeChanges(changes_);
   commitWithRetry(positions);
 
-  const auto now = Clock::now();
+  const auto committed_at = Clock::now();
   metrics_.batch_events.Observe(static_cast<double>(events));
   if (events > 0) {
-    metrics_.event_to_commit_seconds.Observe(std::chrono::duration<double>(now - oldest).count());
+    metrics_.event_to_commit_seconds.Observe(std::chrono::duration<double>(committed_at - oldest).count());
   }
   metrics_.active_incidents.Set(static_cast<double>(engine_.activeCount()));
   const Status committed = ready_ ? Status::ok() : Status::unavailable("store commit failed; shutting down");
-  for (auto& batch : work) {
-    if (batch.on_commit) batch.on_commit(committed);
+  for (auto& item : work) {
+    if (item.batch.on_commit) item.batch.on_commit(committed);
+    if (item.command_done) {
+      item.command_done(committed.isOk() || !item.command_result->has_value() ? std::move(*item.command_result)
+                                                                              : fail(committed));
+    }
   }
   if (!committed.isOk()) return;
   for (const auto& change : changes_.changes) metrics_.incidentChanged(change.kind, change.severity);

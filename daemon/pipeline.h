@@ -9,6 +9,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
+#include <optional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -53,6 +55,12 @@ class Pipeline final : public connectors::EventSink {
   bool offer(connectors::EventBatch& batch) override;
   bool push(connectors::EventBatch batch) override;
 
+  // A person's action on an incident, applied by the correlator like events (one writer) and
+  // answered once committed, with the incident as stored or the reason it was refused.
+  using CommandCallback = std::function<void(Result<incidents::Incident>)>;
+  // Non-blocking; false when the queue is full or closed.
+  bool submit(incidents::IncidentCommand command, CommandCallback done);
+
   // Hot reload: the next batch uses the new rules.
   void setRules(std::shared_ptr<const rules::RuleSet> rules);
   std::shared_ptr<const rules::RuleSet> rules() const;
@@ -61,8 +69,17 @@ class Pipeline final : public connectors::EventSink {
   size_t queueDepth() const { return queue_.weight(); }
 
  private:
+  // What the queue carries: a batch of events from a source, or one command from a person.
+  struct WorkItem {
+    connectors::EventBatch batch;
+    std::optional<incidents::IncidentCommand> command;
+    CommandCallback command_done;
+    std::optional<Result<incidents::Incident>> command_result;  // set by process()
+  };
+
   void run();
-  void process(std::vector<connectors::EventBatch>& work);
+  void process(std::vector<WorkItem>& work);
+  void applyCommand(WorkItem& item, TimePoint now);
   void commitWithRetry(const std::vector<connectors::SourcePosition>& positions);
 
   const PipelineOptions options_;
@@ -73,7 +90,7 @@ class Pipeline final : public connectors::EventSink {
   mutable std::mutex rules_mu_;
   std::shared_ptr<const rules::RuleSet> rules_;  // GUARDED_BY(rules_mu_)
 
-  BoundedQueue<connectors::EventBatch> queue_;
+  BoundedQueue<WorkItem> queue_;
   std::atomic<bool> ready_{true};
   std::atomic<bool> stopping_{false};
   std::thread thread_;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -75,7 +76,9 @@ struct ConfigurationItem {
   std::string location;
   std::vector<CiId> depends_on;   // this CI needs those (a server needs its access switch)
   std::vector<CiId> members;      // class service only: the CIs that deliver the service
-  std::optional<CiOrigin> origin; // where it was defined (YAML), for error messages
+  // Where it was defined (YAML), for error messages; shared so that copies stay cheap and a
+  // CI from another feed pays one pointer.
+  std::shared_ptr<const CiOrigin> origin;
 
   bool isService() const { return ci_class == CiClass::kService; }
 };

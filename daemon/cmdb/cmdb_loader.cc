@@ -140,7 +140,7 @@ class FileParser {
         origin.members.clear();
       }
     }
-    ci.origin = std::move(origin);
+    ci.origin = std::make_shared<const CiOrigin>(std::move(origin));
     out_.cis.push_back(std::move(ci));
   }
 

@@ -8,7 +8,10 @@ std::string_view changeKindName(ChangeKind kind) {
   switch (kind) {
     case ChangeKind::kOpened: return "opened";
     case ChangeKind::kUpdated: return "updated";
+    case ChangeKind::kAcknowledged: return "acknowledged";
     case ChangeKind::kResolved: return "resolved";
+    case ChangeKind::kClosed: return "closed";
+    case ChangeKind::kReopened: return "reopened";
   }
   return "updated";
 }
@@ -111,9 +114,7 @@ ApplyOutcome IncidentEngine::apply(const Event& event, const rules::Decision& de
 
   // Resolve.
   if (existing == partition.by_key.end()) return ApplyOutcome::kUnmatchedResolve;
-  const IncidentId id = existing->second;
-  auto node = active_.extract(id);
-  Incident& in = node.mapped();
+  Incident& in = active_.at(existing->second);
   in.event_count++;
   in.last_seen = std::max(in.last_seen, event.time());
   in.state = IncidentState::kResolved;
@@ -122,11 +123,23 @@ ApplyOutcome IncidentEngine::apply(const Event& event, const rules::Decision& de
                          decision.rule.empty() ? "rule:default" : "rule:" + decision.rule,
                          event.message});
   addSample(in, event);
-  partition.by_key.erase(existing);
-  key_ops_.push_back({event.partition, decision.key, std::nullopt});
   markDirty(in, ChangeKind::kResolved);
-  retired_.insert(std::move(node));
+  deactivate(in);
   return ApplyOutcome::kResolved;
+}
+
+// Moves an incident that stopped being active out of the key index; it stays reachable for this
+// batch's takeChanges().
+void IncidentEngine::deactivate(Incident& incident) {
+  const uint16_t p = incident.partition();
+  auto& by_key = partitions_[p].by_key;
+  auto k = by_key.find(incident.key);
+  if (k != by_key.end() && k->second == incident.id) {
+    by_key.erase(k);
+    key_ops_.push_back({p, incident.key, std::nullopt});
+  }
+  auto node = active_.extract(incident.id);
+  retired_.insert(std::move(node));
 }
 
 void IncidentEngine::takeChanges(ChangeSet& out) {

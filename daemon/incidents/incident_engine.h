@@ -11,11 +11,13 @@
 
 #include "daemon/event.h"
 #include "daemon/incidents/incident.h"
+#include "daemon/status.h"
 #include "rules/decision.h"
 
 namespace vigil::incidents {
 
-enum class ChangeKind : uint8_t { kOpened, kUpdated, kResolved };
+enum class ChangeKind : uint8_t { kOpened, kUpdated, kAcknowledged, kResolved, kClosed, kReopened };
+inline constexpr ChangeKind kLastChangeKind = ChangeKind::kReopened;
 std::string_view changeKindName(ChangeKind kind);
 
 // Sets (id present) or removes (no id) the key → active incident index entry.
@@ -44,6 +46,20 @@ struct ChangeSet {
   void clear();
 };
 
+// What a person (through the API or vigilctl) does to an incident.
+struct IncidentCommand {
+  enum class Verb : uint8_t { kAcknowledge, kResolve, kClose, kReopen, kAssign, kComment, kSetSeverity, kSetPriority };
+  Verb verb = Verb::kComment;
+  IncidentId id = 0;
+  std::string actor;     // who: a user or token name
+  std::string text;      // comment, or the note that goes with a transition
+  std::optional<std::string> group;     // kAssign
+  std::optional<std::string> assignee;  // kAssign
+  Severity severity = Severity::kInfo;  // kSetSeverity
+  uint8_t priority = 5;                 // kSetPriority
+};
+std::string_view verbName(IncidentCommand::Verb verb);
+
 enum class ApplyOutcome : uint8_t { kIgnored, kDropped, kOpened, kUpdated, kResolved, kUnmatchedResolve };
 
 class IncidentEngine {
@@ -53,6 +69,12 @@ class IncidentEngine {
   void setNextSequence(uint16_t partition, uint64_t next);
 
   ApplyOutcome apply(const Event& event, const rules::Decision& decision);
+
+  // Applies a person's command at `now`. An incident that is not active (resolved, closed) must
+  // be passed in `stored` (read from the store by the caller). Errors: kNotFound, and
+  // kFailedPrecondition for a transition its state does not allow (the API's 409).
+  Result<Incident> command(const IncidentCommand& cmd, TimePoint now, std::optional<Incident> stored);
+  bool isActive(IncidentId id) const { return active_.contains(id); }
 
   // Moves every change since the last call into `out` (cleared first) and bumps revisions.
   void takeChanges(ChangeSet& out);
@@ -70,10 +92,11 @@ class IncidentEngine {
   Incident& open(const Event& event, const rules::Decision& decision, Partition& partition);
   void markDirty(const Incident& incident, ChangeKind kind);
   static void addSample(Incident& incident, const Event& event);
+  void deactivate(Incident& incident);
 
   std::unordered_map<uint16_t, Partition> partitions_;
   std::unordered_map<IncidentId, Incident> active_;
-  std::unordered_map<IncidentId, Incident> retired_;  // resolved in this batch, not yet taken
+  std::unordered_map<IncidentId, Incident> retired_;  // changed in this batch, no longer active
   std::vector<IncidentId> dirty_order_;
   std::unordered_map<IncidentId, size_t> last_change_;  // dirty id → its last entry in changes_
   std::vector<IncidentChange> changes_;

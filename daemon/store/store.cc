@@ -210,7 +210,7 @@ Status Store::readChanges(uint64_t after_seq, size_t limit,
   for (it->Seek(incidentKey(after_seq + 1)); it->Valid() && n < limit; it->Next(), ++n) {
     const auto value = it->value().ToStringView();
     auto in = value.empty() ? fail(Status::corruption("empty change record")) : incidents::decodeIncident(value.substr(1));
-    if (!in || static_cast<uint8_t>(value[0]) > static_cast<uint8_t>(incidents::ChangeKind::kResolved)) {
+    if (!in || static_cast<uint8_t>(value[0]) > static_cast<uint8_t>(incidents::kLastChangeKind)) {
       return Status::corruption("bad change record");
     }
     record.seq = readBigEndian(it->key().ToStringView(), 8);

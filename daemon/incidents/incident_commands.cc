@@ -1,0 +1,119 @@
+// The lifecycle steps people take: acknowledge, resolve, close, reopen, assign, comment, and
+// changing severity or priority. Every step is appended to the timeline with its actor.
+#include "daemon/incidents/incident_engine.h"
+
+namespace vigil::incidents {
+
+using Verb = IncidentCommand::Verb;
+
+std::string_view verbName(Verb verb) {
+  switch (verb) {
+    case Verb::kAcknowledge: return "acknowledge";
+    case Verb::kResolve: return "resolve";
+    case Verb::kClose: return "close";
+    case Verb::kReopen: return "reopen";
+    case Verb::kAssign: return "assign";
+    case Verb::kComment: return "comment";
+    case Verb::kSetSeverity: return "severity";
+    case Verb::kSetPriority: return "priority";
+  }
+  return "comment";
+}
+
+namespace {
+
+Status invalidTransition(const Incident& in, Verb verb) {
+  return Status::failedPrecondition("cannot " + std::string(verbName(verb)) + " incident " + std::to_string(in.id) +
+                                    ": it is " + std::string(incidentStateName(in.state)));
+}
+
+}  // namespace
+
+Result<Incident> IncidentEngine::command(const IncidentCommand& cmd, TimePoint now, std::optional<Incident> stored) {
+  Incident* in = nullptr;
+  if (auto a = active_.find(cmd.id); a != active_.end()) {
+    in = &a->second;
+  } else if (auto r = retired_.find(cmd.id); r != retired_.end()) {
+    in = &r->second;  // already changed in this batch
+  } else if (stored) {
+    in = &retired_.emplace(cmd.id, std::move(*stored)).first->second;
+  } else {
+    return fail(Status::notFound("no incident " + std::to_string(cmd.id)));
+  }
+  const std::string actor = cmd.actor.empty() ? "anonymous" : cmd.actor;
+  auto record = [&](std::string action, std::string detail) {
+    in->timeline.push_back({now, std::move(action), actor, std::move(detail)});
+  };
+
+  switch (cmd.verb) {
+    case Verb::kAcknowledge:
+      if (in->state != IncidentState::kOpen) return fail(invalidTransition(*in, cmd.verb));
+      in->state = IncidentState::kAcknowledged;
+      in->acknowledged_at = now;
+      record("acknowledged", cmd.text);
+      markDirty(*in, ChangeKind::kAcknowledged);
+      break;
+    case Verb::kResolve:
+      if (!in->isActive()) return fail(invalidTransition(*in, cmd.verb));
+      in->state = IncidentState::kResolved;
+      in->resolved_at = now;
+      record("resolved", cmd.text);
+      markDirty(*in, ChangeKind::kResolved);
+      deactivate(*in);
+      break;
+    case Verb::kClose:
+      if (in->state != IncidentState::kResolved) return fail(invalidTransition(*in, cmd.verb));
+      in->state = IncidentState::kClosed;
+      in->closed_at = now;
+      record("closed", cmd.text);
+      markDirty(*in, ChangeKind::kClosed);
+      break;
+    case Verb::kReopen: {
+      if (in->state != IncidentState::kResolved) return fail(invalidTransition(*in, cmd.verb));
+      Partition& p = partitions_[in->partition()];
+      if (auto other = p.by_key.find(in->key); other != p.by_key.end()) {
+        return fail(Status::failedPrecondition("cannot reopen incident " + std::to_string(in->id) + ": incident " +
+                                               std::to_string(other->second) + " is active under its key"));
+      }
+      in->state = IncidentState::kOpen;
+      in->resolved_at.reset();
+      in->acknowledged_at.reset();
+      record("reopened", cmd.text);
+      markDirty(*in, ChangeKind::kReopened);
+      p.by_key.emplace(in->key, in->id);
+      key_ops_.push_back({in->partition(), in->key, in->id});
+      auto node = retired_.extract(in->id);
+      in = &active_.insert(std::move(node)).position->second;
+      break;
+    }
+    case Verb::kAssign:
+      if (in->state == IncidentState::kClosed) return fail(invalidTransition(*in, cmd.verb));
+      if (cmd.group) in->assignment_group = *cmd.group;
+      if (cmd.assignee) in->assignee = *cmd.assignee;
+      record("assigned", "group=" + in->assignment_group + " assignee=" + in->assignee);
+      markDirty(*in, ChangeKind::kUpdated);
+      break;
+    case Verb::kComment:
+      record("commented", cmd.text);
+      markDirty(*in, ChangeKind::kUpdated);
+      break;
+    case Verb::kSetSeverity:
+      if (!in->isActive()) return fail(invalidTransition(*in, cmd.verb));
+      record("severity_changed", std::string(severityName(in->severity)) + " → " + std::string(severityName(cmd.severity)));
+      in->severity = cmd.severity;
+      markDirty(*in, ChangeKind::kUpdated);
+      break;
+    case Verb::kSetPriority:
+      if (!in->isActive()) return fail(invalidTransition(*in, cmd.verb));
+      if (cmd.priority < 1 || cmd.priority > 5) return fail(Status::invalidArgument("priority: expected P1..P5"));
+      record("priority_changed", priorityName(in->priority) + " → " + priorityName(cmd.priority));
+      in->priority = cmd.priority;
+      markDirty(*in, ChangeKind::kUpdated);
+      break;
+  }
+  Incident copy = *in;
+  copy.revision++;  // as it will be once committed
+  return copy;
+}
+
+}  // namespace vigil::incidents
