@@ -4,12 +4,15 @@
 #include <atomic>
 #include <charconv>
 #include <future>
+#include <list>
+#include <mutex>
 #include <optional>
 
 #include <nlohmann/json.hpp>
 #include <restinio/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include "daemon/api/auth.h"
 #include "daemon/event_json.h"
 #include "web/board_html.h"
 
@@ -42,6 +45,18 @@ restinio::request_handling_status_t sendError(const Request& req, restinio::http
   return sendJson(req, std::move(status), {{"error", {{"code", code}, {"message", message}}}});
 }
 
+restinio::http_status_line_t statusFor(const Status& s) {
+  switch (s.code()) {
+    case Status::Code::kInvalidArgument: return restinio::status_bad_request();
+    case Status::Code::kNotFound: return restinio::status_not_found();
+    case Status::Code::kFailedPrecondition:
+    case Status::Code::kAlreadyExists: return restinio::status_conflict();
+    case Status::Code::kResourceExhausted:
+    case Status::Code::kUnavailable: return restinio::status_service_unavailable();
+    default: return restinio::status_internal_server_error();
+  }
+}
+
 template <typename T>
 std::optional<T> parseNumber(std::string_view s) {
   T value{};
@@ -70,13 +85,113 @@ struct IncidentQuery {
   }
 };
 
+// The live stream: server-sent events of committed incident changes, read from the store's change
+// log so a client that reconnects with Last-Event-ID gets exactly what it missed.
+// Thread-safety: subscribers_ under mu_; the correlator only posts a wake-up to the io threads.
+class StreamHub final : public ChangeListener {
+ public:
+  using Response = restinio::response_builder_t<restinio::chunked_output_t>;
+
+  StreamHub(asio::io_context& io, const store::Store& store) : io_(io), store_(store), heartbeat_(io) {}
+
+  void subscribe(Response response, uint64_t after_seq) {
+    auto sub = std::make_shared<Subscriber>(std::move(response), after_seq);
+    // A retry hint and a comment open the stream at once, so the client knows it is connected.
+    sub->response.append_chunk(std::string("retry: 2000\n: connected\n\n"));
+    std::lock_guard lock(mu_);
+    subscribers_.push_back(sub);
+    pump(sub);
+    if (subscribers_.size() == 1) scheduleHeartbeat();
+  }
+
+  // ChangeListener: called on the correlator thread after a commit.
+  void onCommitted(const incidents::ChangeSet& changes) override {
+    if (changes.changes.empty() || pending_.exchange(true)) return;
+    asio::post(io_, [this] {
+      pending_ = false;
+      std::lock_guard lock(mu_);
+      for (auto& sub : subscribers_) pump(sub);
+      dropClosed();
+    });
+  }
+
+  void stop() {
+    std::lock_guard lock(mu_);
+    heartbeat_.cancel();
+    for (auto& sub : subscribers_) {
+      if (!sub->closed) sub->response.done();
+    }
+    subscribers_.clear();
+  }
+
+ private:
+  struct Subscriber {
+    Subscriber(Response r, uint64_t after) : response(std::move(r)), last_seq(after) {}
+    Response response;
+    uint64_t last_seq = 0;
+    std::atomic<bool> closed{false};
+  };
+
+  // REQUIRES: mu_ held.
+  void pump(const std::shared_ptr<Subscriber>& subscriber) {
+    Subscriber& sub = *subscriber;
+    if (sub.closed) return;
+    std::string chunk;
+    // Bounded per pump; the next commit or heartbeat continues a long backlog.
+    Status s = store_.readChanges(sub.last_seq, 500, [&](const store::ChangeRecord& r) {
+      chunk += "id: " + std::to_string(r.seq) + "\nevent: incident\ndata: " + r.json + "\n\n";
+      sub.last_seq = r.seq;
+      return true;
+    });
+    if (!s.isOk()) spdlog::warn("stream: {}", s.toString());
+    if (!chunk.empty()) sub.response.append_chunk(std::move(chunk));
+    std::weak_ptr<Subscriber> weak = subscriber;
+    sub.response.flush([weak](const asio::error_code& ec) {
+      if (auto s = weak.lock(); s && ec) s->closed = true;  // the client went away; dropped at the next pump
+    });
+  }
+
+  void dropClosed() {
+    subscribers_.remove_if([](const auto& sub) { return sub->closed.load(); });
+  }
+
+  // Keeps idle connections alive through proxies and finds clients that are gone.
+  void scheduleHeartbeat() {
+    heartbeat_.expires_after(std::chrono::seconds(15));
+    heartbeat_.async_wait([this](const asio::error_code& ec) {
+      if (ec) return;
+      std::lock_guard lock(mu_);
+      for (auto& sub : subscribers_) {
+        if (sub->closed) continue;
+        sub->response.append_chunk(std::string(": ping\n\n"));
+        pump(sub);
+      }
+      dropClosed();
+      if (!subscribers_.empty()) scheduleHeartbeat();
+    });
+  }
+
+  asio::io_context& io_;
+  const store::Store& store_;
+  std::atomic<bool> pending_{false};
+  std::mutex mu_;
+  std::list<std::shared_ptr<Subscriber>> subscribers_;  // GUARDED_BY(mu_)
+  asio::steady_timer heartbeat_;                        // GUARDED_BY(mu_)
+};
+
 }  // namespace
 
 class HttpApi::Impl {
  public:
   Impl(const config::HttpConfig& config, asio::io_context& io, Pipeline& pipeline,
        const store::Store& store, metrics::MetricsRegistry& metrics)
-      : config_(config), io_(io), pipeline_(pipeline), store_(store), metrics_(metrics) {}
+      : config_(config),
+        io_(io),
+        pipeline_(pipeline),
+        store_(store),
+        metrics_(metrics),
+        auth_(config.tokens),
+        stream_(io, store) {}
 
   Status start() {
     auto settings = restinio::server_settings_t<Traits>{}
@@ -106,6 +221,7 @@ class HttpApi::Impl {
 
   void stop() {
     if (!server_) return;
+    stream_.stop();
     std::promise<void> closed;
     server_->close_async([&] { closed.set_value(); }, [&](std::exception_ptr) { closed.set_value(); });
     closed.get_future().wait();
@@ -118,15 +234,64 @@ class HttpApi::Impl {
   }
 
   std::atomic<bool> ready_{false};
+  StreamHub& stream() { return stream_; }
 
  private:
+  // Answers 401/403 itself and returns nullopt when the request may not do this; otherwise the
+  // actor to record ("anonymous" when authentication is off).
+  std::optional<std::string> authorize(const Request& req, api::Role needed) {
+    if (!auth_.enabled()) return std::string("anonymous");
+    std::string_view header;
+    if (req->header().has_field(restinio::http_field::authorization)) {
+      header = req->header().get_field(restinio::http_field::authorization);
+    }
+    std::string query_token;
+    if (auto params = restinio::try_parse_query<restinio::parse_query_traits::relaxed>(req->header().query())) {
+      if (params->has("access_token")) query_token = std::string((*params)["access_token"]);
+    }
+    const api::ApiToken* token = auth_.find(header, query_token);
+    if (token == nullptr) {
+      req->create_response(restinio::status_unauthorized())
+          .append_header("WWW-Authenticate", "Bearer")
+          .append_header(restinio::http_field::content_type, "application/json")
+          .set_body(R"({"error":{"code":401,"message":"missing or unknown token"}})")
+          .done();
+      return std::nullopt;
+    }
+    if (token->role < needed) {
+      sendError(req, restinio::status_forbidden(),
+                "token '" + token->name + "' has role " + std::string(api::roleName(token->role)) + ", this needs " +
+                    std::string(api::roleName(needed)));
+      return std::nullopt;
+    }
+    return token->name;
+  }
+
+  // Wraps a handler with the role it needs.
+  template <typename Handler>
+  auto guarded(api::Role role, Handler handler) {
+    return [this, role, handler](const Request& req, restinio::router::route_params_t params) {
+      auto actor = authorize(req, role);
+      if (!actor) return restinio::request_accepted();
+      return handler(req, std::move(params), *actor);
+    };
+  }
+
   std::unique_ptr<Router> makeRouter() {
+    using api::Role;
     auto router = std::make_unique<Router>();
-    router->http_get("/api/v1/incidents", [this](auto req, auto) { return listIncidents(req); });
-    router->http_get(R"(/api/v1/incidents/:id(\d+))", [this](auto req, auto params) {
-      return getIncident(req, restinio::cast_to<std::string>(params["id"]));
-    });
-    router->http_post("/api/v1/events", [this](auto req, auto) { return postEvents(req); });
+    router->http_get("/api/v1/incidents",
+                     guarded(Role::kViewer, [this](auto req, auto, auto&) { return listIncidents(req); }));
+    router->http_get(R"(/api/v1/incidents/:id(\d+))", guarded(Role::kViewer, [this](auto req, auto params, auto&) {
+                       return getIncident(req, restinio::cast_to<std::string>(params["id"]));
+                     }));
+    router->http_post(R"(/api/v1/incidents/:id(\d+)/:verb(ack|resolve|close|reopen|assign|comment|severity|priority))",
+                      guarded(Role::kOperator, [this](auto req, auto params, const std::string& actor) {
+                        return postCommand(req, restinio::cast_to<std::string>(params["id"]),
+                                           restinio::cast_to<std::string>(params["verb"]), actor);
+                      }));
+    router->http_get("/api/v1/stream", guarded(Role::kViewer, [this](auto req, auto, auto&) { return openStream(req); }));
+    router->http_post("/api/v1/events", guarded(Role::kIngest, [this](auto req, auto, auto&) { return postEvents(req); }));
     router->http_get("/metrics", [this](auto req, auto) {
       return req->create_response()
           .append_header(restinio::http_field::content_type, "text/plain; version=0.0.4; charset=utf-8")
@@ -217,6 +382,87 @@ class HttpApi::Impl {
     return sendJson(req, restinio::status_ok(), j);
   }
 
+  restinio::request_handling_status_t postCommand(const Request& req, const std::string& id_text,
+                                                  const std::string& verb, const std::string& actor) {
+    using Verb = incidents::IncidentCommand::Verb;
+    incidents::IncidentCommand cmd;
+    auto id = parseNumber<uint64_t>(id_text);
+    if (!id) return sendError(req, restinio::status_bad_request(), "id: expected a number");
+    cmd.id = *id;
+    cmd.actor = actor;
+    json body = json::object();
+    if (!req->body().empty()) {
+      body = json::parse(req->body(), nullptr, false);
+      if (!body.is_object()) return sendError(req, restinio::status_bad_request(), "body: expected a JSON object");
+    }
+    auto text = [&](const char* field) -> std::optional<std::string> {
+      auto it = body.find(field);
+      if (it == body.end() || it->is_null()) return std::nullopt;
+      return it->is_string() ? std::optional<std::string>(it->get<std::string>()) : std::nullopt;
+    };
+    // Without authentication the caller may say who they are.
+    if (cmd.actor == "anonymous" && text("actor")) cmd.actor = *text("actor");
+    cmd.text = text("comment").value_or("");
+    if (verb == "ack") {
+      cmd.verb = Verb::kAcknowledge;
+    } else if (verb == "resolve") {
+      cmd.verb = Verb::kResolve;
+    } else if (verb == "close") {
+      cmd.verb = Verb::kClose;
+    } else if (verb == "reopen") {
+      cmd.verb = Verb::kReopen;
+    } else if (verb == "assign") {
+      cmd.verb = Verb::kAssign;
+      cmd.group = text("group");
+      cmd.assignee = text("assignee");
+      if (!cmd.group && !cmd.assignee) {
+        return sendError(req, restinio::status_bad_request(), "assign: give group and/or assignee");
+      }
+    } else if (verb == "comment") {
+      cmd.verb = Verb::kComment;
+      cmd.text = text("text").value_or(cmd.text);
+      if (cmd.text.empty()) return sendError(req, restinio::status_bad_request(), "text: a comment needs text");
+    } else if (verb == "severity") {
+      cmd.verb = Verb::kSetSeverity;
+      auto sev = parseSeverity(text("severity").value_or(""));
+      if (!sev) return sendError(req, restinio::status_bad_request(), "severity: expected critical, major, minor, warning or info");
+      cmd.severity = *sev;
+    } else {
+      cmd.verb = Verb::kSetPriority;
+      const std::string p = text("priority").value_or("");
+      if (p.size() != 2 || p[0] != 'P' || p[1] < '1' || p[1] > '5') {
+        return sendError(req, restinio::status_bad_request(), "priority: expected P1..P5");
+      }
+      cmd.priority = static_cast<uint8_t>(p[1] - '0');
+    }
+    const bool queued = pipeline_.submit(std::move(cmd), [req](Result<incidents::Incident> result) {
+      if (!result) {
+        sendError(req, statusFor(result.error()), result.error().message());
+        return;
+      }
+      json j;
+      incidents::toJson(*result, j, true);
+      sendJson(req, restinio::status_ok(), j);
+    });
+    if (!queued) return sendError(req, restinio::status_service_unavailable(), "pipeline queue full, retry later");
+    return restinio::request_accepted();
+  }
+
+  restinio::request_handling_status_t openStream(const Request& req) {
+    uint64_t after = store_.lastChangeSeq();  // by default, only what happens from now on
+    if (req->header().has_field("Last-Event-ID")) {
+      auto seq = parseNumber<uint64_t>(req->header().get_field("Last-Event-ID"));
+      if (!seq) return sendError(req, restinio::status_bad_request(), "Last-Event-ID: expected a number");
+      after = *seq;
+    }
+    auto response = req->create_response<restinio::chunked_output_t>();
+    response.append_header(restinio::http_field::content_type, "text/event-stream")
+        .append_header("Cache-Control", "no-store")
+        .append_header("X-Accel-Buffering", "no");
+    stream_.subscribe(std::move(response), after);
+    return restinio::request_accepted();
+  }
+
   restinio::request_handling_status_t postEvents(const Request& req) {
     thread_local EventDecoder decoder;
     connectors::EventBatch batch;
@@ -248,6 +494,8 @@ class HttpApi::Impl {
   Pipeline& pipeline_;
   const store::Store& store_;
   metrics::MetricsRegistry& metrics_;
+  api::Authenticator auth_;
+  StreamHub stream_;
   std::unique_ptr<Server> server_;
   std::atomic<uint16_t> bound_port_{0};
 };
@@ -262,5 +510,6 @@ Status HttpApi::start() { return impl_->start(); }
 void HttpApi::stop() { impl_->stop(); }
 std::string HttpApi::endpoint() const { return impl_->endpoint(); }
 void HttpApi::setReady(bool ready) { impl_->ready_ = ready; }
+ChangeListener& HttpApi::streamListener() { return impl_->stream(); }
 
 }  // namespace vigil::api

@@ -32,6 +32,8 @@ class HttpApi {
   std::string endpoint() const;
   // /readyz answers 200 only when this is set and the pipeline commits.
   void setReady(bool ready);
+  // Feeds the live stream (GET /api/v1/stream). REQUIRES: registered before the pipeline starts.
+  ChangeListener& streamListener();
 
  private:
   class Impl;

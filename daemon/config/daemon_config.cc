@@ -50,7 +50,8 @@ void parseStringList(std::string_view file, const YAML::Node& node, std::vector<
 }
 
 void parseHttp(std::string_view file, const YAML::Node& node, HttpConfig& http, Errors& errors) {
-  errors.add(checkKeys(file, node, {"listen", "max_body_size", "max_connections", "read_timeout"}));
+  errors.add(checkKeys(file, node, {"listen", "max_body_size", "max_connections", "read_timeout", "tokens"}));
+  if (node["tokens"]) errors.take(api::parseTokens(node["tokens"], file), http.tokens);
   if (node["listen"]) {
     std::string listen;
     if (errors.take(readString(file, node["listen"]), listen)) {

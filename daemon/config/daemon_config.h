@@ -10,6 +10,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "daemon/api/auth.h"
 #include "daemon/pipeline.h"
 #include "daemon/status.h"
 #include "daemon/store/store.h"
@@ -22,6 +23,7 @@ struct HttpConfig {
   uint64_t max_body_bytes = 4ull << 20;    // larger request bodies get 413
   size_t max_connections = 256;
   std::chrono::milliseconds read_timeout{30000};
+  std::vector<api::ApiToken> tokens;       // empty: no authentication (loopback use)
 };
 
 struct LogConfig {

@@ -8,14 +8,14 @@ std::string vigildPath() { return VIGIL_VIGILD_PATH; }
 std::string vigilctlPath() { return VIGIL_VIGILCTL_PATH; }
 std::string sourceDir() { return VIGIL_SOURCE_DIR; }
 
-VigildInstance::VigildInstance(const std::string& extra_yaml)
+VigildInstance::VigildInstance(const std::string& extra_yaml, const std::string& http_extra)
     : http_port_(freePort()), syslog_port_(freePort()) {
   config_path_ = dir_.file("vigil.yaml");
   log_path_ = dir_.file("vigild.log");
   writeFile(config_path_,
             "data_dir: " + dir_.file("data") + "\n" +
             "log: {level: debug}\n"
-            "http: {listen: 127.0.0.1:" + std::to_string(http_port_) + "}\n" +
+            "http:\n  listen: 127.0.0.1:" + std::to_string(http_port_) + "\n" + http_extra +
             "syslog:\n  listen: [tcp://127.0.0.1:" + std::to_string(syslog_port_) +
             ", udp://127.0.0.1:" + std::to_string(syslog_port_) + "]\n" +
             "rules: {files: [" + sourceDir() + "/config/rules.d/*.yaml]}\n" + extra_yaml);
