@@ -147,7 +147,10 @@ int runDaemon(CheckedConfig checked) {
     }
     kafka_output = std::move(*output);
   }
+  IoThreads io(2);
   Pipeline pipeline(config.pipeline, checked.rules, **store, pipeline_metrics);
+  api::HttpApi http(config.http, io.io(), pipeline, **store, registry);
+  pipeline.addListener(&http.streamListener());
   if (kafka_output) {
     pipeline.addListener(kafka_output.get());
     if (Status s = kafka_output->start(); !s.isOk()) {
@@ -161,7 +164,6 @@ int runDaemon(CheckedConfig checked) {
   }
   spdlog::info("rules: {} loaded (version {})", checked.rules->size(), checked.rules->version());
 
-  IoThreads io(2);
   connectors::SourceContext context{io.io(), registry.registry()};
   std::vector<connectors::SourcePtr> sources;
   if (config.syslog) {
@@ -187,7 +189,6 @@ int runDaemon(CheckedConfig checked) {
     }
   }
 
-  api::HttpApi http(config.http, io.io(), pipeline, **store, registry);
   if (Status s = http.start(); !s.isOk()) {
     spdlog::critical("http: {}", s.toString());
     return 1;

@@ -12,6 +12,7 @@
 #include <restinio/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include "connectors/http/alert_payloads.h"
 #include "daemon/api/auth.h"
 #include "daemon/event_json.h"
 #include "web/board_html.h"
@@ -292,6 +293,10 @@ class HttpApi::Impl {
                       }));
     router->http_get("/api/v1/stream", guarded(Role::kViewer, [this](auto req, auto, auto&) { return openStream(req); }));
     router->http_post("/api/v1/events", guarded(Role::kIngest, [this](auto req, auto, auto&) { return postEvents(req); }));
+    router->http_post("/api/v1/alertmanager",
+                      guarded(Role::kIngest, [this](auto req, auto, auto&) { return postAlertmanager(req); }));
+    router->http_post("/api/v1/pagerduty",
+                      guarded(Role::kIngest, [this](auto req, auto, const std::string& actor) { return postPagerDuty(req, actor); }));
     router->http_get("/metrics", [this](auto req, auto) {
       return req->create_response()
           .append_header(restinio::http_field::content_type, "text/plain; version=0.0.4; charset=utf-8")
@@ -469,12 +474,52 @@ class HttpApi::Impl {
     Status s = decoder.decode(req->body(), "http", Clock::now(), batch.events);
     if (!s.isOk()) return sendError(req, restinio::status_bad_request(), s.message());
     const size_t count = batch.events.size();
-    if (count == 0) return sendJson(req, restinio::status_accepted(), {{"accepted", 0}});
+    return enqueue(req, std::move(batch), {{"accepted", count}});
+  }
+
+  restinio::request_handling_status_t postAlertmanager(const Request& req) {
+    connectors::EventBatch batch;
+    Status s = connectors::http::decodeAlertmanager(req->body(), Clock::now(), batch.events);
+    if (!s.isOk()) return sendError(req, restinio::status_bad_request(), s.message());
+    const size_t count = batch.events.size();
+    return enqueue(req, std::move(batch), {{"accepted", count}});
+  }
+
+  // PagerDuty Events API v2: trigger and resolve are events; acknowledge acts on the incident
+  // its dedup_key names, as a person would.
+  restinio::request_handling_status_t postPagerDuty(const Request& req, const std::string& actor) {
+    auto pd = connectors::http::decodePagerDuty(req->body(), Clock::now());
+    if (!pd) return sendError(req, restinio::status_bad_request(), pd.error().message());
+    const json answer = {{"status", "success"}, {"message", "Event processed"}, {"dedup_key", pd->dedup_key}};
+    if (pd->action != connectors::http::PagerDutyRequest::Action::kAcknowledge) {
+      connectors::EventBatch batch;
+      batch.events.push_back(std::move(pd->event));
+      return enqueue(req, std::move(batch), answer);
+    }
+    auto id = store_.findActiveByKey(0, "pagerduty/" + pd->dedup_key);
+    if (!id) return sendError(req, restinio::status_internal_server_error(), id.error().toString());
+    if (!*id) return sendJson(req, restinio::status_accepted(), answer);  // nothing open: nothing to do
+    incidents::IncidentCommand cmd{.verb = incidents::IncidentCommand::Verb::kAcknowledge, .id = **id,
+                                   .actor = actor == "anonymous" ? "pagerduty" : actor};
+    const bool queued = pipeline_.submit(std::move(cmd), [req, answer](Result<incidents::Incident> result) {
+      if (!result && result.error().code() != Status::Code::kFailedPrecondition) {
+        sendError(req, statusFor(result.error()), result.error().message());
+      } else {
+        sendJson(req, restinio::status_accepted(), answer);  // already acknowledged is fine
+      }
+    });
+    if (!queued) return sendError(req, restinio::status_service_unavailable(), "pipeline queue full, retry later");
+    return restinio::request_accepted();
+  }
+
+  // Hands a batch to the pipeline and answers `answer` with 202 once it is committed.
+  restinio::request_handling_status_t enqueue(const Request& req, connectors::EventBatch batch, json answer) {
+    if (batch.events.empty()) return sendJson(req, restinio::status_accepted(), answer);
     // Answered from the correlator thread once the batch is durable; RESTinio hands the write to
     // the connection's own executor.
-    batch.on_commit = [req, count](const Status& committed) {
+    batch.on_commit = [req, answer = std::move(answer)](const Status& committed) {
       if (committed.isOk()) {
-        sendJson(req, restinio::status_accepted(), {{"accepted", count}});
+        sendJson(req, restinio::status_accepted(), answer);
       } else {
         sendError(req, restinio::status_service_unavailable(), committed.message());
       }

@@ -279,6 +279,15 @@ Status Store::restoreInto(incidents::IncidentEngine& engine) const {
   return fromRocks(it->status(), "reading key index");
 }
 
+Result<std::optional<incidents::IncidentId>> Store::findActiveByKey(uint16_t partition, std::string_view key) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), keys_, partitionedKey(partition, key), &value);
+  if (s.IsNotFound()) return std::optional<incidents::IncidentId>();
+  if (!s.ok()) return fail(fromRocks(s, "reading key index"));
+  if (value.size() != 8) return fail(Status::corruption("bad key index record"));
+  return std::optional<incidents::IncidentId>(readBigEndian(value, 8));
+}
+
 Result<std::optional<std::string>> Store::getPosition(uint16_t partition, std::string_view key) const {
   std::string value;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), positions_, partitionedKey(partition, key), &value);

@@ -79,6 +79,8 @@ class Store {
                        const std::function<bool(incidents::Incident&&)>& visit) const;
   // Seeds the engine with every active incident and each partition's id sequence.
   Status restoreInto(incidents::IncidentEngine& engine) const;
+  // The active incident under a dedup key, if any.
+  Result<std::optional<incidents::IncidentId>> findActiveByKey(uint16_t partition, std::string_view key) const;
   Result<std::optional<std::string>> getPosition(uint16_t partition, std::string_view key) const;
 
   uint32_t schemaVersion() const { return schema_version_; }

@@ -167,3 +167,61 @@ TEST(LiveStream, SendsCommittedChangesAndResumesFromLastEventId) {
 
 }  // namespace
 }  // namespace vigil::testing
+
+namespace vigil::testing {
+namespace {
+
+TEST(AlertIntake, AlertmanagerFiringThenResolvedIsOneIncident) {
+  VigildInstance vigild;
+  ASSERT_TRUE(vigild.start()) << vigild.log();
+  const std::string firing = R"({"receiver":"vigil","status":"firing","version":"4","groupKey":"{}","alerts":[
+    {"status":"firing","labels":{"alertname":"HighLatency","instance":"api1:8080","severity":"critical"},
+     "annotations":{"summary":"p99 above 2s"},"startsAt":"2026-11-22T20:00:00Z","endsAt":"0001-01-01T00:00:00Z",
+     "fingerprint":"aa11bb22cc33dd44"}]})";
+  std::string resolved = firing;
+  resolved.replace(resolved.find(R"("status":"firing","labels")"), 17, R"("status":"resolved")");
+  resolved.replace(resolved.find("0001-01-01T00:00:00Z"), 20, "2026-11-22T20:10:00Z");
+
+  auto r = httpPost(vigild.url("/api/v1/alertmanager"), firing);
+  ASSERT_EQ(r.status, 202) << r.body;
+  auto open = vigild.incidents("key=alertmanager/aa11bb22cc33dd44");
+  ASSERT_EQ(open.size(), 1u);
+  EXPECT_EQ(open[0]["state"], "open");
+  EXPECT_EQ(open[0]["severity"], "critical");
+  EXPECT_EQ(open[0]["host"], "api1");
+  EXPECT_EQ(open[0]["title"], "HighLatency on api1: p99 above 2s");
+  ASSERT_EQ(httpPost(vigild.url("/api/v1/alertmanager"), firing).status, 202);  // repeated notification
+  ASSERT_EQ(httpPost(vigild.url("/api/v1/alertmanager"), resolved).status, 202);
+  auto after = vigild.incidents("key=alertmanager/aa11bb22cc33dd44");
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(after[0]["state"], "resolved");
+  EXPECT_EQ(after[0]["event_count"], 3);
+  EXPECT_EQ(after[0]["resolved_at"], "2026-11-22T20:10:00.000Z");
+  EXPECT_EQ(httpPost(vigild.url("/api/v1/alertmanager"), R"({"version":"3"})").status, 400);
+  EXPECT_EQ(vigild.stop(), 0);
+}
+
+TEST(AlertIntake, PagerDutyTriggerAcknowledgeResolve) {
+  VigildInstance vigild;
+  ASSERT_TRUE(vigild.start()) << vigild.log();
+  auto trigger = httpPost(vigild.url("/api/v1/pagerduty"), R"({"routing_key":"r","event_action":"trigger","dedup_key":"db-disk-7",
+      "payload":{"summary":"db7 disk 97%","source":"db7","severity":"critical","class":"disk"}})");
+  ASSERT_EQ(trigger.status, 202) << trigger.body;
+  EXPECT_EQ(nlohmann::json::parse(trigger.body)["dedup_key"], "db-disk-7");
+  auto list = vigild.incidents("key=pagerduty/db-disk-7");
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0]["title"], "db7 disk 97%");
+  ASSERT_EQ(httpPost(vigild.url("/api/v1/pagerduty"), R"({"event_action":"acknowledge","dedup_key":"db-disk-7"})").status, 202);
+  EXPECT_EQ(vigild.incidents("key=pagerduty/db-disk-7")[0]["state"], "acknowledged");
+  ASSERT_EQ(httpPost(vigild.url("/api/v1/pagerduty"), R"({"event_action":"resolve","dedup_key":"db-disk-7"})").status, 202);
+  auto done = vigild.incidents("key=pagerduty/db-disk-7");
+  EXPECT_EQ(done[0]["state"], "resolved");
+  EXPECT_EQ(done[0]["timeline"].size(), 0u);  // list view has no timeline
+  auto full = vigild.getJson("/api/v1/incidents/" + std::to_string(done[0]["id"].get<uint64_t>()));
+  EXPECT_EQ(full["timeline"][1]["actor"], "pagerduty");
+  EXPECT_EQ(httpPost(vigild.url("/api/v1/pagerduty"), R"({"event_action":"resolve"})").status, 400);
+  EXPECT_EQ(vigild.stop(), 0);
+}
+
+}  // namespace
+}  // namespace vigil::testing
