@@ -1,6 +1,7 @@
 // The only translation unit that includes RESTinio: it costs ~40 s and ~1 GB to compile.
 #include "daemon/api/http_api.h"
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <future>
@@ -70,13 +71,16 @@ std::optional<T> parseNumber(std::string_view s) {
 struct IncidentQuery {
   std::optional<incidents::IncidentState> state;
   std::optional<Severity> severity;
-  std::string ci, host, key, group, text;
+  uint8_t priority = 0;  // 0: any
+  std::string ci, host, key, group, service, text;
   size_t limit = 100;
   incidents::IncidentId cursor = 0;
 
   bool matches(const incidents::Incident& in) const {
     if (state && in.state != *state) return false;
     if (severity && in.severity != *severity) return false;
+    if (priority != 0 && in.priority != priority) return false;
+    if (!service.empty() && std::find(in.services.begin(), in.services.end(), service) == in.services.end()) return false;
     if (!ci.empty() && in.ci != ci) return false;
     if (!host.empty() && in.host != host) return false;
     if (!key.empty() && in.key != key) return false;
@@ -200,8 +204,10 @@ class HttpApi::Impl {
                         .port(config_.port)
                         .max_parallel_connections(config_.max_connections)
                         .read_next_http_message_timelimit(config_.read_timeout)
+                        // RESTinio drops the connection past its limit without an answer, so its
+                        // hard limit sits above ours and guarded() answers 413 in between.
                         .incoming_http_msg_limits(
-                            restinio::incoming_http_msg_limits_t{}.max_body_size(config_.max_body_bytes))
+                            restinio::incoming_http_msg_limits_t{}.max_body_size(config_.max_body_bytes * 2))
                         .acceptor_post_bind_hook([this](asio::ip::tcp::acceptor& acceptor) {
                           bound_port_ = acceptor.local_endpoint().port();
                         })
@@ -272,6 +278,11 @@ class HttpApi::Impl {
   template <typename Handler>
   auto guarded(api::Role role, Handler handler) {
     return [this, role, handler](const Request& req, restinio::router::route_params_t params) {
+      if (req->body().size() > config_.max_body_bytes) {
+        return sendError(req, restinio::status_payload_too_large(),
+                         "body: " + std::to_string(req->body().size()) + " bytes, over the limit of " +
+                             std::to_string(config_.max_body_bytes));
+      }
       auto actor = authorize(req, role);
       if (!actor) return restinio::request_accepted();
       return handler(req, std::move(params), *actor);
@@ -334,6 +345,13 @@ class HttpApi::Impl {
       } else if (name == "severity") {
         q.severity = parseSeverity(v);
         if (!q.severity) return sendError(req, restinio::status_bad_request(), "severity: unknown value '" + v + "'");
+      } else if (name == "priority") {
+        if (v.size() != 2 || v[0] != 'P' || v[1] < '1' || v[1] > '5') {
+          return sendError(req, restinio::status_bad_request(), "priority: expected P1..P5");
+        }
+        q.priority = static_cast<uint8_t>(v[1] - '0');
+      } else if (name == "service") {
+        q.service = v;
       } else if (name == "limit") {
         auto n = parseNumber<size_t>(v);
         if (!n || *n == 0 || *n > 1000) return sendError(req, restinio::status_bad_request(), "limit: expected 1..1000");

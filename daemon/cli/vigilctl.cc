@@ -100,20 +100,53 @@ int main(int argc, char** argv) {
   auto* check = app.add_subcommand("check-config", "validate a config file, its rules and CMDB");
   check->add_option("-c,--config", config_path, "config file")->capture_default_str();
 
-  std::string state, severity, host, cursor;
+  auto* incidents = app.add_subcommand("incidents", "list, show and act on incidents");
+  incidents->require_subcommand(1);
+
+  std::string state, severity, priority, host, cursor;
   size_t limit = 50;
   bool as_json = false;
-  auto* incidents = app.add_subcommand("incidents", "list incidents");
-  incidents->add_option("--state", state, "open|acknowledged|resolved|closed");
-  incidents->add_option("--severity", severity, "critical|major|minor|warning|info");
-  incidents->add_option("--host", host, "only this host");
-  incidents->add_option("--limit", limit, "page size")->capture_default_str();
-  incidents->add_option("--cursor", cursor, "next_cursor of a previous page");
-  incidents->add_flag("--json", as_json, "print the API's JSON");
+  auto* list = incidents->add_subcommand("list", "list incidents, newest first");
+  list->add_option("--state", state, "open|acknowledged|resolved|closed");
+  list->add_option("--severity", severity, "critical|major|minor|warning|info");
+  list->add_option("--priority", priority, "P1..P5");
+  list->add_option("--host", host, "only this host");
+  list->add_option("--limit", limit, "page size")->capture_default_str();
+  list->add_option("--cursor", cursor, "next_cursor of a previous page");
+  list->add_flag("--json", as_json, "print the API's JSON");
 
   uint64_t id = 0;
-  auto* show = app.add_subcommand("show", "show one incident with its timeline");
+  auto* show = incidents->add_subcommand("show", "show one incident with its timeline");
   show->add_option("id", id, "incident id")->required();
+
+  // Actions: each posts to /api/v1/incidents/{id}/{verb} and prints the incident after it.
+  std::string comment, group, assignee, text, new_severity, new_priority;
+  struct Action {
+    const char* verb;
+    const char* help;
+    CLI::App* cmd = nullptr;
+  };
+  std::vector<Action> actions = {{"ack", "acknowledge"}, {"resolve", "resolve"}, {"close", "close a resolved incident"},
+                                 {"reopen", "reopen a resolved incident"}, {"assign", "assign to a group and/or person"},
+                                 {"comment", "add a comment"}, {"severity", "change the severity"},
+                                 {"priority", "change the priority"}};
+  for (auto& a : actions) {
+    a.cmd = incidents->add_subcommand(a.verb, a.help);
+    a.cmd->add_option("id", id, "incident id")->required();
+    const std::string verb = a.verb;
+    if (verb == "assign") {
+      a.cmd->add_option("--group", group, "assignment group");
+      a.cmd->add_option("--assignee", assignee, "person");
+    } else if (verb == "comment") {
+      a.cmd->add_option("text", text, "the comment")->required();
+    } else if (verb == "severity") {
+      a.cmd->add_option("severity", new_severity, "critical|major|minor|warning|info")->required();
+    } else if (verb == "priority") {
+      a.cmd->add_option("priority", new_priority, "P1..P5")->required();
+    } else {
+      a.cmd->add_option("-m,--comment", comment, "a note for the timeline");
+    }
+  }
 
   std::string replay_file;
   size_t batch = 500;
@@ -132,10 +165,11 @@ int main(int argc, char** argv) {
     std::cout << config_path << ": OK (" << checked->rules->size() << " rules)\n";
     return 0;
   }
-  if (*incidents) {
+  if (*list) {
     std::string q = "?limit=" + std::to_string(limit);
     if (!state.empty()) q += "&state=" + state;
     if (!severity.empty()) q += "&severity=" + severity;
+    if (!priority.empty()) q += "&priority=" + priority;
     if (!host.empty()) q += "&host=" + host;
     if (!cursor.empty()) q += "&cursor=" + cursor;
     return listIncidents(o, q, as_json);
@@ -144,6 +178,22 @@ int main(int argc, char** argv) {
     auto r = vigil::cli::httpGet(o.url + "/api/v1/incidents/" + std::to_string(id), o.token);
     if (r.status != 200) return reportFailure(r);
     std::cout << json::parse(r.body).dump(2) << "\n";
+    return 0;
+  }
+  for (const auto& a : actions) {
+    if (!*a.cmd) continue;
+    json body = json::object();
+    if (!comment.empty()) body["comment"] = comment;
+    if (!group.empty()) body["group"] = group;
+    if (!assignee.empty()) body["assignee"] = assignee;
+    if (!text.empty()) body["text"] = text;
+    if (!new_severity.empty()) body["severity"] = new_severity;
+    if (!new_priority.empty()) body["priority"] = new_priority;
+    auto r = vigil::cli::httpPost(o.url + "/api/v1/incidents/" + std::to_string(id) + "/" + a.verb, body.dump(), o.token);
+    if (r.status != 200) return reportFailure(r);
+    const json in = json::parse(r.body);
+    std::cout << "incident " << id << ": " << in.value("state", "") << ", " << in.value("severity", "") << ", "
+              << in.value("priority", "") << "\n";
     return 0;
   }
   if (*replay_cmd) return replay(o, replay_file, std::max<size_t>(1, batch));

@@ -102,18 +102,32 @@ TEST(Vigilctl, ListsShowsAndReplaysThroughTheApi) {
   ASSERT_EQ(run({vigilctlPath(), "--url", url, "replay", events, "--batch", "10"}, &out), 0) << out;
   EXPECT_NE(out.find("sent 25 events, all committed"), std::string::npos) << out;
 
-  ASSERT_EQ(run({vigilctlPath(), "--url", url, "incidents", "--state", "open"}, &out), 0) << out;
+  ASSERT_EQ(run({vigilctlPath(), "--url", url, "incidents", "list", "--state", "open"}, &out), 0) << out;
   for (int i = 0; i < 5; ++i) EXPECT_NE(out.find("svc problem on ctl" + std::to_string(i)), std::string::npos) << out;
 
-  ASSERT_EQ(run({vigilctlPath(), "--url", url, "show", "1"}, &out), 0) << out;
+  ASSERT_EQ(run({vigilctlPath(), "--url", url, "incidents", "show", "1"}, &out), 0) << out;
   auto shown = nlohmann::json::parse(out);
   EXPECT_EQ(shown["event_count"], 5);
   EXPECT_TRUE(shown.contains("timeline"));
 
-  EXPECT_EQ(run({vigilctlPath(), "--url", url, "show", "4242"}, &out), 1);
+  ASSERT_EQ(run({vigilctlPath(), "--url", url, "incidents", "ack", "1", "-m", "on it"}, &out), 0) << out;
+  EXPECT_NE(out.find("incident 1: acknowledged"), std::string::npos) << out;
+  ASSERT_EQ(run({vigilctlPath(), "--url", url, "incidents", "assign", "1", "--group", "noc"}, &out), 0) << out;
+  ASSERT_EQ(run({vigilctlPath(), "--url", url, "incidents", "comment", "1", "rebooted the line card"}, &out), 0) << out;
+  ASSERT_EQ(run({vigilctlPath(), "--url", url, "incidents", "priority", "1", "P1"}, &out), 0) << out;
+  EXPECT_NE(out.find("P1"), std::string::npos) << out;
+  ASSERT_EQ(run({vigilctlPath(), "--url", url, "incidents", "resolve", "1"}, &out), 0) << out;
+  EXPECT_EQ(run({vigilctlPath(), "--url", url, "incidents", "ack", "1"}, &out), 1);
+  EXPECT_NE(out.find("HTTP 409"), std::string::npos) << out;
+  ASSERT_EQ(run({vigilctlPath(), "--url", url, "incidents", "list", "--priority", "P1", "--json"}, &out), 0) << out;
+  auto p1 = nlohmann::json::parse(out)["incidents"];
+  ASSERT_EQ(p1.size(), 1u);
+  EXPECT_EQ(p1[0]["assignment_group"], "noc");
+
+  EXPECT_EQ(run({vigilctlPath(), "--url", url, "incidents", "show", "4242"}, &out), 1);
   EXPECT_NE(out.find("HTTP 404"), std::string::npos) << out;
   EXPECT_EQ(vigild.stop(), 0);
-  EXPECT_EQ(run({vigilctlPath(), "--url", url, "incidents"}, &out), 2);
+  EXPECT_EQ(run({vigilctlPath(), "--url", url, "incidents", "list"}, &out), 2);
   EXPECT_NE(out.find("cannot reach vigild"), std::string::npos) << out;
 }
 

@@ -225,3 +225,23 @@ TEST(AlertIntake, PagerDutyTriggerAcknowledgeResolve) {
 
 }  // namespace
 }  // namespace vigil::testing
+
+namespace vigil::testing {
+namespace {
+
+TEST(HttpLimits, OversizeBodiesAreRefusedAndTheDaemonCarriesOn) {
+  VigildInstance vigild("", "  max_body_size: 1KiB\n");
+  ASSERT_TRUE(vigild.start()) << vigild.log();
+  const std::string big = R"({"host":"x","state":"problem","message":")" + std::string(1500, 'a') + R"("})";
+  auto r = httpPost(vigild.url("/api/v1/events"), big);
+  EXPECT_EQ(r.status, 413) << r.body;
+  EXPECT_NE(r.body.find("over the limit of 1024"), std::string::npos) << r.body;
+  // Far over the limit the connection is dropped unread, so memory stays bounded.
+  EXPECT_EQ(httpPost(vigild.url("/api/v1/events"), std::string(1 << 20, ' ')).status, 0);
+  EXPECT_TRUE(vigild.incidents().empty());
+  EXPECT_EQ(httpPost(vigild.url("/api/v1/events"), R"({"host":"x","type":"t","state":"problem"})").status, 202);
+  EXPECT_EQ(vigild.stop(), 0);
+}
+
+}  // namespace
+}  // namespace vigil::testing
