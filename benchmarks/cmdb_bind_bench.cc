@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <random>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -25,11 +26,15 @@
 namespace vigil::cmdb {
 namespace {
 
-constexpr size_t kCis = 1'000'000;
+// CMDB_BENCH_CIS overrides the size, e.g. 10000 to see the cost with the index in cache.
+const size_t kCis = [] {
+  const char* env = std::getenv("CMDB_BENCH_CIS");
+  return env != nullptr ? std::strtoull(env, nullptr, 10) : size_t{1'000'000};
+}();
 constexpr size_t kSwitchEvery = 48;  // one access switch per 47 servers
 
 std::string num(size_t i) {
-  char buf[16];
+  char buf[24];
   std::snprintf(buf, sizeof buf, "%07zu", i);
   return buf;
 }
@@ -182,6 +187,32 @@ void BM_BindEventExplicitCi(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
+// bindAll() over a correlator-sized batch: host-name events, misses overlapped by prefetching.
+void bindAllHosts(benchmark::State& state, bool explicit_ci) {
+  const CiSnapshot& snap = *fixture().snap;
+  std::vector<Event> events(1 << 18);
+  std::mt19937_64 rng(11);
+  for (Event& e : events) {
+    const size_t i = rng() % kCis;
+    if (explicit_ci) e.ci = "ci-" + num(i);
+    else e.host = fqdn(i);
+  }
+  constexpr size_t kBatch = 512;
+  std::vector<Binding> out(kBatch);
+  size_t base = 0;
+  for (auto _ : state) {
+    snap.bindAll(std::span<const Event>(events).subspan(base, kBatch), out);
+    benchmark::DoNotOptimize(out.data());
+    base = (base + kBatch) & (events.size() - 1);
+  }
+  if (out[0].kind != (explicit_ci ? MatchKind::kExplicitCi : MatchKind::kHost)) {
+    state.SkipWithError("unexpected match kind");
+  }
+  state.SetItemsProcessed(state.iterations() * kBatch);
+}
+void BM_BindAllHostFqdn(benchmark::State& state) { bindAllHosts(state, false); }
+void BM_BindAllExplicitCi(benchmark::State& state) { bindAllHosts(state, true); }
+
 void BM_IndexMemory1M(benchmark::State& state) {
   const Fixture& f = fixture();
   for (auto _ : state) benchmark::DoNotOptimize(f.snap->size());
@@ -229,6 +260,8 @@ BENCHMARK(BM_BindIp)->Repetitions(5)->ReportAggregatesOnly(true);
 BENCHMARK(BM_BindCidr)->Repetitions(5)->ReportAggregatesOnly(true);
 BENCHMARK(BM_BindUnknownHost)->Repetitions(5)->ReportAggregatesOnly(true);
 BENCHMARK(BM_BindEventExplicitCi)->Repetitions(5)->ReportAggregatesOnly(true);
+BENCHMARK(BM_BindAllHostFqdn)->Repetitions(5)->ReportAggregatesOnly(true);
+BENCHMARK(BM_BindAllExplicitCi)->Repetitions(5)->ReportAggregatesOnly(true);
 BENCHMARK(BM_IndexMemory1M)->Iterations(1);
 BENCHMARK(BM_BuildSnapshot100k)->Unit(benchmark::kMillisecond)->Repetitions(5)->ReportAggregatesOnly(true);
 BENCHMARK(BM_LoadYaml100k)->Unit(benchmark::kMillisecond)->Iterations(1)->Repetitions(5)->ReportAggregatesOnly(true);

@@ -65,7 +65,10 @@ sigset_t blockDaemonSignals() {
 }
 
 void reloadRules(const config::DaemonConfig& config, Pipeline& pipeline) {
-  sd_notify(0, "RELOADING=1");
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  const uint64_t usec = static_cast<uint64_t>(now.tv_sec) * 1000000 + static_cast<uint64_t>(now.tv_nsec) / 1000;
+  sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", static_cast<unsigned long long>(usec));
   auto rules = loadRules(config);
   if (rules) {
     pipeline.setRules(*rules);
@@ -148,7 +151,20 @@ int runDaemon(CheckedConfig checked) {
     kafka_output = std::move(*output);
   }
   IoThreads io(2);
-  Pipeline pipeline(config.pipeline, checked.rules, **store, pipeline_metrics);
+  PipelineOptions pipeline_options = config.pipeline;
+  uint64_t watchdog_usec = 0;
+  if (sd_watchdog_enabled(0, &watchdog_usec) > 0) {
+    // Ping at twice the rate systemd expects, from the correlator itself.
+    pipeline_options.heartbeat = [interval = std::chrono::microseconds(watchdog_usec / 2),
+                                  last = std::chrono::steady_clock::time_point{}]() mutable {
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last < interval) return;
+      last = now;
+      sd_notify(0, "WATCHDOG=1");
+    };
+    spdlog::info("systemd watchdog: {} ms", watchdog_usec / 1000);
+  }
+  Pipeline pipeline(pipeline_options, checked.rules, **store, pipeline_metrics);
   api::HttpApi http(config.http, io.io(), pipeline, **store, registry);
   pipeline.addListener(&http.streamListener());
   if (kafka_output) {

@@ -66,6 +66,7 @@ void Pipeline::run() {
   std::vector<WorkItem> work;
   // The timeout only bounds how long a quiet pipeline sleeps; timers will hang off this loop.
   while (queue_.popBatch(work, options_.max_batch_events, std::chrono::milliseconds(500))) {
+    if (options_.heartbeat && ready_) options_.heartbeat();
     metrics_.queue_depth.Set(static_cast<double>(queue_.weight()));
     if (!work.empty()) process(work);
     work.clear();

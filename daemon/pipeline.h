@@ -29,6 +29,9 @@ struct PipelineOptions {
   size_t queue_capacity_events = 65536;  // backpressure threshold (events waiting)
   size_t max_batch_events = 8192;        // events per store commit at most
   std::chrono::milliseconds commit_retry_interval{1000};
+  // Called on the correlator thread at least every 500 ms while it is healthy (the systemd
+  // watchdog hangs off it, so a wedged correlator gets the daemon restarted).
+  std::function<void()> heartbeat;
 };
 
 // Told about every committed batch, after the sources were acknowledged.

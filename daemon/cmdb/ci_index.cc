@@ -1,16 +1,38 @@
 #include "daemon/cmdb/ci_index.h"
 
+#include <algorithm>
+#include <cstring>
+
 namespace vigil::cmdb {
 
 namespace {
 
 constexpr size_t kMaxHostLength = 255;
 
+// ASCII-lowercases 8 bytes at once: sets 0x20 in every byte within 'A'..'Z' (bytes >= 0x80
+// are left alone).
+uint64_t lowerWord(uint64_t w) {
+  constexpr uint64_t kLow7 = 0x7f7f7f7f7f7f7f7full;
+  constexpr uint64_t kHigh = 0x8080808080808080ull;
+  const uint64_t b = w & kLow7;
+  const uint64_t at_least_a = b + 0x3f3f3f3f3f3f3f3full;   // high bit: byte >= 'A'
+  const uint64_t above_z = b + 0x2525252525252525ull;      // high bit: byte > 'Z'
+  const uint64_t upper = at_least_a & ~above_z & ~w & kHigh;
+  return w | (upper >> 2);
+}
+
 // Lowercases `host` into `buf` and drops one trailing dot; empty when it cannot be a host name.
 std::string_view normalizeHost(std::string_view host, char (&buf)[kMaxHostLength + 1]) {
   if (!host.empty() && host.back() == '.') host.remove_suffix(1);
   if (host.empty() || host.size() > kMaxHostLength) return {};
-  for (size_t i = 0; i < host.size(); ++i) {
+  size_t i = 0;
+  for (; i + 8 <= host.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, host.data() + i, 8);
+    w = lowerWord(w);
+    std::memcpy(buf + i, &w, 8);
+  }
+  for (; i < host.size(); ++i) {
     const char c = host[i];
     buf[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c;
   }
@@ -60,6 +82,35 @@ Binding CiSnapshot::bind(const Event& event) const {
   }
   if (!label_rules_.empty() && !event.labels.empty()) return bindLabels(event.labels);
   return {};
+}
+
+const detail::StringTable* CiSnapshot::firstProbe(const Event& event, uint64_t& hash) const {
+  if (!event.ci.empty()) {
+    hash = detail::StringTable::hash(event.ci);
+    return &ids_;
+  }
+  char buf[kMaxHostLength + 1];
+  const std::string_view name = normalizeHost(event.host, buf);
+  if (name.empty()) return nullptr;
+  hash = detail::StringTable::hash(name);
+  return &hosts_;
+}
+
+void CiSnapshot::bindAll(std::span<const Event> events, std::span<Binding> out) const {
+  constexpr size_t kGroup = 16;  // enough misses in flight to hide memory latency
+  const detail::StringTable* tables[kGroup];
+  uint64_t hashes[kGroup];
+  for (size_t base = 0; base < events.size(); base += kGroup) {
+    const size_t n = std::min(kGroup, events.size() - base);
+    for (size_t i = 0; i < n; ++i) {
+      tables[i] = firstProbe(events[base + i], hashes[i]);
+      if (tables[i] != nullptr) tables[i]->prefetchSlot(hashes[i]);
+    }
+    for (size_t i = 0; i < n; ++i) {
+      if (tables[i] != nullptr) tables[i]->prefetchKey(hashes[i]);
+    }
+    for (size_t i = 0; i < n; ++i) out[base + i] = bind(events[base + i]);
+  }
 }
 
 Binding CiSnapshot::bindHost(std::string_view host) const {

@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -70,6 +71,10 @@ class CiSnapshot {
   static std::shared_ptr<const CiSnapshot> empty();
 
   Binding bind(const Event& event) const;
+  // bind() for a batch, out[i] = bind(events[i]): the same answers, but the index memory of a
+  // group of events is prefetched before any of them is looked up, so cache misses overlap
+  // instead of queueing. Use this on the correlator's batches. REQUIRES: out.size() >= events.size().
+  void bindAll(std::span<const Event> events, std::span<Binding> out) const;
   // Steps 2–5 only, for a bare host name or address.
   Binding bindHost(std::string_view host) const;
 
@@ -101,6 +106,8 @@ class CiSnapshot {
   static constexpr uint32_t kAmbiguous = detail::kNoValue - 1;
 
   Binding bindIp(const IpAddress& ip) const;
+  // The table and hash bind() will probe first for `event` (nullptr: nothing to prefetch).
+  const detail::StringTable* firstProbe(const Event& event, uint64_t& hash) const;
   Binding bindLabels(const Labels& labels) const;
   Binding make(uint32_t index, MatchKind kind) const {
     return index < items_.size() ? Binding{&items_[index], kind} : Binding{};

@@ -121,6 +121,26 @@ class StringTable {
       }
     }
   }
+  // Batch lookups (CiSnapshot::bindAll): prefetchSlot(h) pulls the home slot of a key with hash
+  // h into cache, prefetchKey(h) then (with the slot cached) the arena bytes of the first entry
+  // with a matching tag. Hints only: find() is still what answers.
+  void prefetchSlot(uint64_t h) const {
+    if (size_ != 0) __builtin_prefetch(&slots_[h & mask_]);
+  }
+  void prefetchKey(uint64_t h) const {
+    if (size_ == 0) return;
+    const uint32_t tag = static_cast<uint32_t>(h >> 32);
+    for (size_t i = h & mask_;; i = (i + 1) & mask_) {
+      const Slot& s = slots_[i];
+      if (s.value == kNoValue) return;
+      if (s.tag == tag) {
+        __builtin_prefetch(arena_.data() + s.offset);
+        return;
+      }
+    }
+  }
+  static uint64_t hash(std::string_view key) { return hashBytes(key.data(), key.size()); }
+
   // Visits every entry (build time only).
   template <typename F>
   void forEach(F&& f) {

@@ -78,6 +78,17 @@ TEST_F(BindingTest, HostMatchesAliasExactlyIgnoringCaseAndTrailingDot) {
   EXPECT_EQ(host("srv2"), "srv2/host");
 }
 
+TEST_F(BindingTest, LowercasesLongNamesWordByWordWithoutTouchingOtherBytes) {
+  // Longer than 8 bytes so the word-at-a-time path runs; 'A', 'Z' and '_' (0x5f, just past 'Z')
+  // in several byte positions.
+  auto snap = loadCmdbString(
+      "cis:\n  - {id: x, class: server, aliases: [az_za-09.zaaz_q.example-host.net]}\n", "t.yaml");
+  ASSERT_TRUE(snap) << snap.error().message();
+  EXPECT_EQ((*snap)->bindHost("AZ_ZA-09.ZAAZ_Q.EXAMPLE-HOST.NET").kind, MatchKind::kHost);
+  EXPECT_EQ((*snap)->bindHost("aZ_zA-09.zAaZ_q.eXaMpLe-HoSt.NeT").kind, MatchKind::kHost);
+  EXPECT_EQ((*snap)->bindHost("AZ_ZA-09.ZAAZ_Q.EXAMPLE-HOST.NE").kind, MatchKind::kNone);
+}
+
 TEST_F(BindingTest, FqdnMatchesShortNameAlias) {
   EXPECT_EQ(host("srv2.par1.example.net"), "srv2/fqdn");
   EXPECT_EQ(host("SW-ACC1.lon1.example.net"), "sw-acc1/fqdn");
@@ -149,6 +160,28 @@ TEST_F(BindingTest, FindsCisById) {
   EXPECT_EQ(snap_->find("SRV1"), nullptr);        // ids are case-sensitive
   EXPECT_EQ(snap_->indexOf("nope"), CiSnapshot::kNoCi);
   EXPECT_GT(snap_->indexMemoryBytes(), 0u);
+}
+
+TEST_F(BindingTest, BindAllGivesTheSameAnswersAsBind) {
+  std::vector<Event> events;
+  for (const char* h : {"srv1", "sw-acc1", "10.1.1.77", "web", "", "SRV2.par1.example.net",
+                        "10.1.1.10", "2001:db8:1::9", "nobody", "sw-core.par1.example.net",
+                        "srv2", "10.1.0.1", "x", "y", "z", "w", "srv1.par1.example.net"}) {
+    Event e;
+    e.host = h;
+    events.push_back(std::move(e));
+  }
+  events[4].ci = "srv2";
+  events[8].labels.set("site", "par1");
+  std::vector<Binding> out(events.size());
+  snap_->bindAll(events, out);
+  for (size_t i = 0; i < events.size(); ++i) {
+    const Binding one = snap_->bind(events[i]);
+    EXPECT_EQ(out[i].ci, one.ci) << i;
+    EXPECT_EQ(out[i].kind, one.kind) << i;
+  }
+  EXPECT_EQ(bound(out[4]), "srv2/explicit_ci");
+  EXPECT_EQ(bound(out[8]), "sw-core/label_rule");
 }
 
 TEST(MatchKind, HasStableNames) {
