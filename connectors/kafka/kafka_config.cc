@@ -91,7 +91,7 @@ Result<KafkaConfig> parseKafkaConfig(const YAML::Node& node, std::string_view fi
     errors.add(checkKeys(file, node,
                          {"brokers", "topics", "group", "output_topic", "dead_letter_topic",
                           "properties", "field_mapping", "keep_unmapped", "batch_max_events",
-                          "poll_timeout", "assignment_strategy", "lag_interval"}));
+                          "poll_timeout", "assignment_strategy", "lag_interval", "pause_after"}));
     if (const YAML::Node n = node["brokers"]) {
       std::vector<std::string> brokers;
       if (errors.take(readStringList(file, n), brokers)) config.brokers = join(brokers);
@@ -175,6 +175,16 @@ Result<KafkaConfig> parseKafkaConfig(const YAML::Node& node, std::string_view fi
           errors.add(yamlError(file, n, "lag_interval must be between 100ms and 1h"));
         } else {
           config.lag_interval = value;
+        }
+      }
+    }
+    if (const YAML::Node n = node["pause_after"]) {
+      std::chrono::milliseconds value{};
+      if (errors.take(readDuration(file, n), value)) {
+        if (value.count() < 1 || value.count() > 60000) {
+          errors.add(yamlError(file, n, "pause_after must be between 1ms and 1m"));
+        } else {
+          config.pause_after = value;
         }
       }
     }

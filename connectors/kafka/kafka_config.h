@@ -33,7 +33,7 @@ struct ConfigKey {
   std::string_view description;
 };
 
-inline constexpr std::array<ConfigKey, 12> kKafkaConfigKeys = {{
+inline constexpr std::array<ConfigKey, 13> kKafkaConfigKeys = {{
     {"brokers", "(required)",
      "Bootstrap brokers: a list of HOST:PORT or one comma-separated string (bootstrap.servers)."},
     {"topics", "(required)", "Topics to consume JSON events from (one consumer group over all)."},
@@ -62,6 +62,9 @@ inline constexpr std::array<ConfigKey, 12> kKafkaConfigKeys = {{
      "partition.assignment.strategy: cooperative-sticky (incremental rebalances) or range / "
      "roundrobin (eager)."},
     {"lag_interval", "1s", "How often vigil_kafka_consumer_lag is refreshed (100ms..1h)."},
+    {"pause_after", "500ms",
+     "How long the pipeline may refuse batches before the partitions are paused (1ms..1m). "
+     "Shorter stalls only stop reading: a pause drops librdkafka's prefetch."},
 }};
 
 // Immutable after parsing. Thread-safety: plain value.
@@ -77,6 +80,7 @@ struct KafkaConfig {
   std::chrono::milliseconds poll_timeout{100};
   std::string assignment_strategy = "cooperative-sticky";
   std::chrono::milliseconds lag_interval{1000};
+  std::chrono::milliseconds pause_after{500};
 };
 
 // Parses the `kafka:` mapping of `file`. Errors read "file:line:col: message", one per line;

@@ -64,6 +64,7 @@ class KafkaSource::Impl final : public RdKafka::RebalanceCb, public RdKafka::Eve
                      TimePoint received_at);
   void offerOrHold(Pending pending);
   void retryHeld();
+  void serveEvents(std::chrono::milliseconds timeout);
   void setPaused(bool paused);
   // Commits the offsets of committed batches to the group (sync on revocation/close).
   void commitCompletions(bool sync);
@@ -78,6 +79,8 @@ class KafkaSource::Impl final : public RdKafka::RebalanceCb, public RdKafka::Eve
   std::shared_ptr<CommitTracker> tracker_ = std::make_shared<CommitTracker>();
   EventSink* sink_ = nullptr;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  std::unique_ptr<RdKafka::Queue> messages_;  // every assigned partition's messages
+  std::map<TopicPartition, std::unique_ptr<RdKafka::Queue>> partition_queues_;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> ready_{false};
@@ -86,6 +89,8 @@ class KafkaSource::Impl final : public RdKafka::RebalanceCb, public RdKafka::Eve
   std::set<TopicPartition> assigned_;
   std::map<TopicPartition, int64_t> committed_next_;  // next offset committed with the incidents
   std::deque<Pending> held_;                         // refused by the pipeline, in order
+  size_t held_events_ = 0;
+  std::chrono::steady_clock::time_point held_since_{};
   bool paused_ = false;
   std::chrono::milliseconds backoff_{2};
   RateLimitedLog error_log_{std::chrono::seconds(10)};
@@ -109,6 +114,7 @@ Status KafkaSource::Impl::start(EventSink& sink) {
   }
   consumer_.reset(RdKafka::KafkaConsumer::create(conf->get(), error));
   if (!consumer_) return Status::invalidArgument("kafka consumer: " + error);
+  messages_.reset(RdKafka::Queue::create(consumer_.get()));
   if (Status s = dead_letter_.start(); !s) return s;
   if (auto err = consumer_->subscribe(config_.topics); err != RdKafka::ERR_NO_ERROR) {
     return Status::invalidArgument("kafka subscribe: " + RdKafka::err2str(err));
@@ -124,23 +130,29 @@ void KafkaSource::Impl::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+// Messages arrive on messages_ (every assigned partition's queue is forwarded there); the
+// consumer's own queue then carries only rebalances, errors and statistics. So while the pipeline
+// refuses batches the thread stops reading messages but keeps serving the group, and librdkafka's
+// bounded prefetch holds the rest. Only a stall longer than pause_after pauses the partitions:
+// a pause drops the prefetched messages and costs a fetch round trip on resume.
 void KafkaSource::Impl::run() {
   while (!stopping_.load(std::memory_order_relaxed)) {
     commitCompletions(/*sync=*/false);
+    serveEvents(held_.empty() ? std::chrono::milliseconds(0) : backoff_);
     if (!held_.empty()) retryHeld();
     if (held_.empty()) {
       setPaused(false);
       backoff_ = std::chrono::milliseconds(2);
       consumeRound(config_.poll_timeout);
     } else {
-      // Paused: keep serving rebalances and heartbeats, back off the retries a little.
-      consumeRound(backoff_);
       backoff_ = std::min(backoff_ * 2, std::chrono::milliseconds(50));
+      if (std::chrono::steady_clock::now() - held_since_ > config_.pause_after) setPaused(true);
     }
     dead_letter_.poll();
   }
   // Shutdown: what the pipeline did not take is simply not acknowledged; it is consumed again.
   held_.clear();
+  held_events_ = 0;
   std::vector<TopicPartition> all(assigned_.begin(), assigned_.end());
   if (!tracker_->waitIdle(all, std::chrono::seconds(10))) {
     spdlog::warn("kafka: batches still in flight at shutdown; their offsets stay uncommitted in the group");
@@ -160,7 +172,7 @@ void KafkaSource::Impl::consumeRound(std::chrono::milliseconds timeout) {
   size_t messages = 0;
   int wait_ms = static_cast<int>(timeout.count());
   while (messages < config_.batch_max_events) {
-    std::unique_ptr<RdKafka::Message> msg(consumer_->consume(wait_ms));
+    std::unique_ptr<RdKafka::Message> msg(messages_->consume(wait_ms));
     wait_ms = 0;  // the first call waits; the rest take only what is already there
     if (!msg || msg->err() == RdKafka::ERR__TIMED_OUT) break;
     if (msg->err() == RdKafka::ERR_NO_ERROR) {
@@ -174,10 +186,27 @@ void KafkaSource::Impl::consumeRound(std::chrono::milliseconds timeout) {
       break;
     }
   }
-  const bool was_held = !held_.empty();
   for (auto& [tp, pending] : building) offerOrHold(std::move(pending));
-  // Fetched before a pause took effect, or from a partition assigned while paused.
-  if (was_held && messages > 0) setPaused(true);
+}
+
+void KafkaSource::Impl::serveEvents(std::chrono::milliseconds timeout) {
+  int wait_ms = static_cast<int>(timeout.count());
+  for (;;) {
+    std::unique_ptr<RdKafka::Message> msg(consumer_->consume(wait_ms));
+    wait_ms = 0;
+    if (!msg || msg->err() == RdKafka::ERR__TIMED_OUT) return;
+    if (msg->err() == RdKafka::ERR_NO_ERROR) {
+      // Not forwarded yet (assigned a moment ago): treat it like any other message.
+      std::map<TopicPartition, Pending> building;
+      handleMessage(*msg, building, Clock::now());
+      for (auto& [tp, pending] : building) offerOrHold(std::move(pending));
+    } else if (msg->err() != RdKafka::ERR__PARTITION_EOF) {
+      uint64_t suppressed = 0;
+      if (error_log_.allow(suppressed)) {
+        spdlog::warn("kafka: consume: {} ({} similar suppressed)", msg->errstr(), suppressed);
+      }
+    }
+  }
 }
 
 void KafkaSource::Impl::handleMessage(RdKafka::Message& msg, std::map<TopicPartition, Pending>& building,
@@ -215,8 +244,9 @@ void KafkaSource::Impl::offerOrHold(Pending pending) {
     if (sink_->offer(pending.batch)) return;
     tracker_->unsent(pending.tp);
   }
+  if (held_.empty()) held_since_ = std::chrono::steady_clock::now();
+  held_events_ += std::max<size_t>(1, pending.batch.events.size());
   held_.push_back(std::move(pending));
-  setPaused(true);
 }
 
 void KafkaSource::Impl::retryHeld() {
@@ -227,6 +257,7 @@ void KafkaSource::Impl::retryHeld() {
       tracker_->unsent(front.tp);
       return;
     }
+    held_events_ -= std::max<size_t>(1, front.batch.events.size());
     held_.pop_front();
   }
 }
@@ -296,6 +327,13 @@ void KafkaSource::Impl::onAssign(std::vector<RdKafka::TopicPartition*>& partitio
   } else if (auto e = consumer_->assign(partitions); e != RdKafka::ERR_NO_ERROR) {
     spdlog::error("kafka: assign: {}", RdKafka::err2str(e));
   }
+  for (auto* p : partitions) {
+    std::unique_ptr<RdKafka::Queue> queue(consumer_->get_partition_queue(p));
+    if (queue) {
+      queue->forward(messages_.get());
+      partition_queues_[{p->topic(), p->partition()}] = std::move(queue);
+    }
+  }
   // Newly assigned partitions must not run ahead while older batches are held back.
   if (paused_) setPaused(true);
 }
@@ -305,6 +343,8 @@ void KafkaSource::Impl::onRevoke(std::vector<RdKafka::TopicPartition*>& partitio
   std::vector<TopicPartition> tps;
   for (auto* p : partitions) tps.emplace_back(p->topic(), p->partition());
   std::erase_if(held_, [&](const Pending& p) { return std::find(tps.begin(), tps.end(), p.tp) != tps.end(); });
+  held_events_ = 0;
+  for (const auto& p : held_) held_events_ += std::max<size_t>(1, p.batch.events.size());
   // Pending batches are committed before the partitions are released, so the next owner starts
   // after them (the store and the group agree).
   if (!tracker_->waitIdle(tps, std::chrono::seconds(30))) {
@@ -312,6 +352,10 @@ void KafkaSource::Impl::onRevoke(std::vector<RdKafka::TopicPartition*>& partitio
   }
   if (!lost) commitCompletions(/*sync=*/true);
   for (const auto& tp : tps) {
+    if (auto q = partition_queues_.find(tp); q != partition_queues_.end()) {
+      q->second->forward(nullptr);
+      partition_queues_.erase(q);
+    }
     assigned_.erase(tp);
     committed_next_.erase(tp);
     metrics_.removeLag(tp.first, tp.second);

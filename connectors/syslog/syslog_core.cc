@@ -48,6 +48,10 @@ SyslogMetrics::SyslogMetrics(prometheus::Registry& registry) {
                       .Name("vigil_syslog_dropped_total")
                       .Help("Syslog messages or connections dropped, by reason.")
                       .Register(registry);
+  auto& paused = prometheus::BuildCounter()
+                     .Name("vigil_syslog_backpressure_pauses_total")
+                     .Help("Times a TCP or TLS connection stopped reading because the pipeline was full.")
+                     .Register(registry);
   auto& connections = prometheus::BuildGauge()
                           .Name("vigil_syslog_connections")
                           .Help("Open syslog TCP and TLS connections.")
@@ -65,6 +69,7 @@ SyslogMetrics::SyslogMetrics(prometheus::Registry& registry) {
     } else {
       m.dropped_too_many_connections =
           &dropped.Add({{"transport", name}, {"reason", "too_many_connections"}});
+      m.paused = &paused.Add({{"transport", name}});
     }
     if (t == Transport::kTls) {
       m.dropped_tls_handshake = &dropped.Add({{"transport", name}, {"reason", "tls_handshake"}});

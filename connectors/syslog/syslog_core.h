@@ -32,6 +32,7 @@ struct SyslogMetrics {
     prometheus::Counter* dropped_parse_error = nullptr;  // empty or binary: nothing to keep
     prometheus::Counter* dropped_too_many_connections = nullptr;  // TCP and TLS
     prometheus::Counter* dropped_tls_handshake = nullptr;  // TLS only: failed or timed out
+    prometheus::Counter* paused = nullptr;  // TCP/TLS: reading paused because the sink was full
   };
   explicit SyslogMetrics(prometheus::Registry& registry);
   PerTransport& of(Transport t) {

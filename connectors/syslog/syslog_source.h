@@ -18,7 +18,7 @@
 //    empty or binary input is dropped (reason="parse_error"). Warnings are rate-limited.
 // Metrics (transport = udp|tcp|tls): vigil_syslog_messages_total{transport}, vigil_syslog_bytes_total{transport},
 //   vigil_syslog_dropped_total{transport,reason}, vigil_syslog_unparsed_total{transport},
-//   vigil_syslog_connections.
+//   vigil_syslog_backpressure_pauses_total{transport} (TCP/TLS), vigil_syslog_connections.
 // Thread-safety: start()/stop() on the main thread. Handlers run on the shared io_context (one
 // or more threads), each listener and connection on its own strand.
 #pragma once

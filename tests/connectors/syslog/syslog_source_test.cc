@@ -123,6 +123,7 @@ TEST_F(SyslogSourceTest, TcpBackpressureLosesNothing) {
   }
   EXPECT_EQ(sink_.refused(), 25);
   EXPECT_EQ(metric("vigil_syslog_messages_total", {{"transport", "tcp"}}), kCount);
+  EXPECT_GE(metric("vigil_syslog_backpressure_pauses_total", {{"transport", "tcp"}}), 1);
 }
 
 TEST_F(SyslogSourceTest, UdpDropsAndCountsWhenThePipelineIsFull) {

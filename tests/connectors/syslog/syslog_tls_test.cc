@@ -1,6 +1,7 @@
 // tls:// listeners (RFC 5425) over real sockets, with certificates the test makes with the
 // openssl CLI: a test CA, a server certificate for 127.0.0.1 and a client certificate. Clients
 // are an asio::ssl client and `openssl s_client`. Waits are on conditions, never on sleeps.
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <memory>
@@ -12,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/connectors/syslog/source_fixture.h"
+#include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
 namespace vigil::connectors::syslog {
@@ -237,6 +239,40 @@ TEST_F(SyslogTlsTest, ReceivesFromOpensslSClient) {
   EXPECT_EQ(events[0].message, "one");
   EXPECT_EQ(events[1].message, "two");
   EXPECT_EQ(label(events[1], "app"), "s_client");
+}
+
+TEST_F(SyslogTlsTest, ReceivesFromRsyslogOverTls) {
+  if (std::system("rsyslogd -v >/dev/null 2>&1") != 0 ||
+      std::system("test -e /usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_ossl.so") != 0) {
+    GTEST_SKIP() << "rsyslog with rsyslog-openssl not installed";
+  }
+  const uint16_t port = portOf(start(tlsYaml())[0]);
+  vigil::testing::TempDir dir;
+  const std::string input = dir.file("in.log");
+  vigil::testing::writeFile(input, "%LINK-3-UPDOWN: Interface GigabitEthernet0/3, changed state to down\n");
+  const std::string conf = dir.file("rsyslog.conf");
+  // Octet-counted RFC 5424 over TLS, checking our certificate's name as a NOC would.
+  vigil::testing::writeFile(
+      conf, "global(workDirectory=\"" + dir.path().string() + "\" localHostname=\"tls-rtr-1\"\n"
+            "       DefaultNetstreamDriverCAFile=\"" + certs_->ca + "\")\n"
+            "module(load=\"imfile\" mode=\"polling\" PollingInterval=\"1\")\n"
+            "input(type=\"imfile\" File=\"" + input + "\" Tag=\"ios\" Facility=\"local7\""
+            " Severity=\"error\" ruleset=\"tls\")\n"
+            "ruleset(name=\"tls\") {\n"
+            "  action(type=\"omfwd\" target=\"127.0.0.1\" port=\"" + std::to_string(port) +
+            "\" protocol=\"tcp\" StreamDriver=\"ossl\" StreamDriverMode=\"1\""
+            " StreamDriverAuthMode=\"x509/name\" StreamDriverPermittedPeers=\"localhost\""
+            " TCP_Framing=\"octet-counted\" template=\"RSYSLOG_SyslogProtocol23Format\")\n"
+            "}\n");
+  vigil::testing::Process rsyslog({"rsyslogd", "-n", "-f", conf, "-i", dir.file("rsyslogd.pid")},
+                                  dir.file("rsyslogd.log"));
+  const auto events = sink_.waitFor(1);
+  ASSERT_EQ(events.size(), 1u) << vigil::testing::readFile(dir.file("rsyslogd.log"));
+  EXPECT_EQ(events[0].source, "syslog/tls");
+  EXPECT_EQ(events[0].host, "tls-rtr-1");
+  EXPECT_EQ(label(events[0], "mnemonic"), "LINK-3-UPDOWN");
+  EXPECT_EQ(handshakeFailures(), 0);
+  EXPECT_EQ(rsyslog.stop(SIGTERM), 0);
 }
 
 TEST_F(SyslogTlsTest, StartFailsOnMissingOrMismatchedFiles) {
