@@ -67,6 +67,9 @@ class Source {
   [[nodiscard]] virtual Status start(EventSink& sink) = 0;
   // Stops accepting input; returns once the sink is no longer called.
   virtual void stop() = 0;
+  // False while the source cannot take in what it should (a Kafka source that has no broker):
+  // /readyz reports the daemon not ready then. Thread-safe.
+  virtual bool ready() const { return true; }
   // Human-readable endpoints actually bound (after start), e.g. "tcp://127.0.0.1:6514".
   virtual std::vector<std::string> endpoints() const { return {}; }
 };

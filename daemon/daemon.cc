@@ -17,6 +17,7 @@
 #include "connectors/syslog/syslog_config.h"
 #include "connectors/syslog/syslog_source.h"
 #include "daemon/api/http_api.h"
+#include "daemon/cmdb/cmdb_loader.h"
 #include "daemon/metrics/metrics.h"
 #include "daemon/pipeline.h"
 #include "daemon/yaml_util.h"
@@ -28,6 +29,11 @@ namespace {
 
 Result<std::shared_ptr<const rules::RuleSet>> loadRules(const config::DaemonConfig& config) {
   return rules::RuleSet::loadFiles(config.rule_files, config.base_dir);
+}
+
+Result<std::shared_ptr<const cmdb::CiSnapshot>> loadCmdb(const config::DaemonConfig& config) {
+  if (config.cmdb_files.empty()) return cmdb::CiSnapshot::empty();
+  return cmdb::loadCmdbFiles(config.cmdb_files, config.base_dir);
 }
 
 // The io threads that run syslog and HTTP; stopped last so commit callbacks can still answer.
@@ -64,6 +70,7 @@ sigset_t blockDaemonSignals() {
   return set;
 }
 
+// SIGHUP: rules and CMDB are loaded to the side; each is swapped in only when it is valid.
 void reloadRules(const config::DaemonConfig& config, Pipeline& pipeline) {
   timespec now{};
   clock_gettime(CLOCK_MONOTONIC, &now);
@@ -76,6 +83,13 @@ void reloadRules(const config::DaemonConfig& config, Pipeline& pipeline) {
   } else {
     spdlog::error("reload: rules rejected, keeping the running set:\n{}", rules.error().message());
   }
+  auto cmdb = loadCmdb(config);
+  if (cmdb) {
+    pipeline.setCmdb(*cmdb);
+    spdlog::info("reload: CMDB loaded ({} CIs)", (*cmdb)->size());
+  } else {
+    spdlog::error("reload: CMDB rejected, keeping the running one:\n{}", cmdb.error().message());
+  }
   sd_notify(0, "READY=1");
 }
 
@@ -87,6 +101,8 @@ Result<CheckedConfig> loadAndCheck(const std::string& config_path) {
   std::string errors;
   auto rules = loadRules(*config);
   if (!rules) errors += rules.error().message();
+  auto cmdb = loadCmdb(*config);
+  if (!cmdb) errors += (errors.empty() ? "" : "\n") + cmdb.error().message();
   if (config->syslog) {
     auto syslog = connectors::syslog::parseSyslogConfig(*config->syslog, config_path);
     if (!syslog) errors += (errors.empty() ? "" : "\n") + syslog.error().message();
@@ -96,7 +112,7 @@ Result<CheckedConfig> loadAndCheck(const std::string& config_path) {
     if (!kafka) errors += (errors.empty() ? "" : "\n") + kafka.error().message();
   }
   if (!errors.empty()) return fail(Status::invalidArgument(errors));
-  return CheckedConfig{std::move(*config), std::move(*rules)};
+  return CheckedConfig{std::move(*config), std::move(*rules), std::move(*cmdb)};
 }
 
 int runReplay(CheckedConfig checked, const std::string& file) {
@@ -109,6 +125,7 @@ int runReplay(CheckedConfig checked, const std::string& file) {
   metrics::MetricsRegistry registry;
   metrics::PipelineMetrics pipeline_metrics(registry.registry());
   Pipeline pipeline(config.pipeline, checked.rules, **store, pipeline_metrics);
+  pipeline.setCmdb(checked.cmdb);
   if (Status s = pipeline.start(); !s.isOk()) {
     spdlog::critical("pipeline: {}", s.toString());
     return 1;
@@ -165,6 +182,7 @@ int runDaemon(CheckedConfig checked) {
     spdlog::info("systemd watchdog: {} ms", watchdog_usec / 1000);
   }
   Pipeline pipeline(pipeline_options, checked.rules, **store, pipeline_metrics);
+  pipeline.setCmdb(checked.cmdb);
   api::HttpApi http(config.http, io.io(), pipeline, **store, registry);
   pipeline.addListener(&http.streamListener());
   if (kafka_output) {
@@ -211,7 +229,13 @@ int runDaemon(CheckedConfig checked) {
   }
   const std::string url = http.endpoint();
   spdlog::info("http: board {}/  api {}/api/v1/incidents  metrics {}/metrics", url, url, url);
-  http.setReady(true);
+  http.setReady(true, [&sources] {
+    std::vector<std::string> waiting;
+    for (const auto& source : sources) {
+      if (!source->ready()) waiting.emplace_back(source->name());
+    }
+    return waiting;
+  });
   sd_notify(0, "READY=1");
 
   for (;;) {

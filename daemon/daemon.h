@@ -8,6 +8,7 @@
 
 #include "daemon/config/daemon_config.h"
 #include "daemon/status.h"
+#include "daemon/cmdb/ci_index.h"
 #include "rules/rule_set.h"
 
 namespace vigil {
@@ -16,6 +17,7 @@ namespace vigil {
 struct CheckedConfig {
   config::DaemonConfig config;
   std::shared_ptr<const rules::RuleSet> rules;
+  std::shared_ptr<const cmdb::CiSnapshot> cmdb;
 };
 Result<CheckedConfig> loadAndCheck(const std::string& config_path);
 

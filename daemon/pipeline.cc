@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "daemon/cmdb/topology.h"
+
 namespace vigil {
 
 Pipeline::Pipeline(PipelineOptions options, std::shared_ptr<const rules::RuleSet> rules,
@@ -10,6 +12,7 @@ Pipeline::Pipeline(PipelineOptions options, std::shared_ptr<const rules::RuleSet
       store_(store),
       metrics_(metrics),
       rules_(std::move(rules)),
+      cmdb_(cmdb::CiSnapshot::empty()),
       queue_(options.queue_capacity_events) {}
 
 Pipeline::~Pipeline() { stop(); }
@@ -18,6 +21,7 @@ Status Pipeline::start() {
   if (Status s = store_.restoreInto(engine_); !s.isOk()) return s;
   metrics_.active_incidents.Set(static_cast<double>(engine_.activeCount()));
   metrics_.ready.Set(1);
+  updateServiceHealth(cmdb());
   spdlog::info("pipeline: restored {} active incidents", engine_.activeCount());
   thread_ = std::thread([this] { run(); });
   return Status::ok();
@@ -62,6 +66,70 @@ std::shared_ptr<const rules::RuleSet> Pipeline::rules() const {
   return rules_;
 }
 
+void Pipeline::setCmdb(std::shared_ptr<const cmdb::CiSnapshot> cmdb) {
+  std::lock_guard lock(rules_mu_);
+  cmdb_ = cmdb ? std::move(cmdb) : cmdb::CiSnapshot::empty();
+}
+
+std::shared_ptr<const cmdb::CiSnapshot> Pipeline::cmdb() const {
+  std::lock_guard lock(rules_mu_);
+  return cmdb_;
+}
+
+std::shared_ptr<const ServiceHealthView> Pipeline::serviceHealth() const {
+  std::lock_guard lock(rules_mu_);
+  return health_;
+}
+
+const cmdb::ConfigurationItem* Pipeline::bind(Event& event, const cmdb::CiSnapshot& cmdb) {
+  const cmdb::Binding binding = cmdb.bind(event);
+  metrics_.binding(event.source, cmdb::matchKindName(binding.kind)).Increment();
+  if (binding.ci == nullptr) {
+    unbound_.record(event);
+    return nullptr;
+  }
+  event.ci = binding.ci->id;
+  return binding.ci;
+}
+
+bool Pipeline::openContext(const Event& event, const cmdb::ConfigurationItem* ci, const rules::Decision& decision,
+                           const cmdb::CiSnapshot& cmdb, incidents::OpenContext& context) {
+  if (ci == nullptr || decision.action != rules::Action::kOpen ||
+      engine_.findActive(event.partition, decision.key) != nullptr) {
+    return false;  // only a new incident takes the CMDB's context
+  }
+  context.services.clear();
+  for (const auto* service : cmdb::impactedServices(cmdb, ci->id)) context.services.push_back(service->id);
+  context.assignment_group = ci->assignment_group;
+  context.parent.reset();
+  const TimePoint earliest = event.time() - options_.symptom_window;
+  const auto ancestor = cmdb::failedAncestor(cmdb, ci->id, [&](const cmdb::ConfigurationItem& ci) {
+    // Only an outage explains failures behind it: a warning on a router does not.
+    auto root = engine_.rootIncidentOn(ci.id);
+    if (!root) return false;
+    const incidents::Incident* parent = engine_.findById(*root);
+    return parent->first_seen >= earliest && parent->severity <= Severity::kMajor;
+  });
+  if (ancestor) context.parent = engine_.rootIncidentOn(*ancestor);
+  return true;
+}
+
+void Pipeline::updateServiceHealth(const std::shared_ptr<const cmdb::CiSnapshot>& cmdb) {
+  if (cmdb->services().empty()) return;
+  std::unordered_map<std::string, Severity> worst;
+  engine_.forEachActive([&](const incidents::Incident& in) {
+    if (in.ci.empty()) return;
+    auto [it, inserted] = worst.try_emplace(in.ci, in.severity);
+    if (!inserted) it->second = std::min(it->second, in.severity);
+  });
+  auto view = std::make_shared<ServiceHealthView>();
+  view->cmdb = cmdb;
+  view->services = cmdb::computeServiceHealth(*cmdb, worst);
+  for (const auto& s : view->services) metrics_.setServiceHealth(s.service->id, static_cast<int>(s.health));
+  std::lock_guard lock(rules_mu_);
+  health_ = std::move(view);
+}
+
 void Pipeline::run() {
   std::vector<WorkItem> work;
   // The timeout only bounds how long a quiet pipeline sleeps; timers will hang off this loop.
@@ -90,7 +158,9 @@ void Pipeline::applyCommand(WorkItem& item, TimePoint now) {
 
 void Pipeline::process(std::vector<WorkItem>& work) {
   const auto rules = this->rules();
+  const auto cmdb = this->cmdb();
   rules::Decision decision;
+  incidents::OpenContext context;
   std::vector<connectors::SourcePosition> positions;
   size_t events = 0;
   TimePoint oldest = TimePoint::max();
@@ -101,17 +171,20 @@ void Pipeline::process(std::vector<WorkItem>& work) {
       continue;
     }
     auto& batch = item.batch;
+    // Positions first: a batch of only undecodable messages still moves its source forward.
+    for (auto& p : batch.positions) positions.push_back(std::move(p));
     if (batch.events.empty()) continue;
     // Batches come from one source each; count once per batch, not per event.
     metrics_.received(batch.events.front().source).Increment(static_cast<double>(batch.events.size()));
     for (auto& event : batch.events) {
+      const cmdb::ConfigurationItem* ci = bind(event, *cmdb);
       rules->evaluate(event, decision);
-      const auto outcome = engine_.apply(event, decision);
+      const bool has_context = openContext(event, ci, decision, *cmdb, context);
+      const auto outcome = engine_.apply(event, decision, has_context ? &context : nullptr);
       metrics_.outcome(event.source, outcome).Increment();
       oldest = std::min(oldest, event.received_at);
     }
     events += batch.events.size();
-    for (auto& p : batch.positions) positions.push_back(std::move(p));
   }
 
   engine_.takeChanges(changes_);
@@ -124,6 +197,11 @@ void Pipeline::process(std::vector<WorkItem>& work) {
   }
   metrics_.active_incidents.Set(static_cast<double>(engine_.activeCount()));
   const Status committed = ready_ ? Status::ok() : Status::unavailable("store commit failed; shutting down");
+  // Metrics and health first, so whoever hears "committed" also sees them.
+  if (committed.isOk()) {
+    for (const auto& change : changes_.changes) metrics_.incidentChanged(change.kind, change.severity);
+    if (!changes_.changes.empty() || !health_ || health_->cmdb != cmdb) updateServiceHealth(cmdb);
+  }
   for (auto& item : work) {
     if (item.batch.on_commit) item.batch.on_commit(committed);
     if (item.command_done) {
@@ -132,7 +210,6 @@ void Pipeline::process(std::vector<WorkItem>& work) {
     }
   }
   if (!committed.isOk()) return;
-  for (const auto& change : changes_.changes) metrics_.incidentChanged(change.kind, change.severity);
   for (auto* listener : listeners_) listener->onCommitted(changes_);
 }
 

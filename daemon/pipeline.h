@@ -17,6 +17,9 @@
 #include <vector>
 
 #include "connectors/source.h"
+#include "daemon/cmdb/ci_index.h"
+#include "daemon/cmdb/service_health.h"
+#include "daemon/cmdb/unbound_log.h"
 #include "daemon/bounded_queue.h"
 #include "daemon/incidents/incident_engine.h"
 #include "daemon/metrics/metrics.h"
@@ -32,6 +35,15 @@ struct PipelineOptions {
   // Called on the correlator thread at least every 500 ms while it is healthy (the systemd
   // watchdog hangs off it, so a wedged correlator gets the daemon restarted).
   std::function<void()> heartbeat;
+  // An event from a CI whose dependency has an incident that opened within this window becomes
+  // a symptom of it instead of an incident of its own.
+  std::chrono::milliseconds symptom_window{std::chrono::minutes(10)};
+};
+
+// Each business service's health as of the last commit, with the CMDB snapshot it refers to.
+struct ServiceHealthView {
+  std::shared_ptr<const cmdb::CiSnapshot> cmdb;
+  std::vector<cmdb::ServiceHealth> services;
 };
 
 // Told about every committed batch, after the sources were acknowledged.
@@ -67,6 +79,11 @@ class Pipeline final : public connectors::EventSink {
   // Hot reload: the next batch uses the new rules.
   void setRules(std::shared_ptr<const rules::RuleSet> rules);
   std::shared_ptr<const rules::RuleSet> rules() const;
+  // Hot reload of the CMDB: the next batch binds against the new snapshot.
+  void setCmdb(std::shared_ptr<const cmdb::CiSnapshot> cmdb);
+  std::shared_ptr<const cmdb::CiSnapshot> cmdb() const;
+  std::shared_ptr<const ServiceHealthView> serviceHealth() const;
+  const cmdb::UnboundLog& unbound() const { return unbound_; }
   // False while the store refuses commits (for example a full disk).
   bool ready() const { return ready_.load(std::memory_order_relaxed); }
   size_t queueDepth() const { return queue_.weight(); }
@@ -83,6 +100,13 @@ class Pipeline final : public connectors::EventSink {
   void run();
   void process(std::vector<WorkItem>& work);
   void applyCommand(WorkItem& item, TimePoint now);
+  // Binds the event to its CI (sets event.ci) before the rules see it; null when unbound.
+  const cmdb::ConfigurationItem* bind(Event& event, const cmdb::CiSnapshot& cmdb);
+  // When the decision opens a new incident, what the CMDB adds to it: services, owner group and
+  // the parent it is a symptom of. False when there is nothing to add.
+  bool openContext(const Event& event, const cmdb::ConfigurationItem* ci, const rules::Decision& decision,
+                   const cmdb::CiSnapshot& cmdb, incidents::OpenContext& context);
+  void updateServiceHealth(const std::shared_ptr<const cmdb::CiSnapshot>& cmdb);
   void commitWithRetry(const std::vector<connectors::SourcePosition>& positions);
 
   const PipelineOptions options_;
@@ -92,6 +116,9 @@ class Pipeline final : public connectors::EventSink {
 
   mutable std::mutex rules_mu_;
   std::shared_ptr<const rules::RuleSet> rules_;  // GUARDED_BY(rules_mu_)
+  std::shared_ptr<const cmdb::CiSnapshot> cmdb_;  // GUARDED_BY(rules_mu_)
+  std::shared_ptr<const ServiceHealthView> health_;  // GUARDED_BY(rules_mu_)
+  cmdb::UnboundLog unbound_;                     // thread-safe
 
   BoundedQueue<WorkItem> queue_;
   std::atomic<bool> ready_{true};

@@ -54,7 +54,7 @@ class KafkaSource final : public Source {
   std::vector<std::string> endpoints() const override;
 
   // True while a broker is reachable (librdkafka statistics, refreshed every lag_interval).
-  bool ready() const;
+  bool ready() const override;
 
  private:
   class Impl;

@@ -15,6 +15,7 @@
 
 #include "connectors/http/alert_payloads.h"
 #include "daemon/api/auth.h"
+#include "daemon/cmdb/topology.h"
 #include "daemon/event_json.h"
 #include "web/board_html.h"
 
@@ -72,6 +73,7 @@ struct IncidentQuery {
   std::optional<incidents::IncidentState> state;
   std::optional<Severity> severity;
   uint8_t priority = 0;  // 0: any
+  bool roots_only = false;  // leave out symptoms (incidents with a parent)
   std::string ci, host, key, group, service, text;
   size_t limit = 100;
   incidents::IncidentId cursor = 0;
@@ -80,6 +82,7 @@ struct IncidentQuery {
     if (state && in.state != *state) return false;
     if (severity && in.severity != *severity) return false;
     if (priority != 0 && in.priority != priority) return false;
+    if (roots_only && in.parent) return false;
     if (!service.empty() && std::find(in.services.begin(), in.services.end(), service) == in.services.end()) return false;
     if (!ci.empty() && in.ci != ci) return false;
     if (!host.empty() && in.host != host) return false;
@@ -241,6 +244,7 @@ class HttpApi::Impl {
   }
 
   std::atomic<bool> ready_{false};
+  std::function<std::vector<std::string>()> not_ready_sources_;  // set before ready_
   StreamHub& stream() { return stream_; }
 
  private:
@@ -303,6 +307,15 @@ class HttpApi::Impl {
                                            restinio::cast_to<std::string>(params["verb"]), actor);
                       }));
     router->http_get("/api/v1/stream", guarded(Role::kViewer, [this](auto req, auto, auto&) { return openStream(req); }));
+    router->http_get("/api/v1/cis/:id", guarded(Role::kViewer, [this](auto req, auto params, auto&) {
+                       return getCi(req, restinio::cast_to<std::string>(params["id"]));
+                     }));
+    router->http_get("/api/v1/services", guarded(Role::kViewer, [this](auto req, auto, auto&) { return getServices(req); }));
+    router->http_get("/api/v1/unbound", guarded(Role::kViewer, [this](auto req, auto, auto&) {
+                       json j;
+                       pipeline_.unbound().toJson(j);
+                       return sendJson(req, restinio::status_ok(), j);
+                     }));
     router->http_post("/api/v1/events", guarded(Role::kIngest, [this](auto req, auto, auto&) { return postEvents(req); }));
     router->http_post("/api/v1/alertmanager",
                       guarded(Role::kIngest, [this](auto req, auto, auto&) { return postAlertmanager(req); }));
@@ -316,9 +329,12 @@ class HttpApi::Impl {
     });
     router->http_get("/healthz", [](auto req, auto) { return sendJson(req, restinio::status_ok(), {{"status", "ok"}}); });
     router->http_get("/readyz", [this](auto req, auto) {
-      const bool ready = ready_ && pipeline_.ready();
+      const bool started = ready_;
+      const std::vector<std::string> waiting =
+          started && not_ready_sources_ ? not_ready_sources_() : std::vector<std::string>{};
+      const bool ready = started && pipeline_.ready() && waiting.empty();
       return sendJson(req, ready ? restinio::status_ok() : restinio::status_service_unavailable(),
-                      {{"ready", ready}, {"store", pipeline_.ready() ? "ok" : "failing"}});
+                      {{"ready", ready}, {"store", pipeline_.ready() ? "ok" : "failing"}, {"sources_not_ready", waiting}});
     });
     router->http_get("/", [](auto req, auto) {
       return req->create_response()
@@ -352,6 +368,9 @@ class HttpApi::Impl {
         q.priority = static_cast<uint8_t>(v[1] - '0');
       } else if (name == "service") {
         q.service = v;
+      } else if (name == "root") {
+        if (v != "true" && v != "false") return sendError(req, restinio::status_bad_request(), "root: expected true or false");
+        q.roots_only = v == "true";
       } else if (name == "limit") {
         auto n = parseNumber<size_t>(v);
         if (!n || *n == 0 || *n > 1000) return sendError(req, restinio::status_bad_request(), "limit: expected 1..1000");
@@ -471,6 +490,33 @@ class HttpApi::Impl {
     return restinio::request_accepted();
   }
 
+  restinio::request_handling_status_t getCi(const Request& req, const std::string& id) {
+    const auto snapshot = pipeline_.cmdb();
+    const cmdb::ConfigurationItem* ci = snapshot->find(id);
+    if (ci == nullptr) return sendError(req, restinio::status_not_found(), "no configuration item '" + id + "'");
+    json j;
+    cmdb::toJson(*ci, j);
+    json services = json::array();
+    for (const auto* s : cmdb::impactedServices(*snapshot, id)) services.push_back(s->id);
+    j["impacted_services"] = std::move(services);
+    json dependents = json::array();
+    for (const auto* d : cmdb::dependents(*snapshot, id)) dependents.push_back(d->id);
+    j["dependents"] = std::move(dependents);
+    return sendJson(req, restinio::status_ok(), j);
+  }
+
+  restinio::request_handling_status_t getServices(const Request& req) {
+    json services = json::array();
+    if (const auto view = pipeline_.serviceHealth()) {
+      for (const auto& s : view->services) {
+        json j;
+        cmdb::toJson(s, j);
+        services.push_back(std::move(j));
+      }
+    }
+    return sendJson(req, restinio::status_ok(), {{"services", std::move(services)}});
+  }
+
   restinio::request_handling_status_t openStream(const Request& req) {
     uint64_t after = store_.lastChangeSeq();  // by default, only what happens from now on
     if (req->header().has_field("Last-Event-ID")) {
@@ -572,7 +618,10 @@ HttpApi::~HttpApi() { stop(); }
 Status HttpApi::start() { return impl_->start(); }
 void HttpApi::stop() { impl_->stop(); }
 std::string HttpApi::endpoint() const { return impl_->endpoint(); }
-void HttpApi::setReady(bool ready) { impl_->ready_ = ready; }
+void HttpApi::setReady(bool ready, std::function<std::vector<std::string>()> not_ready_sources) {
+  impl_->not_ready_sources_ = std::move(not_ready_sources);
+  impl_->ready_ = ready;
+}
 ChangeListener& HttpApi::streamListener() { return impl_->stream(); }
 
 }  // namespace vigil::api

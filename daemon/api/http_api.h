@@ -4,8 +4,10 @@
 // Thread-safety: start()/stop() on the main thread; handlers run on the io threads.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "daemon/config/daemon_config.h"
 #include "daemon/metrics/metrics.h"
@@ -30,8 +32,9 @@ class HttpApi {
   void stop();
   // "http://HOST:PORT" as bound (the real port when the config said 0).
   std::string endpoint() const;
-  // /readyz answers 200 only when this is set and the pipeline commits.
-  void setReady(bool ready);
+  // /readyz answers 200 only when this is set, the pipeline commits and `not_ready_sources`
+  // (if given) names no source.
+  void setReady(bool ready, std::function<std::vector<std::string>()> not_ready_sources = {});
   // Feeds the live stream (GET /api/v1/stream). REQUIRES: registered before the pipeline starts.
   ChangeListener& streamListener();
 

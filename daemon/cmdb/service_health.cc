@@ -59,12 +59,13 @@ class HealthComputer {
     h.worst = own;
     bool down = own == Severity::kCritical;
     bool any = own.has_value();
+    uint32_t members_failing = 0;  // affected at major or worse
     for (uint32_t m : snap_.topology().members(i)) {
       std::optional<Severity> s;
       if (snap_.at(m).isService()) {
         const Health nested = service(m).health;
         s = nested == Health::kDown       ? std::optional(Severity::kCritical)
-            : nested == Health::kDegraded ? std::optional(Severity::kMajor)
+            : nested == Health::kDegraded ? std::optional(Severity::kMinor)
                                           : std::nullopt;
         s = worse(s, affected(m));
       } else {
@@ -73,10 +74,11 @@ class HealthComputer {
       ++h.members;
       if (s) ++h.members_affected;
       if (s == Severity::kCritical) ++h.members_critical;
+      if (s && *s <= Severity::kMajor) ++members_failing;
       h.worst = worse(h.worst, s);
       any = any || s.has_value();
     }
-    down = down || (h.members > 0 && h.members_critical == h.members);
+    down = down || (h.members > 0 && members_failing == h.members);
     h.health = down ? Health::kDown : any ? Health::kDegraded : Health::kUp;
     health_[i] = h;
     health_done_[i] = true;

@@ -129,8 +129,9 @@ Result<DaemonConfig> loadDaemonConfig(const std::string& path) {
     if (rules["files"]) parseStringList(path, rules["files"], config.rule_files, errors);
   }
   if (const auto cmdb = root["cmdb"]) {
-    errors.add(checkKeys(path, cmdb, {"files"}));
+    errors.add(checkKeys(path, cmdb, {"files", "symptom_window"}));
     if (cmdb["files"]) parseStringList(path, cmdb["files"], config.cmdb_files, errors);
+    if (cmdb["symptom_window"]) errors.take(readDuration(path, cmdb["symptom_window"]), config.pipeline.symptom_window);
   }
   if (root["syslog"]) config.syslog = root["syslog"];
   if (root["kafka"]) config.kafka = root["kafka"];

@@ -60,6 +60,7 @@ void toJson(const Incident& in, json& out, bool with_details) {
   out["closed_at"] = optionalTime(in.closed_at);
   out["rule"] = in.rule;
   out["parent"] = in.parent ? json(*in.parent) : json(nullptr);
+  out["symptom_count"] = in.symptom_count;
   json labels = json::object();
   for (const auto& [k, v] : in.labels) labels[k] = v;
   out["labels"] = std::move(labels);

@@ -74,7 +74,8 @@ struct Incident {
   std::optional<TimePoint> resolved_at;
   std::optional<TimePoint> closed_at;
   std::string rule;
-  std::optional<IncidentId> parent;
+  std::optional<IncidentId> parent;  // the incident this one is a symptom of
+  uint64_t symptom_count = 0;        // symptoms ever attached to this one
   Labels labels;
   std::vector<TimelineEntry> timeline;
   std::vector<EventSample> recent_events;  // newest last, at most kMaxRecentEvents

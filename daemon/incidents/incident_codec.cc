@@ -104,6 +104,7 @@ void encodeIncident(const Incident& in, bool with_details, std::string& out) {
   if (in.resolved_at) putTime(out, *in.resolved_at);
   if (in.closed_at) putTime(out, *in.closed_at);
   if (in.parent) putVarint(out, *in.parent);
+  putVarint(out, in.symptom_count);
   putString(out, in.rule);
   putVarint(out, in.labels.size());
   for (const auto& [k, v] : in.labels) {
@@ -161,6 +162,7 @@ Result<Incident> decodeIncident(std::string_view data) {
   if (bits & kResolved) in.resolved_at = r.time();
   if (bits & kClosed) in.closed_at = r.time();
   if (bits & kParent) in.parent = r.varint();
+  in.symptom_count = r.varint();
   in.rule = r.string();
   for (size_t n = r.count(); n > 0 && r.ok(); --n) {
     std::string k = r.string();

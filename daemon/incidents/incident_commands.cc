@@ -84,6 +84,8 @@ Result<Incident> IncidentEngine::command(const IncidentCommand& cmd, TimePoint n
       key_ops_.push_back({in->partition(), in->key, in->id});
       auto node = retired_.extract(in->id);
       in = &active_.insert(std::move(node)).position->second;
+      if (in->parent && !active_.contains(*in->parent)) in->parent.reset();
+      track(*in);
       break;
     }
     case Verb::kAssign:

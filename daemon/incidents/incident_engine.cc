@@ -26,8 +26,42 @@ void ChangeSet::clear() {
 void IncidentEngine::restore(Incident incident) {
   Partition& p = partitions_[incident.partition()];
   p.by_key[incident.key] = incident.id;
+  track(incident);
   const IncidentId id = incident.id;
   active_.emplace(id, std::move(incident));
+}
+
+void IncidentEngine::track(const Incident& in) {
+  if (in.parent) {
+    symptoms_[*in.parent].push_back(in.id);
+  } else if (!in.ci.empty()) {
+    roots_by_ci_[in.ci].push_back(in.id);
+  }
+}
+
+void IncidentEngine::untrack(const Incident& in) {
+  auto erase = [](auto& map, const auto& key, IncidentId id) {
+    auto it = map.find(key);
+    if (it == map.end()) return;
+    std::erase(it->second, id);
+    if (it->second.empty()) map.erase(it);
+  };
+  if (in.parent) {
+    erase(symptoms_, *in.parent, in.id);
+  } else if (!in.ci.empty()) {
+    erase(roots_by_ci_, in.ci, in.id);
+  }
+}
+
+std::optional<IncidentId> IncidentEngine::rootIncidentOn(const std::string& ci) const {
+  auto it = roots_by_ci_.find(ci);
+  if (it == roots_by_ci_.end() || it->second.empty()) return std::nullopt;
+  return it->second.front();
+}
+
+const Incident* IncidentEngine::findById(IncidentId id) const {
+  auto it = active_.find(id);
+  return it == active_.end() ? nullptr : &it->second;
 }
 
 void IncidentEngine::setNextSequence(uint16_t partition, uint64_t next) {
@@ -64,7 +98,7 @@ void IncidentEngine::markDirty(const Incident& incident, ChangeKind kind) {
 }
 
 Incident& IncidentEngine::open(const Event& event, const rules::Decision& decision,
-                               Partition& partition) {
+                               Partition& partition, const OpenContext* context) {
   const IncidentId id = makeIncidentId(event.partition, partition.next_sequence++);
   partition.sequence_dirty = true;
   Incident in;
@@ -83,12 +117,28 @@ Incident& IncidentEngine::open(const Event& event, const rules::Decision& decisi
   in.timeline.push_back({event.time(), "opened",
                          decision.rule.empty() ? "rule:default" : "rule:" + decision.rule,
                          event.message});
+  if (context) {
+    in.services = context->services;
+    in.assignment_group = context->assignment_group;
+    if (context->parent) {
+      // A symptom: it belongs under the incident of the CI it depends on.
+      if (auto parent = active_.find(*context->parent); parent != active_.end()) {
+        in.parent = parent->first;
+        parent->second.symptom_count++;
+        parent->second.timeline.push_back({event.time(), "symptom_attached", "topology",
+                                           "#" + std::to_string(id) + " " + decision.key});
+        markDirty(parent->second, ChangeKind::kUpdated);
+      }
+    }
+  }
   partition.by_key.emplace(decision.key, id);
   key_ops_.push_back({event.partition, decision.key, id});
-  return active_.emplace(id, std::move(in)).first->second;
+  Incident& stored = active_.emplace(id, std::move(in)).first->second;
+  track(stored);
+  return stored;
 }
 
-ApplyOutcome IncidentEngine::apply(const Event& event, const rules::Decision& decision) {
+ApplyOutcome IncidentEngine::apply(const Event& event, const rules::Decision& decision, const OpenContext* context) {
   if (decision.action == rules::Action::kDrop) return ApplyOutcome::kDropped;
   if (decision.action == rules::Action::kNone) return ApplyOutcome::kIgnored;
 
@@ -96,11 +146,11 @@ ApplyOutcome IncidentEngine::apply(const Event& event, const rules::Decision& de
   auto existing = partition.by_key.find(decision.key);
   if (decision.action == rules::Action::kOpen) {
     if (existing == partition.by_key.end()) {
-      Incident& in = open(event, decision, partition);
+      Incident& in = open(event, decision, partition, context);
       in.event_count = 1;
       addSample(in, event);
       markDirty(in, ChangeKind::kOpened);
-      return ApplyOutcome::kOpened;
+      return in.parent ? ApplyOutcome::kSymptom : ApplyOutcome::kOpened;
     }
     Incident& in = active_.at(existing->second);
     in.event_count++;
@@ -131,6 +181,20 @@ ApplyOutcome IncidentEngine::apply(const Event& event, const rules::Decision& de
 // Moves an incident that stopped being active out of the key index; it stays reachable for this
 // batch's takeChanges().
 void IncidentEngine::deactivate(Incident& incident) {
+  untrack(incident);
+  // Its symptoms are re-evaluated: still active, they now stand as incidents of their own.
+  if (auto children = symptoms_.extract(incident.id)) {
+    for (IncidentId child_id : children.mapped()) {
+      auto child = active_.find(child_id);
+      if (child == active_.end()) continue;
+      Incident& c = child->second;
+      c.parent.reset();
+      c.timeline.push_back({Clock::now(), "parent_resolved", "topology",
+                            "#" + std::to_string(incident.id) + " is no longer active; standing alone"});
+      markDirty(c, ChangeKind::kUpdated);
+      track(c);
+    }
+  }
   const uint16_t p = incident.partition();
   auto& by_key = partitions_[p].by_key;
   auto k = by_key.find(incident.key);

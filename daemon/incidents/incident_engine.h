@@ -60,7 +60,14 @@ struct IncidentCommand {
 };
 std::string_view verbName(IncidentCommand::Verb verb);
 
-enum class ApplyOutcome : uint8_t { kIgnored, kDropped, kOpened, kUpdated, kResolved, kUnmatchedResolve };
+enum class ApplyOutcome : uint8_t { kIgnored, kDropped, kOpened, kUpdated, kResolved, kUnmatchedResolve, kSymptom };
+
+// What the CMDB adds to an incident when it opens.
+struct OpenContext {
+  std::vector<std::string> services;       // business services it affects
+  std::string assignment_group;            // the CI's owner group
+  std::optional<IncidentId> parent;        // an active incident on a CI this one depends on
+};
 
 class IncidentEngine {
  public:
@@ -68,7 +75,17 @@ class IncidentEngine {
   void restore(Incident incident);
   void setNextSequence(uint16_t partition, uint64_t next);
 
-  ApplyOutcome apply(const Event& event, const rules::Decision& decision);
+  // `context` (may be null) is used only when the decision opens a new incident.
+  ApplyOutcome apply(const Event& event, const rules::Decision& decision, const OpenContext* context = nullptr);
+
+  // The earliest active incident on `ci` that is not itself a symptom (a candidate parent).
+  std::optional<IncidentId> rootIncidentOn(const std::string& ci) const;
+  const Incident* findById(IncidentId id) const;
+  // Visits every active incident (for service health).
+  template <typename F>
+  void forEachActive(F&& f) const {
+    for (const auto& [id, in] : active_) f(in);
+  }
 
   // Applies a person's command at `now`. An incident that is not active (resolved, closed) must
   // be passed in `stored` (read from the store by the caller). Errors: kNotFound, and
@@ -89,10 +106,14 @@ class IncidentEngine {
     bool sequence_dirty = false;
   };
 
-  Incident& open(const Event& event, const rules::Decision& decision, Partition& partition);
+  Incident& open(const Event& event, const rules::Decision& decision, Partition& partition,
+                 const OpenContext* context);
   void markDirty(const Incident& incident, ChangeKind kind);
   static void addSample(Incident& incident, const Event& event);
   void deactivate(Incident& incident);
+  // Keeps roots_by_ci_ and symptoms_ in step with which incidents are active.
+  void track(const Incident& incident);
+  void untrack(const Incident& incident);
 
   std::unordered_map<uint16_t, Partition> partitions_;
   std::unordered_map<IncidentId, Incident> active_;
@@ -101,6 +122,8 @@ class IncidentEngine {
   std::unordered_map<IncidentId, size_t> last_change_;  // dirty id → its last entry in changes_
   std::vector<IncidentChange> changes_;
   std::vector<KeyOp> key_ops_;
+  std::unordered_map<std::string, std::vector<IncidentId>> roots_by_ci_;  // active, parent-less
+  std::unordered_map<IncidentId, std::vector<IncidentId>> symptoms_;      // parent → active symptoms
 };
 
 }  // namespace vigil::incidents

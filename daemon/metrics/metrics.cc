@@ -16,6 +16,7 @@ std::string_view outcomeName(incidents::ApplyOutcome outcome) {
     case incidents::ApplyOutcome::kUpdated: return "updated";
     case incidents::ApplyOutcome::kResolved: return "resolved";
     case incidents::ApplyOutcome::kUnmatchedResolve: return "resolve_unmatched";
+    case incidents::ApplyOutcome::kSymptom: return "symptom";
   }
   return "unknown";
 }
@@ -93,7 +94,31 @@ PipelineMetrics::PipelineMetrics(prometheus::Registry& r)
       incidents_family_(prometheus::BuildCounter()
                             .Name("vigil_incidents_total")
                             .Help("Incident changes committed, by change and severity")
-                            .Register(r)) {}
+                            .Register(r)),
+      binding_family_(prometheus::BuildCounter()
+                          .Name("vigil_events_binding_total")
+                          .Help("Events by source and how they bound to a configuration item (none = unbound)")
+                          .Register(r)),
+      health_family_(prometheus::BuildGauge()
+                         .Name("vigil_service_health")
+                         .Help("Health of each business service: 0 up, 1 degraded, 2 down")
+                         .Register(r)) {}
+
+prometheus::Counter& PipelineMetrics::binding(std::string_view source, std::string_view match) {
+  std::string key(source);
+  key += '\0';
+  key += match;
+  auto it = bindings_.find(key);
+  if (it == bindings_.end()) {
+    auto& c = binding_family_.Add({{"source", std::string(source)}, {"match", std::string(match)}});
+    it = bindings_.emplace(std::move(key), &c).first;
+  }
+  return *it->second;
+}
+
+void PipelineMetrics::setServiceHealth(const std::string& service, int health) {
+  health_family_.Add({{"service", service}}).Set(health);
+}
 
 prometheus::Counter& PipelineMetrics::received(std::string_view source) {
   auto it = received_.find(std::string(source));

@@ -40,6 +40,8 @@ class PipelineMetrics {
   prometheus::Counter& received(std::string_view source);
   prometheus::Counter& outcome(std::string_view source, incidents::ApplyOutcome outcome);
   void incidentChanged(incidents::ChangeKind kind, Severity severity);
+  prometheus::Counter& binding(std::string_view source, std::string_view match);
+  void setServiceHealth(const std::string& service, int health);
 
   prometheus::Gauge& queue_depth;
   prometheus::Gauge& active_incidents;
@@ -53,8 +55,11 @@ class PipelineMetrics {
   prometheus::Family<prometheus::Counter>& received_family_;
   prometheus::Family<prometheus::Counter>& outcome_family_;
   prometheus::Family<prometheus::Counter>& incidents_family_;
+  prometheus::Family<prometheus::Counter>& binding_family_;
+  prometheus::Family<prometheus::Gauge>& health_family_;
   std::unordered_map<std::string, prometheus::Counter*> received_;
   std::unordered_map<std::string, prometheus::Counter*> outcomes_;
+  std::unordered_map<std::string, prometheus::Counter*> bindings_;
 };
 
 }  // namespace vigil::metrics

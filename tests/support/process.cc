@@ -62,7 +62,8 @@ int Process::stop(int signal, std::chrono::milliseconds timeout) {
 
 int run(const std::vector<std::string>& argv, std::string* output) {
   int pipefd[2];
-  if (pipe(pipefd) != 0) return -1;
+  // Close-on-exec: a process spawned meanwhile by another thread must not hold the write end open.
+  if (pipe2(pipefd, O_CLOEXEC) != 0) return -1;
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, pipefd[1], STDOUT_FILENO);

@@ -169,11 +169,15 @@ TEST(KafkaConnector, BrokerDownAtStartIsNotReadyThenCatchesUp) {
     return readFile(vigild.dir().file("vigild-own.log")).find("level=warning kafka:") != std::string::npos;
   }));
   EXPECT_EQ(metricValue(vigild, "vigil_kafka_ready"), 0);
+  auto not_ready = httpGet(vigild.url("/readyz"));
+  EXPECT_EQ(not_ready.status, 503) << not_ready.body;
+  EXPECT_NE(not_ready.body.find(R"("sources_not_ready":["kafka"])"), std::string::npos) << not_ready.body;
   EXPECT_EQ(sumEventCounts(vigild), 0u);
   cluster.setDown(false);
   ASSERT_TRUE(waitFor([&] { return sumEventCounts(vigild) == 50; }, seconds(90)))
       << readFile(vigild.dir().file("vigild-own.log"));
   ASSERT_TRUE(waitFor([&] { return metricValue(vigild, "vigil_kafka_ready") == 1; }));
+  EXPECT_TRUE(waitFor([&] { return httpGet(vigild.url("/readyz")).status == 200; }));
   EXPECT_EQ(process.stop(SIGTERM), 0);
 }
 
