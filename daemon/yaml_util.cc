@@ -1,5 +1,8 @@
 #include "daemon/yaml_util.h"
 
+#include <glob.h>
+
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstdint>
@@ -150,6 +153,29 @@ Result<uint64_t> readSize(std::string_view file, const YAML::Node& node) {
   else if (unit == "GiB" || unit == "G" || unit == "GB") factor = 1024.0 * 1024 * 1024;
   else return fail(yamlError(file, node, "unknown size unit '" + std::string(unit) + "'"));
   return static_cast<uint64_t>(number * factor);
+}
+
+std::vector<std::string> expandGlobs(const std::vector<std::string>& globs, const std::string& base_dir,
+                                     std::vector<std::string>& missing) {
+  std::vector<std::string> files;
+  for (const std::string& g : globs) {
+    std::string pattern = g;
+    if (!pattern.empty() && pattern.front() != '/' && !base_dir.empty()) {
+      pattern = base_dir + (base_dir.back() == '/' ? "" : "/") + pattern;
+    }
+    glob_t matches{};
+    std::vector<std::string> found;
+    if (::glob(pattern.c_str(), 0, nullptr, &matches) == 0) {
+      for (size_t i = 0; i < matches.gl_pathc; ++i) found.emplace_back(matches.gl_pathv[i]);
+    }
+    ::globfree(&matches);
+    if (found.empty() && g.find_first_of("*?[") == std::string::npos) missing.push_back(pattern);
+    std::sort(found.begin(), found.end());
+    for (std::string& f : found) {
+      if (std::find(files.begin(), files.end(), f) == files.end()) files.push_back(std::move(f));
+    }
+  }
+  return files;
 }
 
 }  // namespace vigil

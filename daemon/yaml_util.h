@@ -7,6 +7,7 @@
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <yaml-cpp/yaml.h>
 
@@ -34,5 +35,35 @@ Result<bool> readBool(std::string_view file, const YAML::Node& node);
 Result<std::chrono::milliseconds> readDuration(std::string_view file, const YAML::Node& node);
 // Sizes like "64KiB", "1MiB", "512", "2GiB".
 Result<uint64_t> readSize(std::string_view file, const YAML::Node& node);
+
+// Collects every error of a file, so one --check-config run lists them all.
+class ConfigErrors {
+ public:
+  void add(const Status& s) {
+    if (s.isOk()) return;
+    text_ += (text_.empty() ? "" : "\n") + s.message();
+  }
+  // Stores the value, or records the error; true when there was a value.
+  template <typename T>
+  bool take(Result<T> r, T& out) {
+    if (!r) {
+      add(r.error());
+      return false;
+    }
+    out = std::move(*r);
+    return true;
+  }
+  bool empty() const { return text_.empty(); }
+  Status status() const { return Status::invalidArgument(text_); }
+
+ private:
+  std::string text_;
+};
+
+// Expands config-file globs (relative ones against base_dir) into a sorted, de-duplicated file
+// list. A pattern without wildcards must name an existing file: each one that does not is
+// appended to `missing` (as resolved); a wildcard that matches nothing is fine.
+std::vector<std::string> expandGlobs(const std::vector<std::string>& globs, const std::string& base_dir,
+                                     std::vector<std::string>& missing);
 
 }  // namespace vigil

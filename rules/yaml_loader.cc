@@ -1,13 +1,13 @@
 #include "rules/yaml_loader.h"
 
-#include <glob.h>
-
 #include <algorithm>
 #include <fstream>
 #include <optional>
 #include <sstream>
 
 #include <yaml-cpp/yaml.h>
+
+#include "daemon/yaml_util.h"
 
 namespace vigil::rules {
 namespace {
@@ -295,10 +295,6 @@ class FileParser {
   bool failed_ = false;
 };
 
-bool hasWildcard(std::string_view pattern) {
-  return pattern.find_first_of("*?[") != std::string_view::npos;
-}
-
 }  // namespace
 
 void parseRuleText(std::string_view text, std::string_view file, std::vector<RuleSpec>& rules,
@@ -330,31 +326,9 @@ void loadRuleFile(const std::string& path, std::vector<RuleSpec>& rules,
 std::vector<std::string> expandRuleGlobs(const std::vector<std::string>& globs,
                                          const std::string& base_dir,
                                          std::vector<RuleError>& errors) {
-  std::vector<std::string> files;
-  for (const std::string& g : globs) {
-    std::string pattern = g;
-    if (!pattern.empty() && pattern.front() != '/' && !base_dir.empty()) {
-      pattern = base_dir + (base_dir.back() == '/' ? "" : "/") + pattern;
-    }
-    glob_t matches{};
-    const int rc = ::glob(pattern.c_str(), GLOB_NOSORT, nullptr, &matches);
-    std::vector<std::string> found;
-    if (rc == 0) {
-      for (size_t i = 0; i < matches.gl_pathc; ++i) {
-        found.emplace_back(matches.gl_pathv[i]);
-      }
-    }
-    ::globfree(&matches);
-    if (found.empty() && !hasWildcard(g)) {
-      errors.push_back({pattern, {1, 1}, "cannot open file"});
-    }
-    std::sort(found.begin(), found.end());
-    for (std::string& f : found) {
-      if (std::find(files.begin(), files.end(), f) == files.end()) {
-        files.push_back(std::move(f));
-      }
-    }
-  }
+  std::vector<std::string> missing;
+  auto files = expandGlobs(globs, base_dir, missing);
+  for (auto& m : missing) errors.push_back({std::move(m), {1, 1}, "cannot open file"});
   return files;
 }
 

@@ -10,28 +10,6 @@ namespace vigil::connectors::kafka {
 
 namespace {
 
-// Collects every error of the section, so one --check-config run lists them all.
-class Errors {
- public:
-  void add(const Status& s) {
-    if (s.isOk()) return;
-    text_ += (text_.empty() ? "" : "\n") + s.message();
-  }
-  template <typename T>
-  bool take(Result<T> r, T& out) {
-    if (!r) {
-      add(r.error());
-      return false;
-    }
-    out = std::move(*r);
-    return true;
-  }
-  bool empty() const { return text_.empty(); }
-  Status status() const { return Status::invalidArgument(text_); }
-
- private:
-  std::string text_;
-};
 
 Result<std::vector<std::string>> readStringList(std::string_view file, const YAML::Node& node) {
   std::vector<std::string> out;
@@ -83,7 +61,7 @@ Status checkProperty(std::string_view file, const YAML::Node& key_node, const st
 
 Result<KafkaConfig> parseKafkaConfig(const YAML::Node& node, std::string_view file) {
   KafkaConfig config;
-  Errors errors;
+  ConfigErrors errors;
   try {
     if (!node || !node.IsMap()) {
       return fail(yamlError(file, node, "kafka: expected a mapping with brokers and topics"));

@@ -1,6 +1,5 @@
 #include "daemon/cmdb/cmdb_loader.h"
 
-#include <glob.h>
 
 #include <algorithm>
 #include <fstream>
@@ -172,30 +171,11 @@ class FileParser {
   std::string& errors_;
 };
 
-bool hasWildcard(std::string_view s) { return s.find_first_of("*?[") != std::string_view::npos; }
-
-std::vector<std::string> expandGlobs(const std::vector<std::string>& globs,
-                                     const std::string& base_dir, std::string& errors) {
-  std::vector<std::string> files;
-  for (const std::string& g : globs) {
-    std::string pattern = g;
-    if (!pattern.empty() && pattern.front() != '/' && !base_dir.empty()) {
-      pattern = base_dir + (base_dir.back() == '/' ? "" : "/") + pattern;
-    }
-    glob_t matches{};
-    std::vector<std::string> found;
-    if (::glob(pattern.c_str(), 0, nullptr, &matches) == 0) {
-      for (size_t i = 0; i < matches.gl_pathc; ++i) found.emplace_back(matches.gl_pathv[i]);
-    }
-    ::globfree(&matches);
-    if (found.empty() && !hasWildcard(g)) {
-      errors += (errors.empty() ? "" : "\n") + pattern + ":1:1: cannot open file";
-    }
-    std::sort(found.begin(), found.end());
-    for (std::string& f : found) {
-      if (std::find(files.begin(), files.end(), f) == files.end()) files.push_back(std::move(f));
-    }
-  }
+std::vector<std::string> expandCmdbGlobs(const std::vector<std::string>& globs, const std::string& base_dir,
+                                         std::string& errors) {
+  std::vector<std::string> missing;
+  auto files = expandGlobs(globs, base_dir, missing);
+  for (const auto& m : missing) errors += (errors.empty() ? "" : "\n") + m + ":1:1: cannot open file";
   return files;
 }
 
@@ -219,7 +199,7 @@ Result<std::shared_ptr<const CiSnapshot>> loadCmdbFiles(const std::vector<std::s
                                                         const std::string& base_dir) {
   std::string errors;
   CmdbDocument doc;
-  for (const std::string& file : expandGlobs(globs, base_dir, errors)) {
+  for (const std::string& file : expandCmdbGlobs(globs, base_dir, errors)) {
     std::ifstream in(file);
     if (!in) {
       errors += (errors.empty() ? "" : "\n") + file + ":1:1: cannot open file";

@@ -8,32 +8,8 @@ namespace vigil::config {
 
 namespace {
 
-// Collects every error in the file, so one run of --check-config shows them all.
-class Errors {
- public:
-  void add(const Status& s) {
-    if (s.isOk()) return;
-    text_ += text_.empty() ? "" : "\n";
-    text_ += s.message();
-  }
-  template <typename T>
-  bool take(Result<T> r, T& out) {
-    if (!r) {
-      add(r.error());
-      return false;
-    }
-    out = std::move(*r);
-    return true;
-  }
-  bool empty() const { return text_.empty(); }
-  Status status() const { return Status::invalidArgument(text_); }
-
- private:
-  std::string text_;
-};
-
 void parseStringList(std::string_view file, const YAML::Node& node, std::vector<std::string>& out,
-                     Errors& errors) {
+                     ConfigErrors& errors) {
   if (node.IsScalar()) {
     out = {node.Scalar()};
     return;
@@ -49,7 +25,7 @@ void parseStringList(std::string_view file, const YAML::Node& node, std::vector<
   }
 }
 
-void parseHttp(std::string_view file, const YAML::Node& node, HttpConfig& http, Errors& errors) {
+void parseHttp(std::string_view file, const YAML::Node& node, HttpConfig& http, ConfigErrors& errors) {
   errors.add(checkKeys(file, node, {"listen", "max_body_size", "max_connections", "read_timeout", "tokens"}));
   if (node["tokens"]) errors.take(api::parseTokens(node["tokens"], file), http.tokens);
   if (node["listen"]) {
@@ -81,7 +57,7 @@ void parseHttp(std::string_view file, const YAML::Node& node, HttpConfig& http, 
   if (node["read_timeout"]) errors.take(readDuration(file, node["read_timeout"]), http.read_timeout);
 }
 
-void parsePipeline(std::string_view file, const YAML::Node& node, PipelineOptions& p, Errors& errors) {
+void parsePipeline(std::string_view file, const YAML::Node& node, PipelineOptions& p, ConfigErrors& errors) {
   errors.add(checkKeys(file, node, {"queue_capacity", "max_batch_events"}));
   int64_t n = 0;
   if (node["queue_capacity"] && errors.take(readInt(file, node["queue_capacity"], 1, 100000000), n)) {
@@ -103,7 +79,7 @@ Result<DaemonConfig> loadDaemonConfig(const std::string& path) {
   config.base_dir = std::filesystem::path(path).parent_path().string();
   if (root.IsNull()) return config;  // an empty file means all defaults
 
-  Errors errors;
+  ConfigErrors errors;
   errors.add(checkKeys(path, root, {"data_dir", "log", "http", "syslog", "kafka", "cmdb", "rules",
                                     "pipeline", "store"}));
   if (!errors.empty()) return fail(errors.status());
