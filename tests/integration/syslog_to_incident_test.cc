@@ -139,3 +139,25 @@ TEST(Metrics, CountEventsAndIncidents) {
 
 }  // namespace
 }  // namespace vigil::testing
+
+namespace vigil::testing {
+namespace {
+
+TEST(SyslogToIncident, OctetCountedTcpFromLoggerIsFramedAndParsed) {
+  VigildInstance vigild;
+  ASSERT_TRUE(vigild.start()) << vigild.log();
+  ASSERT_EQ(run({"logger", "-n", "127.0.0.1", "-P", std::to_string(vigild.syslogPort()), "--tcp", "--octet-count",
+                 "-t", "mib2d", "SNMP_TRAP_LINK_DOWN: ifIndex 512, ifAdminStatus up(1), ifOperStatus down(2), ifName ge-0/0/1"}),
+            0);
+  nlohmann::json open;
+  ASSERT_TRUE(waitFor([&] {
+    open = vigild.incidents("state=open");
+    return !open.empty();
+  })) << vigild.log();
+  EXPECT_EQ(open[0]["type"], "link");
+  EXPECT_NE(open[0]["key"].get<std::string>().find("/link/ge-0/0/1"), std::string::npos) << open.dump();
+  EXPECT_EQ(vigild.stop(), 0);
+}
+
+}  // namespace
+}  // namespace vigil::testing
