@@ -71,7 +71,7 @@ sigset_t blockDaemonSignals() {
 }
 
 // SIGHUP: rules and CMDB are loaded to the side; each is swapped in only when it is valid.
-void reloadRules(const config::DaemonConfig& config, Pipeline& pipeline) {
+void reloadRulesAndCmdb(const config::DaemonConfig& config, Pipeline& pipeline) {
   timespec now{};
   clock_gettime(CLOCK_MONOTONIC, &now);
   const uint64_t usec = static_cast<uint64_t>(now.tv_sec) * 1000000 + static_cast<uint64_t>(now.tv_nsec) / 1000;
@@ -242,7 +242,7 @@ int runDaemon(CheckedConfig checked) {
     int sig = 0;
     sigwait(&signals, &sig);
     if (sig == SIGHUP) {
-      reloadRules(config, pipeline);
+      reloadRulesAndCmdb(config, pipeline);
       continue;
     }
     spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");

@@ -83,7 +83,7 @@ std::shared_ptr<const ServiceHealthView> Pipeline::serviceHealth() const {
 
 const cmdb::ConfigurationItem* Pipeline::bind(Event& event, const cmdb::CiSnapshot& cmdb) {
   const cmdb::Binding binding = cmdb.bind(event);
-  metrics_.binding(event.source, cmdb::matchKindName(binding.kind)).Increment();
+  metrics_.source(event.source).binding(cmdb::matchKindName(binding.kind)).Increment();
   if (binding.ci == nullptr) {
     unbound_.record(event);
     return nullptr;
@@ -175,13 +175,13 @@ void Pipeline::process(std::vector<WorkItem>& work) {
     for (auto& p : batch.positions) positions.push_back(std::move(p));
     if (batch.events.empty()) continue;
     // Batches come from one source each; count once per batch, not per event.
-    metrics_.received(batch.events.front().source).Increment(static_cast<double>(batch.events.size()));
+    metrics_.source(batch.events.front().source).received.Increment(static_cast<double>(batch.events.size()));
     for (auto& event : batch.events) {
       const cmdb::ConfigurationItem* ci = bind(event, *cmdb);
       rules->evaluate(event, decision);
       const bool has_context = openContext(event, ci, decision, *cmdb, context);
       const auto outcome = engine_.apply(event, decision, has_context ? &context : nullptr);
-      metrics_.outcome(event.source, outcome).Increment();
+      metrics_.source(event.source).outcome(outcome).Increment();
       oldest = std::min(oldest, event.received_at);
     }
     events += batch.events.size();

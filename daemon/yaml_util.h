@@ -36,6 +36,14 @@ Result<std::chrono::milliseconds> readDuration(std::string_view file, const YAML
 // Sizes like "64KiB", "1MiB", "512", "2GiB".
 Result<uint64_t> readSize(std::string_view file, const YAML::Node& node);
 
+// One entry of a component's config reference table: the key, its default, what it does. Each
+// component keeps one table, so its docs and its parser name the same keys.
+struct ConfigKey {
+  std::string_view key;
+  std::string_view default_value;
+  std::string_view description;
+};
+
 // Collects every error of a file, so one --check-config run lists them all.
 class ConfigErrors {
  public:

@@ -24,14 +24,9 @@
 
 #include "connectors/kafka/field_mapping.h"
 #include "daemon/status.h"
+#include "daemon/yaml_util.h"
 
 namespace vigil::connectors::kafka {
-
-struct ConfigKey {
-  std::string_view key;
-  std::string_view default_value;
-  std::string_view description;
-};
 
 inline constexpr std::array<ConfigKey, 13> kKafkaConfigKeys = {{
     {"brokers", "(required)",

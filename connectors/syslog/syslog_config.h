@@ -19,14 +19,9 @@
 #include <yaml-cpp/yaml.h>
 
 #include "daemon/status.h"
+#include "daemon/yaml_util.h"
 
 namespace vigil::connectors::syslog {
-
-struct ConfigKey {
-  std::string_view key;
-  std::string_view default_value;
-  std::string_view description;
-};
 
 inline constexpr std::array<ConfigKey, 12> kSyslogConfigKeys = {{
     {"listen", "[]",

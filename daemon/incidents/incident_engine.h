@@ -61,6 +61,7 @@ struct IncidentCommand {
 std::string_view verbName(IncidentCommand::Verb verb);
 
 enum class ApplyOutcome : uint8_t { kIgnored, kDropped, kOpened, kUpdated, kResolved, kUnmatchedResolve, kSymptom };
+inline constexpr size_t kApplyOutcomeCount = static_cast<size_t>(ApplyOutcome::kSymptom) + 1;
 
 // What the CMDB adds to an incident when it opens.
 struct OpenContext {

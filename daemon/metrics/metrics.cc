@@ -104,40 +104,36 @@ PipelineMetrics::PipelineMetrics(prometheus::Registry& r)
                          .Help("Health of each business service: 0 up, 1 degraded, 2 down")
                          .Register(r)) {}
 
-prometheus::Counter& PipelineMetrics::binding(std::string_view source, std::string_view match) {
-  std::string key(source);
-  key += '\0';
-  key += match;
-  auto it = bindings_.find(key);
-  if (it == bindings_.end()) {
-    auto& c = binding_family_.Add({{"source", std::string(source)}, {"match", std::string(match)}});
-    it = bindings_.emplace(std::move(key), &c).first;
-  }
-  return *it->second;
-}
-
 void PipelineMetrics::setServiceHealth(const std::string& service, int health) {
   health_family_.Add({{"service", service}}).Set(health);
 }
 
-prometheus::Counter& PipelineMetrics::received(std::string_view source) {
-  auto it = received_.find(std::string(source));
-  if (it == received_.end()) {
-    it = received_.emplace(std::string(source), &received_family_.Add({{"source", std::string(source)}})).first;
+PipelineMetrics::SourceCounters::SourceCounters(PipelineMetrics& owner, std::string source)
+    : received(owner.received_family_.Add({{"source", source}})), owner_(owner), source_(std::move(source)) {
+  for (size_t i = 0; i < outcomes_.size(); ++i) {
+    const auto name = outcomeName(static_cast<incidents::ApplyOutcome>(i));
+    outcomes_[i] = &owner_.outcome_family_.Add({{"source", source_}, {"outcome", std::string(name)}});
   }
-  return *it->second;
 }
 
-prometheus::Counter& PipelineMetrics::outcome(std::string_view source, incidents::ApplyOutcome outcome) {
-  std::string key(source);
-  key += '\0';
-  key += outcomeName(outcome);
-  auto it = outcomes_.find(key);
-  if (it == outcomes_.end()) {
-    auto& c = outcome_family_.Add({{"source", std::string(source)}, {"outcome", std::string(outcomeName(outcome))}});
-    it = outcomes_.emplace(std::move(key), &c).first;
+prometheus::Counter& PipelineMetrics::SourceCounters::binding(std::string_view match) {
+  for (auto& [name, counter] : bindings_) {
+    if (name == match) return *counter;
   }
-  return *it->second;
+  auto& c = owner_.binding_family_.Add({{"source", source_}, {"match", std::string(match)}});
+  bindings_.emplace_back(std::string(match), &c);
+  return c;
+}
+
+PipelineMetrics::SourceCounters& PipelineMetrics::source(std::string_view source) {
+  if (last_source_ != nullptr && last_source_->source_ == source) return *last_source_;
+  auto it = sources_.find(std::string(source));
+  if (it == sources_.end()) {
+    it = sources_.emplace(std::string(source),
+                          std::unique_ptr<SourceCounters>(new SourceCounters(*this, std::string(source)))).first;
+  }
+  last_source_ = it->second.get();
+  return *last_source_;
 }
 
 void PipelineMetrics::incidentChanged(incidents::ChangeKind kind, Severity severity) {

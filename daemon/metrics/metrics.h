@@ -4,10 +4,13 @@
 // Thread-safety: prometheus-cpp metrics are thread-safe; the per-source caches are correlator-only.
 #pragma once
 
+#include <array>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
@@ -37,10 +40,25 @@ class PipelineMetrics {
  public:
   explicit PipelineMetrics(prometheus::Registry& registry);
 
-  prometheus::Counter& received(std::string_view source);
-  prometheus::Counter& outcome(std::string_view source, incidents::ApplyOutcome outcome);
+  // The counters of one event source, labelled once. Lookups by name are per event, so they
+  // must not allocate: only a source or match kind seen for the first time does.
+  class SourceCounters {
+   public:
+    prometheus::Counter& received;
+    prometheus::Counter& outcome(incidents::ApplyOutcome outcome) { return *outcomes_[static_cast<size_t>(outcome)]; }
+    prometheus::Counter& binding(std::string_view match);
+
+   private:
+    friend class PipelineMetrics;
+    SourceCounters(PipelineMetrics& owner, std::string source);
+    PipelineMetrics& owner_;
+    std::string source_;
+    std::array<prometheus::Counter*, incidents::kApplyOutcomeCount> outcomes_{};
+    std::vector<std::pair<std::string, prometheus::Counter*>> bindings_;  // a handful of match kinds
+  };
+  // Cached: an event from the same source as the previous one costs a string compare.
+  SourceCounters& source(std::string_view source);
   void incidentChanged(incidents::ChangeKind kind, Severity severity);
-  prometheus::Counter& binding(std::string_view source, std::string_view match);
   void setServiceHealth(const std::string& service, int health);
 
   prometheus::Gauge& queue_depth;
@@ -57,9 +75,8 @@ class PipelineMetrics {
   prometheus::Family<prometheus::Counter>& incidents_family_;
   prometheus::Family<prometheus::Counter>& binding_family_;
   prometheus::Family<prometheus::Gauge>& health_family_;
-  std::unordered_map<std::string, prometheus::Counter*> received_;
-  std::unordered_map<std::string, prometheus::Counter*> outcomes_;
-  std::unordered_map<std::string, prometheus::Counter*> bindings_;
+  std::unordered_map<std::string, std::unique_ptr<SourceCounters>> sources_;
+  SourceCounters* last_source_ = nullptr;
 };
 
 }  // namespace vigil::metrics
