@@ -19,6 +19,9 @@ Pipeline::~Pipeline() { stop(); }
 
 Status Pipeline::start() {
   if (Status s = store_.restoreInto(engine_); !s.isOk()) return s;
+  for (auto* component : components_) {
+    if (Status s = component->restore(store_); !s.isOk()) return s;
+  }
   metrics_.active_incidents.Set(static_cast<double>(engine_.activeCount()));
   metrics_.ready.Set(1);
   updateServiceHealth(cmdb());
@@ -132,11 +135,11 @@ void Pipeline::updateServiceHealth(const std::shared_ptr<const cmdb::CiSnapshot>
 
 void Pipeline::run() {
   std::vector<WorkItem> work;
-  // The timeout only bounds how long a quiet pipeline sleeps; timers will hang off this loop.
-  while (queue_.popBatch(work, options_.max_batch_events, std::chrono::milliseconds(500))) {
+  // The timeout bounds how long a quiet pipeline sleeps: an idle round still runs the timers.
+  while (queue_.popBatch(work, options_.max_batch_events, options_.tick_interval)) {
     if (options_.heartbeat && ready_) options_.heartbeat();
     metrics_.queue_depth.Set(static_cast<double>(queue_.weight()));
-    if (!work.empty()) process(work);
+    if (!work.empty() || !components_.empty()) process(work);
     work.clear();
   }
 }
@@ -165,6 +168,7 @@ void Pipeline::process(std::vector<WorkItem>& work) {
   size_t events = 0;
   TimePoint oldest = TimePoint::max();
   const TimePoint now = Clock::now();
+  for (auto* component : components_) component->onTick(now, engine_);
   for (auto& item : work) {
     if (item.command) {
       applyCommand(item, now);
@@ -188,6 +192,8 @@ void Pipeline::process(std::vector<WorkItem>& work) {
   }
 
   engine_.takeChanges(changes_);
+  for (auto* component : components_) component->collectStateOps(changes_.state_ops);
+  if (changes_.empty() && positions.empty() && work.empty()) return;  // an idle tick with nothing due
   commitWithRetry(positions);
 
   const auto committed_at = Clock::now();

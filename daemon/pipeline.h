@@ -35,6 +35,8 @@ struct PipelineOptions {
   // Called on the correlator thread at least every 500 ms while it is healthy (the systemd
   // watchdog hangs off it, so a wedged correlator gets the daemon restarted).
   std::function<void()> heartbeat;
+  // How often an idle correlator wakes up to run the components' timers.
+  std::chrono::milliseconds tick_interval{500};
   // An event from a CI whose dependency has an incident that opened within this window becomes
   // a symptom of it instead of an incident of its own.
   std::chrono::milliseconds symptom_window{std::chrono::minutes(10)};
@@ -44,6 +46,21 @@ struct PipelineOptions {
 struct ServiceHealthView {
   std::shared_ptr<const cmdb::CiSnapshot> cmdb;
   std::vector<cmdb::ServiceHealth> services;
+};
+
+// Correlator work besides the event → rules → engine step: timers (pair timeouts, heartbeats,
+// SLA clocks, auto-close, maintenance ends) and keyed state of its own kept in the store.
+// Every method is called on the correlator thread, so a component needs no locks.
+class CorrelatorComponent {
+ public:
+  virtual ~CorrelatorComponent() = default;
+  // At start, before the first batch: reload the component's state from the store.
+  virtual Status restore(const store::Store& /*store*/) { return Status::ok(); }
+  // Once per batch before its events, and at least every tick interval when idle: act on what
+  // is due at `now` (through the engine, so the changes commit with the batch).
+  virtual void onTick(TimePoint /*now*/, incidents::IncidentEngine& /*engine*/) {}
+  // Just before the batch commits: append the component's state changes (same WriteBatch).
+  virtual void collectStateOps(std::vector<store::StateOp>& /*out*/) {}
 };
 
 // Told about every committed batch, after the sources were acknowledged.
@@ -61,6 +78,8 @@ class Pipeline final : public connectors::EventSink {
 
   // REQUIRES: before start().
   void addListener(ChangeListener* listener) { listeners_.push_back(listener); }
+  // REQUIRES: before start(). Components run in the order they were added.
+  void addComponent(CorrelatorComponent* component) { components_.push_back(component); }
   // Restores the active incidents from the store and starts the correlator thread.
   Status start();
   // Refuses new batches, processes and commits everything queued, then joins the thread.
@@ -113,6 +132,7 @@ class Pipeline final : public connectors::EventSink {
   store::Store& store_;
   metrics::PipelineMetrics& metrics_;
   std::vector<ChangeListener*> listeners_;
+  std::vector<CorrelatorComponent*> components_;
 
   mutable std::mutex rules_mu_;
   std::shared_ptr<const rules::RuleSet> rules_;  // GUARDED_BY(rules_mu_)

@@ -65,6 +65,14 @@ class Reader {
     return n;
   }
   bool atEnd() const { return pos_ == data_.size(); }
+  // A length-prefixed payload, as a view into the data.
+  std::string_view bytes() {
+    const uint64_t n = varint();
+    if (!ok_ || n > data_.size() - pos_) return (fail(), std::string_view());
+    const std::string_view s = data_.substr(pos_, n);
+    pos_ += n;
+    return s;
+  }
 
  private:
   uint64_t fail() {
@@ -76,6 +84,25 @@ class Reader {
   size_t pos_ = 0;
   bool ok_ = true;
 };
+
+// Appends one extension record (see ExtensionTag).
+[[maybe_unused]] void putExtension(std::string& out, ExtensionTag tag, std::string_view payload) {
+  putVarint(out, static_cast<uint8_t>(tag));
+  putString(out, payload);
+}
+
+// The extension records of `in`. Write a field only when it differs from its default, so
+// records of incidents that do not use a feature stay as small as format 1.
+void encodeExtensions(const Incident& /*in*/, std::string& /*out*/) {}
+
+// Fills the field of one extension record; false when the payload is malformed. Unknown tags
+// are skipped (a record written by a newer vigild).
+bool decodeExtension(uint64_t tag, std::string_view /*payload*/, Incident& /*in*/) {
+  switch (tag) {
+    default:
+      return true;
+  }
+}
 
 }  // namespace
 
@@ -131,6 +158,7 @@ void encodeIncident(const Incident& in, bool with_details, std::string& out) {
       putString(out, e.message);
     }
   }
+  encodeExtensions(in, out);
 }
 
 Result<Incident> decodeIncident(std::string_view data) {
@@ -185,6 +213,13 @@ Result<Incident> decodeIncident(std::string_view data) {
     e.state = static_cast<EventState>(std::min<uint8_t>(r.byte(), static_cast<uint8_t>(EventState::kOk)));
     e.message = r.string();
     in.recent_events.push_back(std::move(e));
+  }
+  while (r.ok() && !r.atEnd()) {
+    const uint64_t tag = r.varint();
+    const std::string_view payload = r.bytes();
+    if (r.ok() && !decodeExtension(tag, payload, in)) {
+      return fail(Status::corruption("incident record: bad extension field " + std::to_string(tag)));
+    }
   }
   if (!r.ok() || !r.atEnd()) return fail(Status::corruption("incident record: truncated or trailing bytes"));
   return in;

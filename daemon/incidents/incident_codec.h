@@ -16,4 +16,11 @@ namespace vigil::incidents {
 void encodeIncident(const Incident& incident, bool with_details, std::string& out);
 Result<Incident> decodeIncident(std::string_view data);
 
+// Fields added after format 1 go in a trailing section of (varint tag, length-prefixed payload)
+// records, so a new field needs no format change and a reader skips tags it does not know.
+// Tag ranges, so features can grow without colliding:
+//   1–15 rules provenance and correlation, 16–31 SLA and escalation, 32–47 maintenance and
+//   verdicts, 48–63 everything else.
+enum class ExtensionTag : uint8_t {};
+
 }  // namespace vigil::incidents

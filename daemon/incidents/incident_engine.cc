@@ -21,6 +21,7 @@ void ChangeSet::clear() {
   changes.clear();
   key_ops.clear();
   next_sequences.clear();
+  state_ops.clear();
 }
 
 void IncidentEngine::restore(Incident incident) {

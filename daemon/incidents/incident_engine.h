@@ -12,6 +12,7 @@
 #include "daemon/event.h"
 #include "daemon/incidents/incident.h"
 #include "daemon/status.h"
+#include "daemon/store/state_op.h"
 #include "rules/decision.h"
 
 namespace vigil::incidents {
@@ -41,8 +42,10 @@ struct ChangeSet {
   std::vector<IncidentChange> changes;
   std::vector<KeyOp> key_ops;  // in order: a key may be put and deleted within one batch
   std::vector<std::pair<uint16_t, uint64_t>> next_sequences;              // (partition, next)
+  std::vector<store::StateOp> state_ops;  // other keyed state changed by the batch, in order
 
-  bool empty() const { return incidents.empty(); }
+
+  bool empty() const { return incidents.empty() && state_ops.empty(); }
   void clear();
 };
 

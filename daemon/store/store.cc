@@ -17,8 +17,11 @@ namespace vigil::store {
 
 namespace {
 
-constexpr const char* kColumnFamilies[] = {"default", "incidents", "keys", "correlation",
-                                           "positions", "changes"};
+// The order of the handles; Column values follow "correlation" at kFirstColumn.
+constexpr const char* kColumnFamilies[] = {"default",   "incidents", "keys",     "positions", "changes",
+                                           "correlation", "maintenance", "verdicts", "outbox",  "cmdb"};
+constexpr size_t kFirstColumn = 5;
+static_assert(std::size(kColumnFamilies) == kFirstColumn + kColumnCount);
 constexpr std::string_view kSchemaKey = "schema_version";
 constexpr std::string_view kSequencePrefix = "next_sequence/";
 constexpr std::string_view kChangeSeqKey = "change_seq";
@@ -96,9 +99,8 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
   store->meta_ = store->handles_[0];
   store->incidents_ = store->handles_[1];
   store->keys_ = store->handles_[2];
-  store->correlation_ = store->handles_[3];
-  store->positions_ = store->handles_[4];
-  store->changes_ = store->handles_[5];
+  store->positions_ = store->handles_[3];
+  store->changes_ = store->handles_[4];
   store->change_log_retention_ = options.change_log_retention;
   if (Status st = store->checkSchema(); !st.isOk()) return fail(std::move(st));
   if (Status st = store->loadChangeSeq(); !st.isOk()) return fail(std::move(st));
@@ -190,6 +192,7 @@ Status Store::commit(incidents::ChangeSet& changes,
   for (const auto& p : positions) {
     batch.Put(positions_, partitionedKey(p.partition, p.key), p.value);
   }
+  addStateOps(batch, changes.state_ops);
   if (batch.Count() == 0) return Status::ok();
   rocksdb::WriteOptions wo;
   wo.sync = sync_;
@@ -222,6 +225,47 @@ Status Store::readChanges(uint64_t after_seq, size_t limit,
     if (!visit(record)) break;
   }
   return fromRocks(it->status(), "reading change log");
+}
+
+rocksdb::ColumnFamilyHandle* Store::column(Column c) const {
+  return handles_[kFirstColumn + static_cast<size_t>(c)];
+}
+
+void Store::addStateOps(rocksdb::WriteBatch& batch, const std::vector<StateOp>& ops) const {
+  for (const auto& op : ops) {
+    if (op.value) {
+      batch.Put(column(op.column), partitionedKey(op.partition, op.key), *op.value);
+    } else {
+      batch.Delete(column(op.column), partitionedKey(op.partition, op.key));
+    }
+  }
+}
+
+Status Store::write(const std::vector<StateOp>& ops) {
+  rocksdb::WriteBatch batch;
+  addStateOps(batch, ops);
+  if (batch.Count() == 0) return Status::ok();
+  rocksdb::WriteOptions wo;
+  wo.sync = sync_;
+  return fromRocks(db_->Write(wo, &batch), "writing state");
+}
+
+Result<std::optional<std::string>> Store::get(Column c, uint16_t partition, std::string_view key) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), column(c), partitionedKey(partition, key), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return fail(fromRocks(s, "reading state"));
+  return std::optional<std::string>(std::move(value));
+}
+
+Status Store::scan(Column c, uint16_t partition, std::string_view prefix,
+                   const std::function<bool(std::string_view key, std::string_view value)>& visit) const {
+  const std::string start = partitionedKey(partition, prefix);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), column(c)));
+  for (it->Seek(start); it->Valid() && it->key().starts_with(start); it->Next()) {
+    if (!visit(it->key().ToStringView().substr(2), it->value().ToStringView())) break;
+  }
+  return fromRocks(it->status(), "scanning state");
 }
 
 Status Store::putPosition(uint16_t partition, std::string_view key, std::string_view value) {

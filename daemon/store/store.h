@@ -7,6 +7,8 @@
 //   changes      u64 BE sequence → change kind + incident summary: the change log that
 //                SSE resumes from and outputs (Kafka, webhooks) publish from, so a restart
 //                neither re-sends nor skips a change
+//   maintenance, verdicts, outbox, cmdb
+//                u16 BE partition + key → the owning component's record (state_op.h)
 // Every key starts with its partition, so an instance can own, export or drop one partition's
 // state as a key range. commit() writes one pipeline batch as one WriteBatch: all of it or none.
 // Thread-safety: commit() is called by the correlator only; reads are safe from any thread.
@@ -24,10 +26,12 @@
 #include "daemon/incidents/incident.h"
 #include "daemon/incidents/incident_engine.h"
 #include "daemon/status.h"
+#include "daemon/store/state_op.h"
 
 namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
+class WriteBatch;
 }  // namespace rocksdb
 
 namespace vigil::store {
@@ -83,6 +87,15 @@ class Store {
   Result<std::optional<incidents::IncidentId>> findActiveByKey(uint16_t partition, std::string_view key) const;
   Result<std::optional<std::string>> getPosition(uint16_t partition, std::string_view key) const;
 
+  // Keyed state of the components (state_op.h). write() applies ops outside a pipeline batch,
+  // atomically and synced like a commit.
+  Status write(const std::vector<StateOp>& ops);
+  Result<std::optional<std::string>> get(Column column, uint16_t partition, std::string_view key) const;
+  // Visits the records of one partition whose key starts with `prefix`, in key order (key
+  // without the partition), until `visit` returns false.
+  Status scan(Column column, uint16_t partition, std::string_view prefix,
+              const std::function<bool(std::string_view key, std::string_view value)>& visit) const;
+
   uint32_t schemaVersion() const { return schema_version_; }
   // RocksDB's own figure for a property such as "rocksdb.total-sst-files-size".
   uint64_t intProperty(const std::string& name) const;
@@ -97,9 +110,10 @@ class Store {
   rocksdb::ColumnFamilyHandle* meta_ = nullptr;
   rocksdb::ColumnFamilyHandle* incidents_ = nullptr;
   rocksdb::ColumnFamilyHandle* keys_ = nullptr;
-  rocksdb::ColumnFamilyHandle* correlation_ = nullptr;
   rocksdb::ColumnFamilyHandle* positions_ = nullptr;
   rocksdb::ColumnFamilyHandle* changes_ = nullptr;
+  rocksdb::ColumnFamilyHandle* column(Column c) const;
+  void addStateOps(rocksdb::WriteBatch& batch, const std::vector<StateOp>& ops) const;
   bool sync_ = true;
   uint64_t change_log_retention_ = 0;
   std::atomic<uint64_t> last_change_seq_{0};

@@ -218,3 +218,45 @@ TEST(Store, RefusesADataDirFromANewerVersion) {
 
 }  // namespace
 }  // namespace vigil::store
+
+namespace vigil::store {
+namespace {
+
+TEST(Store, StateOpsCommitWithTheBatchAndScanByPartitionAndPrefix) {
+  testing::TempDir dir;
+  StoreOptions options{.path = dir.file("db")};
+  {
+    auto store = Store::open(options);
+    ASSERT_TRUE(store) << store.error().toString();
+    ChangeSet changes;
+    changes.state_ops.push_back(StateOp::put(Column::kCorrelation, 0, "rule-a/k1", "3"));
+    changes.state_ops.push_back(StateOp::put(Column::kCorrelation, 0, "rule-a/k2", "5"));
+    changes.state_ops.push_back(StateOp::put(Column::kCorrelation, 1, "rule-a/k3", "7"));
+    changes.state_ops.push_back(StateOp::put(Column::kOutbox, 0, "rule-a/k1", "other column"));
+    ASSERT_TRUE((*store)->commit(changes, {}).isOk());
+    ASSERT_TRUE((*store)->write({StateOp::erase(Column::kCorrelation, 0, "rule-a/k2")}).isOk());
+  }
+  auto store = Store::open(options);  // survives reopening
+  ASSERT_TRUE(store) << store.error().toString();
+  std::vector<std::pair<std::string, std::string>> seen;
+  ASSERT_TRUE((*store)
+                  ->scan(Column::kCorrelation, 0, "rule-a/",
+                         [&](std::string_view k, std::string_view v) {
+                           seen.emplace_back(k, v);
+                           return true;
+                         })
+                  .isOk());
+  EXPECT_EQ(seen, (std::vector<std::pair<std::string, std::string>>{{"rule-a/k1", "3"}}));
+  auto other = (*store)->get(Column::kCorrelation, 1, "rule-a/k3");
+  ASSERT_TRUE(other && *other);
+  EXPECT_EQ(**other, "7");
+  auto outbox = (*store)->get(Column::kOutbox, 0, "rule-a/k1");
+  ASSERT_TRUE(outbox && *outbox);
+  EXPECT_EQ(**outbox, "other column");
+  auto gone = (*store)->get(Column::kCorrelation, 0, "rule-a/k2");
+  ASSERT_TRUE(gone);
+  EXPECT_FALSE(*gone);
+}
+
+}  // namespace
+}  // namespace vigil::store
