@@ -167,7 +167,7 @@ void Pipeline::process(std::vector<WorkItem>& work) {
   std::vector<connectors::SourcePosition> positions;
   size_t events = 0;
   TimePoint oldest = TimePoint::max();
-  const TimePoint now = Clock::now();
+  const TimePoint now = options_.clock();
   for (auto* component : components_) component->onTick(now, engine_);
   for (auto& item : work) {
     if (item.command) {

@@ -35,6 +35,9 @@ struct PipelineOptions {
   // Called on the correlator thread at least every 500 ms while it is healthy (the systemd
   // watchdog hangs off it, so a wedged correlator gets the daemon restarted).
   std::function<void()> heartbeat;
+  // The correlator's wall clock (commands, timers of idle rounds); tests and `vigilctl rules
+  // test` pass a virtual one. Metrics latencies always use the real clock.
+  std::function<TimePoint()> clock = [] { return Clock::now(); };
   // How often an idle correlator wakes up to run the components' timers.
   std::chrono::milliseconds tick_interval{500};
   // An event from a CI whose dependency has an incident that opened within this window becomes
