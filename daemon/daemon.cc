@@ -18,6 +18,7 @@
 #include "connectors/syslog/syslog_source.h"
 #include "daemon/api/http_api.h"
 #include "daemon/cmdb/cmdb_loader.h"
+#include "daemon/correlation/correlation_component.h"
 #include "daemon/metrics/metrics.h"
 #include "daemon/pipeline.h"
 #include "daemon/yaml_util.h"
@@ -34,6 +35,14 @@ Result<std::shared_ptr<const rules::RuleSet>> loadRules(const config::DaemonConf
 Result<std::shared_ptr<const cmdb::CiSnapshot>> loadCmdb(const config::DaemonConfig& config) {
   if (config.cmdb_files.empty()) return cmdb::CiSnapshot::empty();
   return cmdb::loadCmdbFiles(config.cmdb_files, config.base_dir);
+}
+
+prometheus::Counter& lateEventsCounter(metrics::MetricsRegistry& registry) {
+  return prometheus::BuildCounter()
+      .Name("vigil_events_late_total")
+      .Help("Events older than the correlation clock minus rules.allowed_lateness")
+      .Register(registry.registry())
+      .Add({});
 }
 
 // The io threads that run syslog and HTTP; stopped last so commit callbacks can still answer.
@@ -124,8 +133,13 @@ int runReplay(CheckedConfig checked, const std::string& file) {
   }
   metrics::MetricsRegistry registry;
   metrics::PipelineMetrics pipeline_metrics(registry.registry());
+  // Event time only: the same file gives the same incidents however fast it is read. Declared
+  // before the pipeline, which uses it until it stops.
+  correlation::CorrelationComponent correlation(
+      {config.rules_allowed_lateness, /*wall_clock=*/false, &lateEventsCounter(registry)}, checked.rules);
   Pipeline pipeline(config.pipeline, checked.rules, **store, pipeline_metrics);
   pipeline.setCmdb(checked.cmdb);
+  pipeline.addComponent(&correlation);
   if (Status s = pipeline.start(); !s.isOk()) {
     spdlog::critical("pipeline: {}", s.toString());
     return 1;
@@ -181,8 +195,11 @@ int runDaemon(CheckedConfig checked) {
     };
     spdlog::info("systemd watchdog: {} ms", watchdog_usec / 1000);
   }
+  correlation::CorrelationComponent correlation(
+      {config.rules_allowed_lateness, /*wall_clock=*/true, &lateEventsCounter(registry)}, checked.rules);
   Pipeline pipeline(pipeline_options, checked.rules, **store, pipeline_metrics);
   pipeline.setCmdb(checked.cmdb);
+  pipeline.addComponent(&correlation);
   api::HttpApi http(config.http, io.io(), pipeline, **store, registry);
   pipeline.addListener(&http.streamListener());
   if (kafka_output) {

@@ -168,6 +168,7 @@ void Pipeline::process(std::vector<WorkItem>& work) {
   size_t events = 0;
   TimePoint oldest = TimePoint::max();
   const TimePoint now = options_.clock();
+  for (auto* component : components_) component->onRules(rules);
   for (auto* component : components_) component->onTick(now, engine_);
   for (auto& item : work) {
     if (item.command) {
@@ -183,6 +184,7 @@ void Pipeline::process(std::vector<WorkItem>& work) {
     for (auto& event : batch.events) {
       const cmdb::ConfigurationItem* ci = bind(event, *cmdb);
       rules->evaluate(event, decision);
+      for (auto* component : components_) component->onEvent(event, decision, engine_);
       const bool has_context = openContext(event, ci, decision, *cmdb, context);
       const auto outcome = engine_.apply(event, decision, has_context ? &context : nullptr);
       metrics_.source(event.source).outcome(outcome).Increment();
@@ -192,6 +194,7 @@ void Pipeline::process(std::vector<WorkItem>& work) {
   }
 
   engine_.takeChanges(changes_);
+  for (auto* component : components_) component->onChanges(changes_);
   for (auto* component : components_) component->collectStateOps(changes_.state_ops);
   if (changes_.empty() && positions.empty() && work.empty()) return;  // an idle tick with nothing due
   commitWithRetry(positions);

@@ -62,6 +62,13 @@ class CorrelatorComponent {
   // Once per batch before its events, and at least every tick interval when idle: act on what
   // is due at `now` (through the engine, so the changes commit with the batch).
   virtual void onTick(TimePoint /*now*/, incidents::IncidentEngine& /*engine*/) {}
+  // Once per batch, before onTick: the rule set this batch runs (changes on a hot reload).
+  virtual void onRules(const std::shared_ptr<const rules::RuleSet>& /*rules*/) {}
+  // For every event, after the rules and before the incident step: may refine the decision
+  // (hold the event back, rekey it) and act on timers due by the event's time first.
+  virtual void onEvent(Event& /*event*/, rules::Decision& /*decision*/, incidents::IncidentEngine& /*engine*/) {}
+  // The batch's changes as taken from the engine, before collectStateOps.
+  virtual void onChanges(const incidents::ChangeSet& /*changes*/) {}
   // Just before the batch commits: append the component's state changes (same WriteBatch).
   virtual void collectStateOps(std::vector<store::StateOp>& /*out*/) {}
 };

@@ -39,8 +39,9 @@ class RuleCompiler {
     rule.title = compileTemplate(spec_.title, rule.captures);
     rule.action = spec_.action;
     rule.continue_ = spec_.continue_;
+    compileCorrelation(rule);
     rule.names_decision = !rule.continue_ || rule.action == Action::kDrop || rule.key ||
-                          rule.title || rule.set_state;
+                          rule.title || rule.set_state || rule.correlation;
     rule.modifies_fields = !rule.assigns.empty();
     collectGate(rule.match, rule.message_gate);
     int best = -1;
@@ -181,6 +182,24 @@ class RuleCompiler {
       return std::nullopt;
     }
     return std::move(*t);
+  }
+
+  void compileCorrelation(CompiledRule& rule) {
+    if (!spec_.correlation) return;
+    auto c = std::make_shared<Correlation>();
+    c->spec = *spec_.correlation;
+    c->rule = rule.name;
+    if (rule.action == Action::kDrop) {
+      error(c->spec.pos, "a rule with 'action: drop' cannot correlate");
+    }
+    if (c->spec.group_by) {
+      c->group_by = compileTemplate(c->spec.group_by, rule.captures);
+    }
+    if (c->spec.primitive == Primitive::kHeartbeat && !spec_.key) {
+      error(c->spec.pos, "a heartbeat needs a 'key' (what is expected to report)");
+    }
+    describeCorrelation(*c);
+    rule.correlation = std::move(c);
   }
 
   void compileSet(CompiledRule& rule) {

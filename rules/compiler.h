@@ -3,18 +3,20 @@
 // compiles every regex and template once, checks that rule names are unique, and derives the hints
 // the prefilter uses to skip rules that cannot match.
 //
-// Extension point: stateful primitives (thresholds, problem/clear pairs, flapping) become further
-// members of CompiledRule, evaluated after `match` by RuleSet; the stages stay the same.
+// Stateful primitives (threshold, pair, flapping, group, heartbeat) compile into
+// CompiledRule::correlation; RuleSet points the Decision at it and the correlator keeps the state.
 // Thread-safety: compileRules() is a free function without shared state; a CompiledRule is
 // immutable afterwards.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "daemon/event.h"
+#include "rules/correlation.h"
 #include "rules/matcher.h"
 #include "rules/rule_spec.h"
 #include "rules/template.h"
@@ -43,6 +45,7 @@ struct CompiledRule {
   std::optional<Template> title;
   Action action = Action::kNone;  // kNone or kDrop
   bool continue_ = false;
+  std::shared_ptr<const Correlation> correlation;  // null: the rule keeps no state
 
   // Derived flags for RuleSet::evaluate().
   bool modifies_fields = false;  // `set:` changes type/host/ci/labels: the prefilter looks again

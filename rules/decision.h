@@ -1,18 +1,36 @@
-// Decision: what the rules concluded about one event. Filled by RuleSet::evaluate().
+// Decision: what the rules concluded about one event. Filled by RuleSet::evaluate(), then refined
+// by the correlator's stateful primitives (daemon/correlation/), which may hold the event back.
 // Thread-safety: a plain value owned by the caller, who reuses it between events so that its
 // strings keep their capacity and the common case allocates nothing.
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
+#include <string_view>
+
+#include "daemon/event.h"
 
 namespace vigil::rules {
+
+struct Correlation;
 
 enum class Action : uint8_t {
   kNone,     // nothing to do for the incident step (the event has no state)
   kOpen,     // open, or update, the incident under `key`
   kResolve,  // resolve the incident under `key`
   kDrop,     // a rule dropped the event; count it and stop processing it
+  kHold,     // a correlation primitive held the event back (`reason` says why)
+};
+
+// An event that contributed to opening an incident (provenance), e.g. the held ones of a threshold.
+struct TriggerEvent {
+  TimePoint at{};
+  std::string source;
+  Severity severity = Severity::kInfo;
+  EventState state = EventState::kNone;
+  std::string message;
+  bool operator==(const TriggerEvent&) const = default;
 };
 
 struct Decision {
@@ -20,6 +38,15 @@ struct Decision {
   std::string key;    // dedup key of the incident; empty for kDrop, and for kNone unless a rule set it
   std::string title;  // incident title; same as key
   std::string rule;   // name of the rule that decided ("" = the default incident step)
+  // The stateful part of the deciding rule, if it has one (owned by the RuleSet).
+  const Correlation* correlation = nullptr;
+  std::string group_key;  // rendered `group.by` of that rule (group primitive only)
+  std::string_view rule_set_version;  // RuleSet::version() of the set that decided
+  // Set by the correlator:
+  std::string reason;                  // kHold: "below threshold 2/3", "flapping", ...
+  std::string_view primitive;          // what fired, e.g. "threshold 3 in 5m" (provenance)
+  std::span<const TriggerEvent> triggers;  // the events that made it (empty: this event)
+  bool flapping = false;               // mark the incident flapping
 
   // Clears every field but keeps the strings' capacity.
   void reset() {
@@ -27,6 +54,13 @@ struct Decision {
     key.clear();
     title.clear();
     rule.clear();
+    correlation = nullptr;
+    group_key.clear();
+    rule_set_version = {};
+    reason.clear();
+    primitive = {};
+    triggers = {};
+    flapping = false;
   }
 };
 

@@ -140,6 +140,7 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::compile(const std::vector<RuleSp
 
 void RuleSet::evaluate(Event& event, Decision& out) const {
   out.reset();
+  out.rule_set_version = version_;
   Scratch& s = scratch();
   Prefilter::Walk walk;
   prefilter_->start(event, s.hits, walk);
@@ -154,6 +155,7 @@ void RuleSet::evaluate(Event& event, Decision& out) const {
     }
     if (rule.action == Action::kDrop) {
       out.reset();
+      out.rule_set_version = version_;
       out.action = Action::kDrop;
       out.rule = rule.name;
       return;
@@ -198,6 +200,13 @@ void RuleSet::evaluate(Event& event, Decision& out) const {
     }
     if (rule.names_decision) {
       out.rule = rule.name;
+    }
+    if (rule.correlation) {
+      out.correlation = rule.correlation.get();
+      if (rule.correlation->group_by) {
+        out.group_key.clear();
+        rule.correlation->group_by->render(event, captures, out.group_key);
+      }
     }
     if (!rule.continue_) {
       break;

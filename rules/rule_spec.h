@@ -3,6 +3,8 @@
 // Every element keeps its source position so that the compiler's errors read `file:line:col`.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -53,6 +55,32 @@ struct SetSpec {
   std::vector<std::pair<Located, std::optional<Located>>> labels;
 };
 
+// Correlation (see correlation.h) as written in the file.
+using Duration = std::chrono::milliseconds;
+
+enum class Primitive : uint8_t { kNone, kThreshold, kPair, kFlapping, kGroup, kHeartbeat };
+std::string_view primitiveName(Primitive primitive);  // correlation.cc
+
+// What a pair does when its clear has not come within `timeout`.
+enum class TimeoutAction : uint8_t { kResolve, kStale, kEscalate };
+std::string_view timeoutActionName(TimeoutAction action);
+
+// The parameters as written in a rule file (positions for the compiler's errors).
+struct CorrelationSpec {
+  Primitive primitive = Primitive::kNone;
+  Position pos;                    // the primitive's key
+  uint32_t count = 0;              // threshold: events per key ...
+  Duration window{0};              // ... within this (also flapping, group)
+  Duration timeout{0};             // pair
+  TimeoutAction on_timeout = TimeoutAction::kResolve;
+  uint32_t changes = 0;            // flapping: state changes within `window`
+  Duration quiet{0};               // flapping: calm after this long without a change
+  std::optional<Located> group_by; // group: key template events share
+  Duration every{0};               // heartbeat: expected at least this often
+  std::optional<Duration> reopen_within;
+  std::optional<Duration> auto_close_after;
+};
+
 struct RuleSpec {
   std::string file;  // the file the rule came from, for error messages
   Located name;
@@ -64,6 +92,7 @@ struct RuleSpec {
   std::optional<Located> title;  // template
   Action action = Action::kNone;  // kNone or kDrop
   bool continue_ = false;         // `continue: true`: later rules also see the event
+  std::optional<CorrelationSpec> correlation;  // a primitive and/or lifecycle hooks
 };
 
 // A load or compile error; kept structured so that errors from several files can be ordered.

@@ -153,14 +153,125 @@ class FileParser {
         }
       } else if (key == "continue") {
         rule.continue_ = boolean(value, "continue").value_or(false);
+      } else if (isCorrelationKey(key)) {
+        parseCorrelation(item.first, value, rule);
       } else {
         error(item.first, "unknown key '" + key +
                               "' (expected one of: name, description, match, set, key, title, "
-                              "action, continue)");
+                              "action, continue, threshold, pair, flapping, group, heartbeat, "
+                              "reopen_within, auto_close_after)");
       }
     }
     if (!has_name) {
       error(node, "rule has no name");
+    }
+  }
+
+  static bool isCorrelationKey(std::string_view key) {
+    return key == "threshold" || key == "pair" || key == "flapping" || key == "group" ||
+           key == "heartbeat" || key == "reopen_within" || key == "auto_close_after";
+  }
+
+  std::optional<Duration> duration(const YAML::Node& node, std::string_view what) {
+    auto d = readDuration(file_, node);
+    if (!d || d->count() <= 0) {
+      error(node, std::string(what) + " must be a positive duration such as 30s, 5m or 2h");
+      return std::nullopt;
+    }
+    return *d;
+  }
+
+  std::optional<uint32_t> count(const YAML::Node& node, std::string_view what, uint32_t min) {
+    auto n = readInt(file_, node, min, 1000000);
+    if (!n) {
+      error(node, std::string(what) + " must be a whole number from " + std::to_string(min) +
+                      " to 1000000");
+      return std::nullopt;
+    }
+    return static_cast<uint32_t>(*n);
+  }
+
+  // The value of a primitive's key must be a mapping of exactly `keys` (all required).
+  bool primitiveMap(const YAML::Node& name, const YAML::Node& value,
+                    std::initializer_list<std::string_view> required,
+                    std::initializer_list<std::string_view> optional = {}) {
+    const std::string what = name.Scalar();
+    if (!value.IsMap()) {
+      error(value, "'" + what + "' must be a mapping");
+      return false;
+    }
+    bool ok = true;
+    for (const auto& item : value) {
+      const std::string k = item.first.Scalar();
+      const auto known = [&](auto list) {
+        return std::find(list.begin(), list.end(), k) != list.end();
+      };
+      if (!known(required) && !known(optional)) {
+        std::string expected;
+        for (auto r : required) expected += (expected.empty() ? "" : ", ") + std::string(r);
+        for (auto o : optional) expected += (expected.empty() ? "" : ", ") + std::string(o);
+        error(item.first, "unknown key '" + k + "' in " + what + " (expected one of: " + expected + ")");
+        ok = false;
+      }
+    }
+    for (auto r : required) {
+      if (!value[std::string(r)]) {
+        error(value, "'" + what + "' needs '" + std::string(r) + "'");
+        ok = false;
+      }
+    }
+    return ok;
+  }
+
+  // threshold / pair / flapping / group / heartbeat / reopen_within / auto_close_after.
+  void parseCorrelation(const YAML::Node& name, const YAML::Node& value, RuleSpec& rule) {
+    const std::string key = name.Scalar();
+    CorrelationSpec& c = rule.correlation ? *rule.correlation : rule.correlation.emplace();
+    if (key == "reopen_within") {
+      c.reopen_within = duration(value, "reopen_within");
+      return;
+    }
+    if (key == "auto_close_after") {
+      c.auto_close_after = duration(value, "auto_close_after");
+      return;
+    }
+    if (c.primitive != Primitive::kNone) {
+      error(name, "a rule has at most one correlation primitive ('" + key + "' after '" +
+                      std::string(primitiveName(c.primitive)) + "')");
+      return;
+    }
+    c.pos = posOf(name);
+    if (key == "threshold") {
+      c.primitive = Primitive::kThreshold;
+      if (!primitiveMap(name, value, {"count", "window"})) return;
+      c.count = count(value["count"], "count", 2).value_or(0);
+      c.window = duration(value["window"], "window").value_or(Duration(0));
+    } else if (key == "pair") {
+      c.primitive = Primitive::kPair;
+      if (!primitiveMap(name, value, {"timeout"}, {"on_timeout"})) return;
+      c.timeout = duration(value["timeout"], "timeout").value_or(Duration(0));
+      if (const auto action = value["on_timeout"]) {
+        const std::string a = action.IsScalar() ? action.Scalar() : "";
+        if (a == "resolve") c.on_timeout = TimeoutAction::kResolve;
+        else if (a == "stale") c.on_timeout = TimeoutAction::kStale;
+        else if (a == "escalate") c.on_timeout = TimeoutAction::kEscalate;
+        else error(action, "unknown on_timeout '" + a + "' (expected resolve, stale or escalate)");
+      }
+    } else if (key == "flapping") {
+      c.primitive = Primitive::kFlapping;
+      if (!primitiveMap(name, value, {"changes", "window"}, {"quiet"})) return;
+      c.changes = count(value["changes"], "changes", 2).value_or(0);
+      c.window = duration(value["window"], "window").value_or(Duration(0));
+      c.quiet = value["quiet"] ? duration(value["quiet"], "quiet").value_or(Duration(0)) : c.window;
+    } else if (key == "group") {
+      c.primitive = Primitive::kGroup;
+      if (!primitiveMap(name, value, {"by", "window"})) return;
+      c.group_by = scalar(value["by"], "group by");
+      c.window = duration(value["window"], "window").value_or(Duration(0));
+    } else if (key == "heartbeat") {
+      c.primitive = Primitive::kHeartbeat;
+      if (!primitiveMap(name, value, {"every"})) return;
+      c.every = duration(value["every"], "every").value_or(Duration(0));
     }
   }
 

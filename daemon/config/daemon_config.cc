@@ -101,8 +101,11 @@ Result<DaemonConfig> loadDaemonConfig(const std::string& path) {
     if (store["block_cache"]) errors.take(readSize(path, store["block_cache"]), config.store.block_cache_bytes);
   }
   if (const auto rules = root["rules"]) {
-    errors.add(checkKeys(path, rules, {"files"}));
+    errors.add(checkKeys(path, rules, {"files", "allowed_lateness"}));
     if (rules["files"]) parseStringList(path, rules["files"], config.rule_files, errors);
+    if (rules["allowed_lateness"]) {
+      errors.take(readDuration(path, rules["allowed_lateness"]), config.rules_allowed_lateness);
+    }
   }
   if (const auto cmdb = root["cmdb"]) {
     errors.add(checkKeys(path, cmdb, {"files", "symptom_window"}));

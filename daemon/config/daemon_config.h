@@ -39,6 +39,9 @@ struct DaemonConfig {
   store::StoreOptions store;
   PipelineOptions pipeline;
   std::vector<std::string> rule_files;  // globs
+  // rules.allowed_lateness: how far behind the correlation clock an event still counts in
+  // windows as of its own time (docs/rules.md, "Event time").
+  std::chrono::milliseconds rules_allowed_lateness{std::chrono::minutes(5)};
   std::vector<std::string> cmdb_files;
   std::optional<YAML::Node> syslog;  // parsed by the syslog connector
   std::optional<YAML::Node> kafka;   // parsed by the Kafka connector

@@ -65,6 +65,23 @@ void toJson(const Incident& in, json& out, bool with_details) {
   for (const auto& [k, v] : in.labels) labels[k] = v;
   out["labels"] = std::move(labels);
   out["revision"] = in.revision;
+  out["flapping"] = in.flapping;
+  out["stale"] = in.stale;
+  json provenance = {{"rule", in.rule},
+                     {"rule_set_version", in.provenance.rule_set_version},
+                     {"primitive", in.provenance.primitive.empty() ? json(nullptr) : json(in.provenance.primitive)}};
+  if (with_details) {
+    json events = json::array();
+    for (const auto& e : in.provenance.events) {
+      events.push_back({{"time", formatRfc3339(e.at)},
+                        {"source", e.source},
+                        {"severity", severityName(e.severity)},
+                        {"state", eventStateName(e.state)},
+                        {"message", e.message}});
+    }
+    provenance["events"] = std::move(events);
+  }
+  out["provenance"] = std::move(provenance);
   if (!with_details) return;
   json timeline = json::array();
   for (const auto& t : in.timeline) {

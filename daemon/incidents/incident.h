@@ -54,6 +54,17 @@ struct EventSample {
   bool operator==(const EventSample&) const = default;
 };
 
+// Why an incident exists: filled when it opens, from the rules' decision.
+struct Provenance {
+  std::string rule_set_version;     // RuleSet::version() of the set that opened it
+  std::string primitive;            // the correlation that fired, e.g. "threshold 3 in 5m"; "" for none
+  std::vector<EventSample> events;  // the first events that made it, oldest first
+
+  static constexpr size_t kMaxEvents = 5;
+  bool empty() const { return rule_set_version.empty() && primitive.empty() && events.empty(); }
+  bool operator==(const Provenance&) const = default;
+};
+
 struct Incident {
   IncidentId id = 0;
   std::string key;  // dedup key
@@ -80,6 +91,9 @@ struct Incident {
   std::vector<TimelineEntry> timeline;
   std::vector<EventSample> recent_events;  // newest last, at most kMaxRecentEvents
   uint64_t revision = 0;                   // bumped on every committed change
+  Provenance provenance;
+  bool flapping = false;  // the correlator holds it open while its key flaps
+  bool stale = false;     // a pair's clear did not come within its timeout
 
   static constexpr size_t kMaxRecentEvents = 10;
 

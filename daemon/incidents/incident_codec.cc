@@ -86,19 +86,64 @@ class Reader {
 };
 
 // Appends one extension record (see ExtensionTag).
-[[maybe_unused]] void putExtension(std::string& out, ExtensionTag tag, std::string_view payload) {
+void putExtension(std::string& out, ExtensionTag tag, std::string_view payload) {
   putVarint(out, static_cast<uint8_t>(tag));
   putString(out, payload);
 }
 
 // The extension records of `in`. Write a field only when it differs from its default, so
 // records of incidents that do not use a feature stay as small as format 1.
-void encodeExtensions(const Incident& /*in*/, std::string& /*out*/) {}
+void putSample(std::string& out, const EventSample& e) {
+  putTime(out, e.at);
+  putString(out, e.source);
+  out.push_back(static_cast<char>(e.severity));
+  out.push_back(static_cast<char>(e.state));
+  putString(out, e.message);
+}
+
+EventSample readSample(Reader& r) {
+  EventSample e;
+  e.at = r.time();
+  e.source = r.string();
+  e.severity = static_cast<Severity>(std::min<uint8_t>(r.byte(), static_cast<uint8_t>(Severity::kInfo)));
+  e.state = static_cast<EventState>(std::min<uint8_t>(r.byte(), static_cast<uint8_t>(EventState::kOk)));
+  e.message = r.string();
+  return e;
+}
+
+enum CorrelationBits : uint8_t { kFlapping = 1, kStale = 2 };
+
+void encodeExtensions(const Incident& in, std::string& out) {
+  if (!in.provenance.empty()) {
+    std::string payload;
+    putString(payload, in.provenance.rule_set_version);
+    putString(payload, in.provenance.primitive);
+    putVarint(payload, in.provenance.events.size());
+    for (const auto& e : in.provenance.events) putSample(payload, e);
+    putExtension(out, ExtensionTag::kProvenance, payload);
+  }
+  if (in.flapping || in.stale) {
+    const char bits = static_cast<char>((in.flapping ? kFlapping : 0) | (in.stale ? kStale : 0));
+    putExtension(out, ExtensionTag::kCorrelationFlags, std::string_view(&bits, 1));
+  }
+}
 
 // Fills the field of one extension record; false when the payload is malformed. Unknown tags
 // are skipped (a record written by a newer vigild).
-bool decodeExtension(uint64_t tag, std::string_view /*payload*/, Incident& /*in*/) {
+bool decodeExtension(uint64_t tag, std::string_view payload, Incident& in) {
+  Reader r(payload);
   switch (tag) {
+    case static_cast<uint8_t>(ExtensionTag::kProvenance):
+      in.provenance.rule_set_version = r.string();
+      in.provenance.primitive = r.string();
+      for (size_t n = r.count(); n > 0 && r.ok(); --n) in.provenance.events.push_back(readSample(r));
+      return r.ok() && r.atEnd();
+    case static_cast<uint8_t>(ExtensionTag::kCorrelationFlags): {
+      const uint8_t bits = r.byte();
+      in.flapping = (bits & kFlapping) != 0;
+      in.stale = (bits & kStale) != 0;
+      return r.ok();
+    }
     default:
       return true;
   }

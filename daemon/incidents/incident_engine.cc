@@ -79,6 +79,17 @@ const Incident* IncidentEngine::findActive(uint16_t partition, const std::string
   return a == active_.end() ? nullptr : &a->second;
 }
 
+Incident* IncidentEngine::modifyActive(uint16_t partition, const std::string& key) {
+  auto p = partitions_.find(partition);
+  if (p == partitions_.end()) return nullptr;
+  auto k = p->second.by_key.find(key);
+  if (k == p->second.by_key.end()) return nullptr;
+  auto a = active_.find(k->second);
+  if (a == active_.end()) return nullptr;
+  markDirty(a->second, ChangeKind::kUpdated);
+  return &a->second;
+}
+
 void IncidentEngine::addSample(Incident& incident, const Event& event) {
   if (incident.recent_events.size() >= Incident::kMaxRecentEvents) {
     incident.recent_events.erase(incident.recent_events.begin());
@@ -115,6 +126,14 @@ Incident& IncidentEngine::open(const Event& event, const rules::Decision& decisi
   in.first_seen = in.last_seen = event.time();
   in.rule = decision.rule;
   in.labels = event.labels;
+  in.provenance.rule_set_version = decision.rule_set_version;
+  in.provenance.primitive = decision.primitive;
+  if (decision.triggers.empty()) {
+    in.provenance.events.push_back({event.time(), event.source, event.severity, event.state, event.message});
+  }
+  for (const auto& t : decision.triggers.first(std::min(decision.triggers.size(), Provenance::kMaxEvents))) {
+    in.provenance.events.push_back({t.at, t.source, t.severity, t.state, t.message});
+  }
   in.timeline.push_back({event.time(), "opened",
                          decision.rule.empty() ? "rule:default" : "rule:" + decision.rule,
                          event.message});
@@ -142,6 +161,7 @@ Incident& IncidentEngine::open(const Event& event, const rules::Decision& decisi
 ApplyOutcome IncidentEngine::apply(const Event& event, const rules::Decision& decision, const OpenContext* context) {
   if (decision.action == rules::Action::kDrop) return ApplyOutcome::kDropped;
   if (decision.action == rules::Action::kNone) return ApplyOutcome::kIgnored;
+  if (decision.action == rules::Action::kHold) return ApplyOutcome::kHeld;
 
   Partition& partition = partitions_[event.partition];
   auto existing = partition.by_key.find(decision.key);
@@ -149,6 +169,7 @@ ApplyOutcome IncidentEngine::apply(const Event& event, const rules::Decision& de
     if (existing == partition.by_key.end()) {
       Incident& in = open(event, decision, partition, context);
       in.event_count = 1;
+      in.flapping = decision.flapping;
       addSample(in, event);
       markDirty(in, ChangeKind::kOpened);
       return in.parent ? ApplyOutcome::kSymptom : ApplyOutcome::kOpened;
@@ -158,6 +179,10 @@ ApplyOutcome IncidentEngine::apply(const Event& event, const rules::Decision& de
     in.last_seen = std::max(in.last_seen, event.time());
     in.severity = std::min(in.severity, event.severity);  // lower enum value = worse
     in.priority = std::min(in.priority, defaultPriority(event.severity));
+    if (decision.flapping && !in.flapping) {
+      in.flapping = true;
+      in.timeline.push_back({event.time(), "flapping", "rule:" + decision.rule, std::string(decision.primitive)});
+    }
     addSample(in, event);
     markDirty(in, ChangeKind::kUpdated);
     return ApplyOutcome::kUpdated;

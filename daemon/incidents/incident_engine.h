@@ -63,8 +63,8 @@ struct IncidentCommand {
 };
 std::string_view verbName(IncidentCommand::Verb verb);
 
-enum class ApplyOutcome : uint8_t { kIgnored, kDropped, kOpened, kUpdated, kResolved, kUnmatchedResolve, kSymptom };
-inline constexpr size_t kApplyOutcomeCount = static_cast<size_t>(ApplyOutcome::kSymptom) + 1;
+enum class ApplyOutcome : uint8_t { kIgnored, kDropped, kOpened, kUpdated, kResolved, kUnmatchedResolve, kSymptom, kHeld };
+inline constexpr size_t kApplyOutcomeCount = static_cast<size_t>(ApplyOutcome::kHeld) + 1;
 
 // What the CMDB adds to an incident when it opens.
 struct OpenContext {
@@ -101,6 +101,10 @@ class IncidentEngine {
   void takeChanges(ChangeSet& out);
 
   size_t activeCount() const { return active_.size(); }
+  // The active incident under `key`, to change fields other than its key and state (the
+  // correlator marks it flapping or stale, raises its severity); it is marked as updated, so
+  // call this only when changing something. Null when there is none.
+  Incident* modifyActive(uint16_t partition, const std::string& key);
   const Incident* findActive(uint16_t partition, const std::string& key) const;
 
  private:

@@ -17,6 +17,7 @@ std::string_view outcomeName(incidents::ApplyOutcome outcome) {
     case incidents::ApplyOutcome::kResolved: return "resolved";
     case incidents::ApplyOutcome::kUnmatchedResolve: return "resolve_unmatched";
     case incidents::ApplyOutcome::kSymptom: return "symptom";
+    case incidents::ApplyOutcome::kHeld: return "held";
   }
   return "unknown";
 }

@@ -27,7 +27,8 @@ std::vector<ErrorCase> errorCases() {
        "test.yaml:1:1: unknown key 'rule' (expected: rules)"},
       {"unknown rule key", "rules:\n  - name: a\n    mtach: {host: x}\n",
        "test.yaml:3:5: unknown key 'mtach' (expected one of: name, description, match, set, key, "
-       "title, action, continue)"},
+       "title, action, continue, threshold, pair, flapping, group, heartbeat, reopen_within, "
+       "auto_close_after)"},
       {"unknown field", "rules:\n  - name: a\n    match:\n      hostname: x\n",
        "test.yaml:4:7: unknown field 'hostname' (expected one of: source, host, ci, type, state, "
        "severity, message, labels.<name>, any, all, not)"},
