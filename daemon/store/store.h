@@ -84,6 +84,9 @@ class Store {
   Result<std::optional<std::string>> getPosition(uint16_t partition, std::string_view key) const;
 
   uint32_t schemaVersion() const { return schema_version_; }
+  // Writes a consistent copy of the store to `dir` (which must not exist yet) while it runs: a
+  // RocksDB checkpoint, hard-linked where `dir` is on the same file system. Any thread.
+  Status checkpoint(const std::string& dir) const;
   // RocksDB's own figure for a property such as "rocksdb.total-sst-files-size".
   uint64_t intProperty(const std::string& name) const;
 
