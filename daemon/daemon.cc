@@ -21,6 +21,8 @@
 #include "daemon/correlation/correlation_component.h"
 #include "daemon/metrics/metrics.h"
 #include "daemon/pipeline.h"
+#include "daemon/reload.h"
+#include "daemon/store/backup.h"
 #include "daemon/yaml_util.h"
 #include "daemon/store/store.h"
 
@@ -77,29 +79,6 @@ sigset_t blockDaemonSignals() {
   sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   return set;
-}
-
-// SIGHUP: rules and CMDB are loaded to the side; each is swapped in only when it is valid.
-void reloadRulesAndCmdb(const config::DaemonConfig& config, Pipeline& pipeline) {
-  timespec now{};
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  const uint64_t usec = static_cast<uint64_t>(now.tv_sec) * 1000000 + static_cast<uint64_t>(now.tv_nsec) / 1000;
-  sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", static_cast<unsigned long long>(usec));
-  auto rules = loadRules(config);
-  if (rules) {
-    pipeline.setRules(*rules);
-    spdlog::info("reload: {} rules loaded (version {})", (*rules)->size(), (*rules)->version());
-  } else {
-    spdlog::error("reload: rules rejected, keeping the running set:\n{}", rules.error().message());
-  }
-  auto cmdb = loadCmdb(config);
-  if (cmdb) {
-    pipeline.setCmdb(*cmdb);
-    spdlog::info("reload: CMDB loaded ({} CIs)", (*cmdb)->size());
-  } else {
-    spdlog::error("reload: CMDB rejected, keeping the running one:\n{}", cmdb.error().message());
-  }
-  sd_notify(0, "READY=1");
 }
 
 }  // namespace
@@ -202,6 +181,14 @@ int runDaemon(CheckedConfig checked) {
   pipeline.addComponent(&correlation);
   api::HttpApi http(config.http, io.io(), pipeline, **store, registry);
   pipeline.addListener(&http.streamListener());
+  ConfigReloader reloader(config, pipeline, &http, registry.registry());
+  http.addAdminAction("/api/v1/reload", [&reloader](const nlohmann::json&) {
+    const ReloadOutcome outcome = reloader.reload();
+    return std::pair{outcome.ok ? 200 : 422, outcome.toJson()};
+  });
+  http.addAdminAction("/api/v1/admin/backup", [&store = **store](const nlohmann::json& body) {
+    return store::backupAction(store, body);
+  });
   if (kafka_output) {
     pipeline.addListener(kafka_output.get());
     if (Status s = kafka_output->start(); !s.isOk()) {
@@ -259,7 +246,7 @@ int runDaemon(CheckedConfig checked) {
     int sig = 0;
     sigwait(&signals, &sig);
     if (sig == SIGHUP) {
-      reloadRulesAndCmdb(config, pipeline);
+      reloader.reload();
       continue;
     }
     spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");

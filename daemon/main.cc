@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include "daemon/build_info.h"
+#include "daemon/config/print_config.h"
 #include "daemon/daemon.h"
 #include "daemon/logging.h"
 
@@ -12,11 +13,15 @@ int main(int argc, char** argv) {
   std::string config_path = "/etc/vigil/vigil.yaml";
   std::string replay_file;
   std::string log_level;
+  std::string log_format;
   bool check_only = false;
+  bool print_config = false;
   app.add_option("-c,--config", config_path, "config file")->capture_default_str();
   app.add_flag("--check-config", check_only, "validate the config, rules and CMDB, then exit");
   app.add_option("--replay", replay_file, "process a JSON-lines event file (- for stdin), then exit");
+  app.add_flag("--print-config", print_config, "print the effective config (defaults filled in, secrets masked), then exit");
   app.add_option("--log-level", log_level, "override log.level: trace|debug|info|warn|error");
+  app.add_option("--log-format", log_format, "override log.format: text|json")->check(CLI::IsMember({"text", "json"}));
   app.set_version_flag("--version", std::string("vigild ") + vigil::kVersion);
   CLI11_PARSE(app, argc, argv);
 
@@ -25,11 +30,16 @@ int main(int argc, char** argv) {
     std::cerr << checked.error().message() << "\n";
     return 1;
   }
+  if (print_config) {
+    std::cout << vigil::config::printConfig(checked->config);
+    return 0;
+  }
   if (check_only) {
     std::cout << config_path << ": OK (" << checked->rules->size() << " rules)\n";
     return 0;
   }
-  if (vigil::Status s = vigil::setupLogging(log_level.empty() ? checked->config.log.level : log_level, "text");
+  if (vigil::Status s = vigil::setupLogging(log_level.empty() ? checked->config.log.level : log_level,
+                                            log_format.empty() ? checked->config.log.format : log_format);
       !s.isOk()) {
     std::cerr << s.message() << "\n";
     return 1;

@@ -66,15 +66,23 @@ bool constantTimeEquals(std::string_view a, std::string_view b) {
 
 }  // namespace
 
-const ApiToken* Authenticator::find(std::string_view header, std::string_view query_token) const {
+std::shared_ptr<const ApiToken> Authenticator::find(std::string_view header, std::string_view query_token) const {
   std::string_view presented = query_token;
   constexpr std::string_view kBearer = "Bearer ";
   if (header.substr(0, kBearer.size()) == kBearer) presented = header.substr(kBearer.size());
   if (presented.empty()) return nullptr;
-  for (const auto& t : tokens_) {
-    if (constantTimeEquals(t.token, presented)) return &t;
+  auto tokens = table();
+  for (const auto& t : *tokens) {
+    // Aliasing: the token keeps its whole table alive, even across a replace().
+    if (constantTimeEquals(t.token, presented)) return std::shared_ptr<const ApiToken>(tokens, &t);
   }
   return nullptr;
+}
+
+void Authenticator::replace(Table tokens) {
+  auto table = std::make_shared<const Table>(std::move(tokens));
+  std::lock_guard lock(mutex_);
+  tokens_ = std::move(table);
 }
 
 }  // namespace vigil::api

@@ -1,9 +1,12 @@
 // API tokens and roles. With no tokens configured the API is open (the shipped config listens on
 // loopback only); with tokens, every request needs one: `Authorization: Bearer TOKEN`, or
 // `?access_token=TOKEN` for the browser's EventSource, which cannot set headers.
-// Thread-safety: immutable after construction.
+// Thread-safety: find() and replace() may be called from any thread; a reload swaps the whole
+// token table at once, and a token found before the swap stays valid while it is held.
 #pragma once
 
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,13 +34,21 @@ Result<std::vector<ApiToken>> parseTokens(const YAML::Node& node, std::string_vi
 
 class Authenticator {
  public:
-  explicit Authenticator(std::vector<ApiToken> tokens) : tokens_(std::move(tokens)) {}
-  bool enabled() const { return !tokens_.empty(); }
-  // The token behind an Authorization header value or query token, or nullopt when none matches.
-  const ApiToken* find(std::string_view authorization_header, std::string_view query_token) const;
+  using Table = std::vector<ApiToken>;
+  explicit Authenticator(Table tokens) : tokens_(std::make_shared<const Table>(std::move(tokens))) {}
+  bool enabled() const { return !table()->empty(); }
+  // The token behind an Authorization header value or query token, or null when none matches.
+  std::shared_ptr<const ApiToken> find(std::string_view authorization_header, std::string_view query_token) const;
+  // Swaps in a new token table (SIGHUP / POST /api/v1/reload).
+  void replace(Table tokens);
 
  private:
-  std::vector<ApiToken> tokens_;
+  std::shared_ptr<const Table> table() const {
+    std::lock_guard lock(mutex_);
+    return tokens_;
+  }
+  mutable std::mutex mutex_;
+  std::shared_ptr<const Table> tokens_;  // GUARDED_BY(mutex_)
 };
 
 }  // namespace vigil::api

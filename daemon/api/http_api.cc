@@ -246,6 +246,10 @@ class HttpApi::Impl {
   std::atomic<bool> ready_{false};
   std::function<std::vector<std::string>()> not_ready_sources_;  // set before ready_
   StreamHub& stream() { return stream_; }
+  void addAdminAction(std::string path, HttpApi::AdminAction action) {
+    admin_actions_.emplace_back(std::move(path), std::move(action));
+  }
+  void setTokens(std::vector<api::ApiToken> tokens) { auth_.replace(std::move(tokens)); }
 
  private:
   // Answers 401/403 itself and returns nullopt when the request may not do this; otherwise the
@@ -260,7 +264,7 @@ class HttpApi::Impl {
     if (auto params = restinio::try_parse_query<restinio::parse_query_traits::relaxed>(req->header().query())) {
       if (params->has("access_token")) query_token = std::string((*params)["access_token"]);
     }
-    const api::ApiToken* token = auth_.find(header, query_token);
+    const auto token = auth_.find(header, query_token);
     if (token == nullptr) {
       req->create_response(restinio::status_unauthorized())
           .append_header("WWW-Authenticate", "Bearer")
@@ -342,6 +346,15 @@ class HttpApi::Impl {
           .set_body(std::string(web::kBoardHtml))
           .done();
     });
+    for (const auto& [path, action] : admin_actions_) {
+      router->http_post(path, guarded(Role::kAdmin, [action](auto req, auto, auto&) {
+        const json body = req->body().empty() ? json() : json::parse(req->body(), nullptr, false);
+        if (body.is_discarded()) return sendError(req, restinio::status_bad_request(), "body: expected JSON");
+        auto [code, answer] = action(body);
+        return sendJson(req, restinio::http_status_line_t{restinio::http_status_code_t{static_cast<uint16_t>(code)}, ""},
+                        answer);
+      }));
+    }
     router->non_matched_request_handler([](auto req) {
       return sendError(req, restinio::status_not_found(), "no such resource: " + std::string(req->header().path()));
     });
@@ -604,6 +617,7 @@ class HttpApi::Impl {
   const store::Store& store_;
   metrics::MetricsRegistry& metrics_;
   api::Authenticator auth_;
+  std::vector<std::pair<std::string, HttpApi::AdminAction>> admin_actions_;  // set before start()
   StreamHub stream_;
   std::unique_ptr<Server> server_;
   std::atomic<uint16_t> bound_port_{0};
@@ -623,5 +637,9 @@ void HttpApi::setReady(bool ready, std::function<std::vector<std::string>()> not
   impl_->ready_ = ready;
 }
 ChangeListener& HttpApi::streamListener() { return impl_->stream(); }
+void HttpApi::addAdminAction(std::string path, AdminAction action) {
+  impl_->addAdminAction(std::move(path), std::move(action));
+}
+void HttpApi::setTokens(std::vector<ApiToken> tokens) { impl_->setTokens(std::move(tokens)); }
 
 }  // namespace vigil::api

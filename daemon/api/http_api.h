@@ -7,7 +7,10 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include <nlohmann/json_fwd.hpp>
 
 #include "daemon/config/daemon_config.h"
 #include "daemon/metrics/metrics.h"
@@ -37,6 +40,12 @@ class HttpApi {
   void setReady(bool ready, std::function<std::vector<std::string>()> not_ready_sources = {});
   // Feeds the live stream (GET /api/v1/stream). REQUIRES: registered before the pipeline starts.
   ChangeListener& streamListener();
+  // An admin action at POST `path` (admin role): gets the JSON body (null when empty), returns
+  // the HTTP status and the JSON answer. Runs on an io thread. REQUIRES: called before start().
+  using AdminAction = std::function<std::pair<int, nlohmann::json>(const nlohmann::json& body)>;
+  void addAdminAction(std::string path, AdminAction action);
+  // Swaps the API token table (config reload).
+  void setTokens(std::vector<ApiToken> tokens);
 
  private:
   class Impl;

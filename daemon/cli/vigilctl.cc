@@ -1,5 +1,7 @@
 // vigilctl: the operator's command line for vigild — check a config, list and show incidents,
-// replay events from a file through a running daemon.
+// replay events from a file through a running daemon, reload its config, back up and restore
+// its data.
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -9,6 +11,7 @@
 #include "daemon/build_info.h"
 #include "daemon/cli/http_client.h"
 #include "daemon/daemon.h"
+#include "daemon/store/backup.h"
 
 namespace {
 
@@ -86,6 +89,46 @@ int replay(const Options& o, const std::string& path, size_t batch) {
   return 0;
 }
 
+// POST /api/v1/reload: prints what was loaded, or each error; exit 1 when rejected.
+int reload(const Options& o) {
+  auto r = vigil::cli::httpPost(o.url + "/api/v1/reload", "", o.token);
+  if (r.status != 200 && r.status != 422) return reportFailure(r);
+  const json outcome = json::parse(r.body, nullptr, false);
+  if (r.status == 422) {
+    std::cerr << "vigilctl: reload rejected; vigild keeps its running config:\n";
+    for (const auto& e : outcome["errors"]) std::cerr << e.get<std::string>() << "\n";
+    return 1;
+  }
+  std::cout << "reloaded: " << outcome["rules"] << " rules (version " << cellOf(outcome["rules_version"]) << "), "
+            << outcome["cis"] << " CIs, " << outcome["tokens"] << " API tokens\n";
+  for (const auto& key : outcome["needs_restart"]) {
+    std::cout << key.get<std::string>() << " changed: restart vigild to apply it\n";
+  }
+  return 0;
+}
+
+int backup(const Options& o, const std::string& dir) {
+  // A relative path means one on this host, as the daemon cannot know our working directory.
+  const std::string absolute = std::filesystem::absolute(dir).lexically_normal().string();
+  auto r = vigil::cli::httpPost(o.url + "/api/v1/admin/backup", json{{"dir", absolute}}.dump(), o.token);
+  if (r.status != 200) return reportFailure(r);
+  const json info = json::parse(r.body);
+  std::cout << "backup in " << cellOf(info["dir"]) << " (schema version " << info["schema_version"]
+            << ", up to change " << info["last_change_seq"] << ")\n";
+  return 0;
+}
+
+int restore(const std::string& from, const std::string& data_dir, bool force) {
+  auto info = vigil::store::restoreBackup(from, data_dir, force);
+  if (!info) {
+    std::cerr << "vigilctl: restore: " << info.error().message() << "\n";
+    return 1;
+  }
+  std::cout << "restored " << from << " into " << info->dir << " (schema version " << info->schema_version
+            << ", up to change " << info->last_change_seq << ")\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -154,6 +197,19 @@ int main(int argc, char** argv) {
   replay_cmd->add_option("file", replay_file, "JSON-lines events")->required();
   replay_cmd->add_option("--batch", batch, "events per request")->capture_default_str();
 
+  auto* reload_cmd = app.add_subcommand("reload", "make vigild reload its config, rules, CMDB and tokens (admin)");
+
+  std::string backup_dir;
+  auto* backup_cmd = app.add_subcommand("backup", "checkpoint the running daemon's store into a directory (admin)");
+  backup_cmd->add_option("--to", backup_dir, "new or empty directory on the daemon's host")->required();
+
+  std::string restore_from, restore_data_dir;
+  bool restore_force = false;
+  auto* restore_cmd = app.add_subcommand("restore", "restore a backup into a data dir (offline: vigild stopped)");
+  restore_cmd->add_option("--from", restore_from, "directory written by vigilctl backup")->required();
+  restore_cmd->add_option("--data-dir", restore_data_dir, "the data_dir vigild will use")->required();
+  restore_cmd->add_flag("--force", restore_force, "replace the data dir's existing store");
+
   CLI11_PARSE(app, argc, argv);
 
   if (*check) {
@@ -197,5 +253,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (*replay_cmd) return replay(o, replay_file, std::max<size_t>(1, batch));
+  if (*reload_cmd) return reload(o);
+  if (*backup_cmd) return backup(o, backup_dir);
+  if (*restore_cmd) return restore(restore_from, restore_data_dir, restore_force);
   return 0;
 }

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "daemon/config/secrets.h"
 #include "daemon/yaml_util.h"
 
 namespace vigil::config {
@@ -85,12 +86,16 @@ Result<DaemonConfig> loadDaemonConfig(const std::string& path) {
   if (!errors.empty()) return fail(errors.status());
   if (root["data_dir"]) errors.take(readString(path, root["data_dir"]), config.data_dir);
   if (const auto log = root["log"]) {
-    errors.add(checkKeys(path, log, {"level"}));
+    errors.add(checkKeys(path, log, {"level", "format"}));
     if (log["level"] && errors.take(readString(path, log["level"]), config.log.level)) {
       const auto& l = config.log.level;
       if (l != "trace" && l != "debug" && l != "info" && l != "warn" && l != "error") {
         errors.add(yamlError(path, log["level"], "expected trace, debug, info, warn or error"));
       }
+    }
+    if (log["format"] && errors.take(readString(path, log["format"]), config.log.format) &&
+        config.log.format != "text" && config.log.format != "json") {
+      errors.add(yamlError(path, log["format"], "expected text or json"));
     }
   }
   if (root["http"]) parseHttp(path, root["http"], config.http, errors);
@@ -113,7 +118,10 @@ Result<DaemonConfig> loadDaemonConfig(const std::string& path) {
     if (cmdb["symptom_window"]) errors.take(readDuration(path, cmdb["symptom_window"]), config.pipeline.symptom_window);
   }
   if (root["syslog"]) config.syslog = root["syslog"];
-  if (root["kafka"]) config.kafka = root["kafka"];
+  if (root["kafka"]) {
+    config.kafka = root["kafka"];  // resolved in place, so error marks stay
+    errors.add(resolveKafkaSecrets(path, *config.kafka));
+  }
   config.store.path = (std::filesystem::path(config.data_dir) / "store").string();
   if (!errors.empty()) return fail(errors.status());
   return config;

@@ -28,6 +28,7 @@ struct HttpConfig {
 
 struct LogConfig {
   std::string level = "info";  // trace|debug|info|warn|error
+  std::string format = "text";  // text|json (see daemon/logging.h)
 };
 
 struct DaemonConfig {

@@ -12,6 +12,7 @@
 #include <rocksdb/table.h>
 #include <rocksdb/cache.h>
 #include <rocksdb/write_batch.h>
+#include <rocksdb/utilities/checkpoint.h>
 
 namespace vigil::store {
 
@@ -105,6 +106,13 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
   if (Status st = store->checkSchema(); !st.isOk()) return fail(std::move(st));
   if (Status st = store->loadChangeSeq(); !st.isOk()) return fail(std::move(st));
   return store;
+}
+
+Status Store::checkpoint(const std::string& dir) const {
+  rocksdb::Checkpoint* raw = nullptr;
+  if (rocksdb::Status s = rocksdb::Checkpoint::Create(db_.get(), &raw); !s.ok()) return fromRocks(s, "checkpoint");
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  return fromRocks(checkpoint->CreateCheckpoint(dir), "checkpoint into " + dir);
 }
 
 Store::~Store() {

@@ -97,6 +97,9 @@ class Store {
               const std::function<bool(std::string_view key, std::string_view value)>& visit) const;
 
   uint32_t schemaVersion() const { return schema_version_; }
+  // Writes a consistent copy of the store to `dir` (which must not exist yet) while it runs: a
+  // RocksDB checkpoint, hard-linked where `dir` is on the same file system. Any thread.
+  Status checkpoint(const std::string& dir) const;
   // RocksDB's own figure for a property such as "rocksdb.total-sst-files-size".
   uint64_t intProperty(const std::string& name) const;
 
