@@ -19,6 +19,7 @@
 #include "daemon/api/http_api.h"
 #include "daemon/cmdb/cmdb_loader.h"
 #include "daemon/correlation/correlation_component.h"
+#include "daemon/metrics/collectors.h"
 #include "daemon/metrics/metrics.h"
 #include "daemon/pipeline.h"
 #include "daemon/reload.h"
@@ -150,6 +151,7 @@ int runDaemon(CheckedConfig checked) {
   spdlog::info("store: opened {} (schema version {})", config.store.path, (*store)->schemaVersion());
 
   metrics::MetricsRegistry registry;
+  registry.addCollectable(metrics::makeStoreCollector(**store));
   metrics::PipelineMetrics pipeline_metrics(registry.registry());
   std::unique_ptr<connectors::kafka::KafkaOutput> kafka_output;  // declared first: outlives the pipeline
   if (config.kafka) {

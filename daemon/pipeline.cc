@@ -25,6 +25,7 @@ Status Pipeline::start() {
   metrics_.active_incidents.Set(static_cast<double>(engine_.activeCount()));
   metrics_.ready.Set(1);
   updateServiceHealth(cmdb());
+  metrics_.assurance.recount(engine_);
   spdlog::info("pipeline: restored {} active incidents", engine_.activeCount());
   thread_ = std::thread([this] { run(); });
   return Status::ok();
@@ -118,7 +119,10 @@ bool Pipeline::openContext(const Event& event, const cmdb::ConfigurationItem* ci
 }
 
 void Pipeline::updateServiceHealth(const std::shared_ptr<const cmdb::CiSnapshot>& cmdb) {
-  if (cmdb->services().empty()) return;
+  if (cmdb->services().empty()) {
+    metrics_.assurance.setHealth({}, std::chrono::steady_clock::now());
+    return;
+  }
   std::unordered_map<std::string, Severity> worst;
   engine_.forEachActive([&](const incidents::Incident& in) {
     if (in.ci.empty()) return;
@@ -128,7 +132,7 @@ void Pipeline::updateServiceHealth(const std::shared_ptr<const cmdb::CiSnapshot>
   auto view = std::make_shared<ServiceHealthView>();
   view->cmdb = cmdb;
   view->services = cmdb::computeServiceHealth(*cmdb, worst);
-  for (const auto& s : view->services) metrics_.setServiceHealth(s.service->id, static_cast<int>(s.health));
+  metrics_.assurance.setHealth(view->services, std::chrono::steady_clock::now());
   std::lock_guard lock(rules_mu_);
   health_ = std::move(view);
 }
@@ -138,6 +142,7 @@ void Pipeline::run() {
   // The timeout bounds how long a quiet pipeline sleeps: an idle round still runs the timers.
   while (queue_.popBatch(work, options_.max_batch_events, options_.tick_interval)) {
     if (options_.heartbeat && ready_) options_.heartbeat();
+    metrics_.assurance.advance(std::chrono::steady_clock::now());  // down/degraded time keeps counting
     metrics_.queue_depth.Set(static_cast<double>(queue_.weight()));
     if (!work.empty() || !components_.empty()) process(work);
     work.clear();
@@ -185,6 +190,7 @@ void Pipeline::process(std::vector<WorkItem>& work) {
       const cmdb::ConfigurationItem* ci = bind(event, *cmdb);
       rules->evaluate(event, decision);
       for (auto* component : components_) component->onEvent(event, decision, engine_);
+      if (!decision.rule.empty()) metrics_.ruleMatched(decision.rule).Increment();
       const bool has_context = openContext(event, ci, decision, *cmdb, context);
       const auto outcome = engine_.apply(event, decision, has_context ? &context : nullptr);
       metrics_.source(event.source).outcome(outcome).Increment();
@@ -208,8 +214,11 @@ void Pipeline::process(std::vector<WorkItem>& work) {
   const Status committed = ready_ ? Status::ok() : Status::unavailable("store commit failed; shutting down");
   // Metrics and health first, so whoever hears "committed" also sees them.
   if (committed.isOk()) {
-    for (const auto& change : changes_.changes) metrics_.incidentChanged(change.kind, change.severity);
-    if (!changes_.changes.empty() || !health_ || health_->cmdb != cmdb) updateServiceHealth(cmdb);
+    metrics_.assurance.committed(changes_);
+    if (!changes_.changes.empty() || !health_ || health_->cmdb != cmdb) {
+      updateServiceHealth(cmdb);
+      metrics_.assurance.recount(engine_);
+    }
   }
   for (auto& item : work) {
     if (item.batch.on_commit) item.batch.on_commit(committed);

@@ -33,7 +33,15 @@ KafkaMetrics::KafkaMetrics(prometheus::Registry& registry)
       output_seq(gauges(registry, "vigil_kafka_output_seq", "Last change seq delivered to the output topic").Add({})),
       messages_family_(counters(registry, "vigil_kafka_messages_total", "Kafka messages consumed, by result")),
       lag_family_(gauges(registry, "vigil_kafka_consumer_lag",
-                         "Messages between the committed offset and the high watermark")) {}
+                         "Messages between the committed offset and the high watermark")),
+      dropped_family_(counters(registry, "vigil_events_dropped_total",
+                               "Events lost before the pipeline took them, by source and reason.")) {}
+
+prometheus::Counter& KafkaMetrics::dropped(const std::string& topic) {
+  auto& slot = dropped_[topic];
+  if (slot == nullptr) slot = &dropped_family_.Add({{"source", "kafka/" + topic}, {"reason", "malformed"}});
+  return *slot;
+}
 
 prometheus::Counter& KafkaMetrics::messages(const std::string& topic, bool ok) {
   auto& slot = messages_[{topic, ok}];

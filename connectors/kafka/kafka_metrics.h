@@ -1,5 +1,6 @@
 // The Kafka connector's metrics, resolved once so the poll and output threads only increment.
 //   vigil_kafka_messages_total{topic,result}        ok | malformed
+//   vigil_events_dropped_total{source,reason}        source kafka/<topic>, reason malformed
 //   vigil_kafka_dead_letters_total{result}           produced | failed | disabled
 //   vigil_kafka_consumer_lag{topic,partition}        messages behind the high watermark, counted
 //                                                    from the offset committed with the incidents
@@ -28,6 +29,8 @@ class KafkaMetrics {
   explicit KafkaMetrics(prometheus::Registry& registry);
 
   prometheus::Counter& messages(const std::string& topic, bool ok);
+  // A message that decoded to no event (it goes to the dead-letter topic, if any).
+  prometheus::Counter& dropped(const std::string& topic);
   prometheus::Gauge& lag(const std::string& topic, int32_t partition);
   void removeLag(const std::string& topic, int32_t partition);
 
@@ -46,8 +49,10 @@ class KafkaMetrics {
  private:
   prometheus::Family<prometheus::Counter>& messages_family_;
   prometheus::Family<prometheus::Gauge>& lag_family_;
+  prometheus::Family<prometheus::Counter>& dropped_family_;
   std::map<std::pair<std::string, bool>, prometheus::Counter*> messages_;
   std::map<std::pair<std::string, int32_t>, prometheus::Gauge*> lag_;
+  std::map<std::string, prometheus::Counter*, std::less<>> dropped_;
 };
 
 }  // namespace vigil::connectors::kafka

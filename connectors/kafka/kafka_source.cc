@@ -224,7 +224,10 @@ void KafkaSource::Impl::handleMessage(RdKafka::Message& msg, std::map<TopicParti
   }
   Status s = decoder_.decode(payload, tp.first, tp.second, received_at, message_time, pending.batch.events);
   metrics_.messages(tp.first, s.isOk()).Increment();
-  if (!s.isOk()) dead_letter_.send(msg, s.message());
+  if (!s.isOk()) {
+    metrics_.dropped(tp.first).Increment();
+    dead_letter_.send(msg, s.message());
+  }
   // Positions are written with the batch, so a skipped message is not read again either.
   const std::string next = std::to_string(msg.offset() + 1);
   if (pending.batch.positions.empty()) {

@@ -48,6 +48,10 @@ SyslogMetrics::SyslogMetrics(prometheus::Registry& registry) {
                       .Name("vigil_syslog_dropped_total")
                       .Help("Syslog messages or connections dropped, by reason.")
                       .Register(registry);
+  auto& events_dropped = prometheus::BuildCounter()
+                             .Name("vigil_events_dropped_total")
+                             .Help("Events lost before the pipeline took them, by source and reason.")
+                             .Register(registry);
   auto& paused = prometheus::BuildCounter()
                      .Name("vigil_syslog_backpressure_pauses_total")
                      .Help("Times a TCP or TLS connection stopped reading because the pipeline was full.")
@@ -62,10 +66,14 @@ SyslogMetrics::SyslogMetrics(prometheus::Registry& registry) {
     m.messages = &messages.Add({{"transport", name}});
     m.bytes = &bytes.Add({{"transport", name}});
     m.unparsed = &unparsed.Add({{"transport", name}});
-    m.dropped_oversize = &dropped.Add({{"transport", name}, {"reason", "oversize"}});
-    m.dropped_parse_error = &dropped.Add({{"transport", name}, {"reason", "parse_error"}});
+    auto drop = [&](const char* reason) {
+      return DropCounter{&dropped.Add({{"transport", name}, {"reason", reason}}),
+                         &events_dropped.Add({{"source", "syslog/" + name}, {"reason", reason}})};
+    };
+    m.dropped_oversize = drop("oversize");
+    m.dropped_parse_error = drop("parse_error");
     if (t == Transport::kUdp) {
-      m.dropped_queue_full = &dropped.Add({{"transport", name}, {"reason", "queue_full"}});
+      m.dropped_queue_full = drop("queue_full");
     } else {
       m.dropped_too_many_connections =
           &dropped.Add({{"transport", name}, {"reason", "too_many_connections"}});
@@ -140,7 +148,7 @@ void SourceCore::decode(std::string_view frame, Transport transport, const std::
   // the peer as host), because a NOC would rather see an odd line than lose it. Only empty or
   // binary input, which no rule can use, is dropped as parse_error.
   if (parsed.error() == ParseError::kEmpty || parsed.error() == ParseError::kBinary) {
-    metrics.of(transport).dropped_parse_error->Increment();
+    metrics.of(transport).dropped_parse_error.Increment();
     warnInput(parsed.error() == ParseError::kEmpty ? "empty message dropped"
                                                    : "binary message dropped",
               peer, frame);

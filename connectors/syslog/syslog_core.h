@@ -21,15 +21,26 @@
 
 namespace vigil::connectors::syslog {
 
+// A dropped message counts twice: per transport in vigil_syslog_dropped_total (the connector's
+// view) and in vigil_events_dropped_total{source,reason}, which every source shares.
+struct DropCounter {
+  prometheus::Counter* by_transport = nullptr;
+  prometheus::Counter* by_source = nullptr;
+  void Increment(double n = 1) const {
+    by_transport->Increment(n);
+    by_source->Increment(n);
+  }
+};
+
 // Metric references resolved once, so the hot path only increments.
 struct SyslogMetrics {
   struct PerTransport {
     prometheus::Counter* messages = nullptr;  // frames/datagrams received, before any drop
     prometheus::Counter* bytes = nullptr;
     prometheus::Counter* unparsed = nullptr;  // kept as raw events after a strict parse error
-    prometheus::Counter* dropped_queue_full = nullptr;  // UDP only: TCP waits instead
-    prometheus::Counter* dropped_oversize = nullptr;
-    prometheus::Counter* dropped_parse_error = nullptr;  // empty or binary: nothing to keep
+    DropCounter dropped_queue_full;  // UDP only: TCP waits instead
+    DropCounter dropped_oversize;
+    DropCounter dropped_parse_error;  // empty or binary: nothing to keep
     prometheus::Counter* dropped_too_many_connections = nullptr;  // TCP and TLS
     prometheus::Counter* dropped_tls_handshake = nullptr;  // TLS only: failed or timed out
     prometheus::Counter* paused = nullptr;  // TCP/TLS: reading paused because the sink was full

@@ -108,7 +108,7 @@ void TcpConnection::decodeChunk(std::string_view data, bool eof) {
   const uint64_t oversize_before = framer_.oversizeFrames();
   const uint64_t truncated_before = framer_.truncatedFrames();
   if (!framer_.feed(data, on_frame)) {
-    metrics_.dropped_oversize->Increment();
+    metrics_.dropped_oversize.Increment();
     core_->warnInput("absurd octet count, closing connection", peer_, data.substr(0, 32));
     eof_ = true;
   }
@@ -120,11 +120,11 @@ void TcpConnection::decodeChunk(std::string_view data, bool eof) {
     metrics_.messages->Increment(static_cast<double>(frames));
   }
   if (const uint64_t n = framer_.oversizeFrames() - oversize_before; n > 0) {
-    metrics_.dropped_oversize->Increment(static_cast<double>(n));
+    metrics_.dropped_oversize.Increment(static_cast<double>(n));
     core_->warnInput("oversize frame dropped", peer_, data.substr(0, 64));
   }
   if (const uint64_t n = framer_.truncatedFrames() - truncated_before; n > 0) {
-    metrics_.dropped_parse_error->Increment(static_cast<double>(n));
+    metrics_.dropped_parse_error.Increment(static_cast<double>(n));
     core_->warnInput("connection closed inside an octet-counted frame", peer_, "");
   }
   if (!pending_.empty() && pending_.back().events.empty()) {

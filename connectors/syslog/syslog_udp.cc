@@ -95,7 +95,7 @@ void UdpListener::onReadable(const asio::error_code& error) {
     m.bytes->Increment(static_cast<double>(n));
     const std::string& peer = peerOf(from);
     if (n > core_->config.max_message_size) {
-      m.dropped_oversize->Increment();
+      m.dropped_oversize.Increment();
       core_->warnInput("oversize datagram dropped", peer, std::string_view(buffer_.data(), 64));
       continue;
     }
@@ -107,7 +107,7 @@ void UdpListener::onReadable(const asio::error_code& error) {
       case SourceCore::Offer::kAccepted:
         break;
       case SourceCore::Offer::kFull:
-        m.dropped_queue_full->Increment(static_cast<double>(count));
+        m.dropped_queue_full.Increment(static_cast<double>(count));
         core_->warnInput("pipeline full, udp batch dropped", endpoint_, "");
         break;
       case SourceCore::Offer::kStopped:

@@ -106,7 +106,7 @@ void IncidentEngine::markDirty(const Incident& incident, ChangeKind kind) {
     return;  // an "opened" or "updated" already reports this batch's updates
   }
   it->second = changes_.size();
-  changes_.push_back({kind, incident.id, incident.severity});
+  changes_.push_back({kind, incident.id, incident.severity, 0, incident.priority});
 }
 
 Incident& IncidentEngine::open(const Event& event, const rules::Decision& decision,

@@ -33,6 +33,7 @@ struct IncidentChange {
   IncidentId id;
   Severity severity;  // at the time of the change
   uint64_t seq = 0;   // position in the store's change log, assigned at commit
+  uint8_t priority = 5;  // at the time of the change
 };
 
 // Everything one pipeline batch changed, ready to commit. Incidents appear once each, in their

@@ -3,6 +3,7 @@
 #include <prometheus/text_serializer.h>
 
 #include "daemon/build_info.h"
+#include "daemon/metrics/collectors.h"
 
 namespace vigil::metrics {
 
@@ -33,18 +34,24 @@ MetricsRegistry::MetricsRegistry() : registry_(std::make_shared<prometheus::Regi
       .Name("vigil_build_info")
       .Help("Build information; the value is always 1")
       .Register(*registry_)
-      .Add({{"version", kVersion}})
+      .Add({{"version", kVersion}, {"revision", kRevision}, {"compiler", kCompiler}})
       .Set(1);
-  start_time_ = &prometheus::BuildGauge()
-                     .Name("process_start_time_seconds")
-                     .Help("Start time of the process since the Unix epoch in seconds")
-                     .Register(*registry_)
-                     .Add({});
-  start_time_->SetToCurrentTime();
+  addCollectable(makeProcessCollector());
+}
+
+void MetricsRegistry::addCollectable(std::shared_ptr<prometheus::Collectable> collectable) {
+  std::lock_guard lock(collectables_mu_);
+  collectables_.push_back(std::move(collectable));
 }
 
 std::string MetricsRegistry::render() const {
-  return prometheus::TextSerializer().Serialize(registry_->Collect());
+  auto families = registry_->Collect();
+  std::lock_guard lock(collectables_mu_);
+  for (const auto& c : collectables_) {
+    auto more = c->Collect();
+    families.insert(families.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+  }
+  return prometheus::TextSerializer().Serialize(families);
 }
 
 PipelineMetrics::PipelineMetrics(prometheus::Registry& r)
@@ -84,6 +91,7 @@ PipelineMetrics::PipelineMetrics(prometheus::Registry& r)
                           .Help("Batch commits that failed and were retried")
                           .Register(r)
                           .Add({})),
+      assurance(r),
       received_family_(prometheus::BuildCounter()
                            .Name("vigil_events_received_total")
                            .Help("Events taken in by the correlator, by source")
@@ -92,21 +100,19 @@ PipelineMetrics::PipelineMetrics(prometheus::Registry& r)
                           .Name("vigil_events_processed_total")
                           .Help("Events processed and committed, by source and outcome")
                           .Register(r)),
-      incidents_family_(prometheus::BuildCounter()
-                            .Name("vigil_incidents_total")
-                            .Help("Incident changes committed, by change and severity")
-                            .Register(r)),
       binding_family_(prometheus::BuildCounter()
                           .Name("vigil_events_binding_total")
                           .Help("Events by source and how they bound to a configuration item (none = unbound)")
                           .Register(r)),
-      health_family_(prometheus::BuildGauge()
-                         .Name("vigil_service_health")
-                         .Help("Health of each business service: 0 up, 1 degraded, 2 down")
-                         .Register(r)) {}
+      rule_family_(prometheus::BuildCounter()
+                       .Name("vigil_rule_matches_total")
+                       .Help("Events whose incident step a rule decided, by rule")
+                       .Register(r)) {}
 
-void PipelineMetrics::setServiceHealth(const std::string& service, int health) {
-  health_family_.Add({{"service", service}}).Set(health);
+prometheus::Counter& PipelineMetrics::ruleMatched(const std::string& rule) {
+  auto it = rules_.find(rule);
+  if (it == rules_.end()) it = rules_.emplace(rule, &rule_family_.Add({{"rule", rule}})).first;
+  return *it->second;
 }
 
 PipelineMetrics::SourceCounters::SourceCounters(PipelineMetrics& owner, std::string source)
@@ -135,13 +141,6 @@ PipelineMetrics::SourceCounters& PipelineMetrics::source(std::string_view source
   }
   last_source_ = it->second.get();
   return *last_source_;
-}
-
-void PipelineMetrics::incidentChanged(incidents::ChangeKind kind, Severity severity) {
-  incidents_family_
-      .Add({{"change", std::string(incidents::changeKindName(kind))},
-            {"severity", std::string(severityName(severity))}})
-      .Increment();
 }
 
 }  // namespace vigil::metrics

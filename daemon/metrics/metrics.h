@@ -6,12 +6,14 @@
 
 #include <array>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include <prometheus/collectable.h>
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
@@ -20,19 +22,23 @@
 
 #include "daemon/event.h"
 #include "daemon/incidents/incident_engine.h"
+#include "daemon/metrics/assurance_metrics.h"
 
 namespace vigil::metrics {
 
-// Owns the registry; renders the Prometheus text format.
+// Owns the registry and the collectors read at scrape time; renders the Prometheus text format.
 class MetricsRegistry {
  public:
-  MetricsRegistry();
+  MetricsRegistry();  // with vigil_build_info and the process collector
   prometheus::Registry& registry() { return *registry_; }
+  // Adds a collector asked for its families on every render(). Thread-safe.
+  void addCollectable(std::shared_ptr<prometheus::Collectable> collectable);
   std::string render() const;
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
-  prometheus::Gauge* start_time_ = nullptr;
+  mutable std::mutex collectables_mu_;
+  std::vector<std::shared_ptr<prometheus::Collectable>> collectables_;  // GUARDED_BY(collectables_mu_)
 };
 
 // Metrics of the pipeline and the incidents it changes. Called on: the correlator thread.
@@ -58,8 +64,8 @@ class PipelineMetrics {
   };
   // Cached: an event from the same source as the previous one costs a string compare.
   SourceCounters& source(std::string_view source);
-  void incidentChanged(incidents::ChangeKind kind, Severity severity);
-  void setServiceHealth(const std::string& service, int health);
+  // Events a rule decided, by rule name (bounded by the rule files). No allocation once seen.
+  prometheus::Counter& ruleMatched(const std::string& rule);
 
   prometheus::Gauge& queue_depth;
   prometheus::Gauge& active_incidents;
@@ -68,14 +74,15 @@ class PipelineMetrics {
   prometheus::Histogram& commit_seconds;
   prometheus::Histogram& event_to_commit_seconds;
   prometheus::Counter& commit_failures;
+  AssuranceMetrics assurance;  // services and incidents
 
  private:
   prometheus::Family<prometheus::Counter>& received_family_;
   prometheus::Family<prometheus::Counter>& outcome_family_;
-  prometheus::Family<prometheus::Counter>& incidents_family_;
   prometheus::Family<prometheus::Counter>& binding_family_;
-  prometheus::Family<prometheus::Gauge>& health_family_;
+  prometheus::Family<prometheus::Counter>& rule_family_;
   std::unordered_map<std::string, std::unique_ptr<SourceCounters>> sources_;
+  std::unordered_map<std::string, prometheus::Counter*> rules_;
   SourceCounters* last_source_ = nullptr;
 };
 

@@ -357,4 +357,28 @@ uint64_t Store::intProperty(const std::string& name) const {
   return total;
 }
 
+std::vector<std::pair<std::string, uint64_t>> Store::intPropertyByColumnFamily(const std::string& name) const {
+  std::vector<std::pair<std::string, uint64_t>> out;
+  for (size_t i = 0; i < handles_.size(); ++i) {
+    uint64_t v = 0;
+    if (db_->GetIntProperty(handles_[i], name, &v)) out.emplace_back(kColumnFamilies[i], v);
+  }
+  return out;
+}
+
+uint64_t Store::dbIntProperty(const std::string& name) const {
+  uint64_t v = 0;
+  return db_->GetIntProperty(name, &v) ? v : 0;
+}
+
+std::vector<std::pair<std::string, std::map<std::string, std::string>>> Store::mapPropertyByColumnFamily(
+    const std::string& name) const {
+  std::vector<std::pair<std::string, std::map<std::string, std::string>>> out;
+  for (size_t i = 0; i < handles_.size(); ++i) {
+    std::map<std::string, std::string> values;
+    if (db_->GetMapProperty(handles_[i], name, &values)) out.emplace_back(kColumnFamilies[i], std::move(values));
+  }
+  return out;
+}
+
 }  // namespace vigil::store

@@ -17,9 +17,11 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "connectors/source.h"
@@ -102,6 +104,13 @@ class Store {
   Status checkpoint(const std::string& dir) const;
   // RocksDB's own figure for a property such as "rocksdb.total-sst-files-size".
   uint64_t intProperty(const std::string& name) const;
+  // The same per column family, as (column family, value); for a metrics scrape.
+  std::vector<std::pair<std::string, uint64_t>> intPropertyByColumnFamily(const std::string& name) const;
+  // A DB-wide figure such as "rocksdb.is-write-stopped" (not summed over column families).
+  uint64_t dbIntProperty(const std::string& name) const;
+  // A map property of every column family, such as "rocksdb.cfstats", as (column family, map).
+  std::vector<std::pair<std::string, std::map<std::string, std::string>>> mapPropertyByColumnFamily(
+      const std::string& name) const;
 
  private:
   Store() = default;

@@ -132,7 +132,7 @@ TEST(Metrics, CountEventsAndIncidents) {
   auto m = httpGet(vigild.url("/metrics"));
   ASSERT_EQ(m.status, 200);
   EXPECT_NE(m.body.find(R"(vigil_events_received_total{source="http"} 1)"), std::string::npos) << m.body;
-  EXPECT_NE(m.body.find(R"(vigil_incidents_total{change="opened",severity="major"} 1)"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find(R"(vigil_incidents_total{change="opened",priority="P2",severity="major"} 1)"), std::string::npos) << m.body;
   EXPECT_NE(m.body.find("vigil_incidents_active 1"), std::string::npos) << m.body;
   EXPECT_EQ(vigild.stop(), 0);
 }

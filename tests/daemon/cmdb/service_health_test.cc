@@ -65,6 +65,22 @@ TEST_F(ServiceHealthTest, CriticalDependencyOfAllMembersIsDown) {
             "shop=degraded billing=degraded portal=degraded");
 }
 
+TEST_F(ServiceHealthTest, EveryMemberAtMajorIsDownButAtMinorOnlyDegraded) {
+  // Major counts as failing: with nothing left to deliver it, the service is down.
+  EXPECT_EQ(healthOf({{"app1", Severity::kMajor}, {"app2", Severity::kMajor}}), "shop=down billing=up portal=down");
+  EXPECT_EQ(shop({{"app1", Severity::kMajor}, {"app2", Severity::kMajor}}).members_critical, 0u);
+  EXPECT_EQ(healthOf({{"app1", Severity::kMinor}, {"app2", Severity::kMinor}}),
+            "shop=degraded billing=up portal=degraded");
+  EXPECT_EQ(healthOf({{"app1", Severity::kMajor}, {"app2", Severity::kMinor}}),
+            "shop=degraded billing=up portal=degraded");
+}
+
+TEST_F(ServiceHealthTest, AnIncidentBackToUpLeavesNoTrace) {
+  // A pure function: the same severities always give the same answer, whatever came before.
+  EXPECT_EQ(healthOf({{"sw-acc1", Severity::kCritical}}), "shop=down billing=up portal=down");
+  EXPECT_EQ(healthOf({}), "shop=up billing=up portal=up");
+}
+
 TEST_F(ServiceHealthTest, WorstSeverityWinsOnEachMember) {
   // app1 minor itself but its switch is critical → app1 counts as critical.
   EXPECT_EQ(healthOf({{"app1", Severity::kMinor}, {"sw-acc1", Severity::kCritical}}),

@@ -1,0 +1,206 @@
+#include "daemon/metrics/assurance_metrics.h"
+
+#include <algorithm>
+
+namespace vigil::metrics {
+
+namespace {
+
+using incidents::ChangeKind;
+
+// From a quick acknowledgement to a week-long fix.
+prometheus::Histogram::BucketBoundaries responseBuckets() {
+  return {10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 86400, 259200, 604800};
+}
+
+size_t priorityIndex(uint8_t priority) { return std::clamp<size_t>(priority, 1, AssuranceMetrics::kPriorities) - 1; }
+
+double secondsBetween(TimePoint from, TimePoint to) {
+  return std::max(0.0, std::chrono::duration<double>(to - from).count());
+}
+
+const std::string kNoService = "none";
+
+}  // namespace
+
+AssuranceMetrics::AssuranceMetrics(prometheus::Registry& r)
+    : health_family_(prometheus::BuildGauge()
+                         .Name("vigil_service_health")
+                         .Help("Health of each business service: 0 up, 1 degraded, 2 down")
+                         .Register(r)),
+      open_family_(prometheus::BuildGauge()
+                       .Name("vigil_service_open_incidents")
+                       .Help("Active incidents affecting each business service, by severity")
+                       .Register(r)),
+      down_family_(prometheus::BuildCounter()
+                       .Name("vigil_service_down_seconds_total")
+                       .Help("Seconds each business service spent down while vigil ran")
+                       .Register(r)),
+      degraded_family_(prometheus::BuildCounter()
+                           .Name("vigil_service_degraded_seconds_total")
+                           .Help("Seconds each business service spent degraded while vigil ran")
+                           .Register(r)),
+      ack_family_(prometheus::BuildHistogram()
+                      .Name("vigil_service_time_to_acknowledge_seconds")
+                      .Help("From an incident's first event to its acknowledgement, per affected service and priority")
+                      .Register(r)),
+      resolve_family_(prometheus::BuildHistogram()
+                          .Name("vigil_service_time_to_resolve_seconds")
+                          .Help("From an incident's first event to its resolution, per affected service and priority")
+                          .Register(r)),
+      changes_family_(prometheus::BuildCounter()
+                          .Name("vigil_incidents_total")
+                          .Help("Incident changes committed, by change, severity and priority")
+                          .Register(r)),
+      open_state_(prometheus::BuildGauge()
+                      .Name("vigil_incidents_open")
+                      .Help("Active incidents by state")
+                      .Register(r)
+                      .Add({{"state", "open"}})),
+      acknowledged_state_(prometheus::BuildGauge()
+                              .Name("vigil_incidents_open")
+                              .Help("Active incidents by state")
+                              .Register(r)
+                              .Add({{"state", "acknowledged"}})),
+      symptoms_attached_(prometheus::BuildCounter()
+                             .Name("vigil_incident_symptoms_attached_total")
+                             .Help("Incidents opened as a symptom of an incident on a CI they depend on")
+                             .Register(r)
+                             .Add({})) {}
+
+prometheus::Counter& AssuranceMetrics::changeCounter(const incidents::IncidentChange& change) {
+  const size_t kind = static_cast<size_t>(change.kind);
+  const size_t severity = std::min(static_cast<size_t>(change.severity), kSeverities - 1);
+  const size_t priority = priorityIndex(change.priority);
+  auto*& slot = change_counters_[(kind * kSeverities + severity) * kPriorities + priority];
+  if (slot == nullptr) {
+    slot = &changes_family_.Add({{"change", std::string(incidents::changeKindName(change.kind))},
+                                 {"severity", std::string(severityName(static_cast<Severity>(severity)))},
+                                 {"priority", incidents::priorityName(static_cast<uint8_t>(priority + 1))}});
+  }
+  return *slot;
+}
+
+const incidents::Incident* AssuranceMetrics::findIncident(const incidents::ChangeSet& changes,
+                                                          incidents::IncidentId id) const {
+  auto it = std::lower_bound(index_.begin(), index_.end(), std::make_pair(id, uint32_t{0}));
+  if (it == index_.end() || it->first != id) return nullptr;
+  return &changes.incidents[it->second];
+}
+
+void AssuranceMetrics::committed(const incidents::ChangeSet& changes) {
+  bool lifecycle = false;
+  for (const auto& change : changes.changes) {
+    changeCounter(change).Increment();
+    lifecycle = lifecycle || change.kind == ChangeKind::kOpened || change.kind == ChangeKind::kAcknowledged ||
+                change.kind == ChangeKind::kResolved;
+  }
+  if (!lifecycle) return;
+  // The incidents in their final state, found by id (the vector keeps its capacity).
+  index_.clear();
+  for (uint32_t i = 0; i < changes.incidents.size(); ++i) index_.emplace_back(changes.incidents[i].id, i);
+  std::sort(index_.begin(), index_.end());
+  for (const auto& change : changes.changes) {
+    if (change.kind != ChangeKind::kOpened && change.kind != ChangeKind::kAcknowledged &&
+        change.kind != ChangeKind::kResolved) {
+      continue;
+    }
+    const incidents::Incident* in = findIncident(changes, change.id);
+    if (in == nullptr) continue;
+    if (change.kind == ChangeKind::kOpened) {
+      if (in->parent) symptoms_attached_.Increment();
+    } else {
+      observe(*in, change.kind == ChangeKind::kAcknowledged);
+    }
+  }
+}
+
+void AssuranceMetrics::observe(const incidents::Incident& in, bool acknowledged) {
+  const auto& at = acknowledged ? in.acknowledged_at : in.resolved_at;
+  if (!at) return;  // reopened later in the same batch
+  const double seconds = secondsBetween(in.first_seen, *at);
+  if (in.services.empty()) {
+    histogram(kNoService, in.priority, acknowledged).Observe(seconds);
+    return;
+  }
+  for (const auto& service : in.services) histogram(service, in.priority, acknowledged).Observe(seconds);
+}
+
+prometheus::Histogram& AssuranceMetrics::histogram(const std::string& service, uint8_t priority, bool acknowledge) {
+  auto it = latency_.find(service);
+  if (it == latency_.end()) it = latency_.emplace(service, Latency{}).first;
+  const size_t p = priorityIndex(priority);
+  auto*& slot = acknowledge ? it->second.acknowledge[p] : it->second.resolve[p];
+  if (slot == nullptr) {
+    auto& family = acknowledge ? ack_family_ : resolve_family_;
+    slot = &family.Add({{"service", service}, {"priority", incidents::priorityName(static_cast<uint8_t>(p + 1))}},
+                       responseBuckets());
+  }
+  return *slot;
+}
+
+void AssuranceMetrics::recount(const incidents::IncidentEngine& engine) {
+  for (auto& [id, s] : services_) s.open_count.fill(0);
+  uint32_t open = 0;
+  uint32_t acknowledged = 0;
+  engine.forEachActive([&](const incidents::Incident& in) {
+    (in.state == incidents::IncidentState::kAcknowledged ? acknowledged : open)++;
+    const size_t severity = std::min(static_cast<size_t>(in.severity), kSeverities - 1);
+    for (const auto& service : in.services) {
+      if (auto it = services_.find(service); it != services_.end()) it->second.open_count[severity]++;
+    }
+  });
+  open_state_.Set(open);
+  acknowledged_state_.Set(acknowledged);
+  for (auto& [id, s] : services_) {
+    for (size_t i = 0; i < kSeverities; ++i) s.open[i]->Set(s.open_count[i]);
+  }
+}
+
+void AssuranceMetrics::advance(SteadyTime now) {
+  if (last_advance_ == SteadyTime{}) {
+    last_advance_ = now;
+    return;
+  }
+  const double elapsed = std::max(0.0, std::chrono::duration<double>(now - last_advance_).count());
+  last_advance_ = now;
+  for (auto& [id, s] : services_) {
+    if (s.state == cmdb::Health::kDown) s.down_seconds->Increment(elapsed);
+    if (s.state == cmdb::Health::kDegraded) s.degraded_seconds->Increment(elapsed);
+  }
+}
+
+void AssuranceMetrics::setHealth(const std::vector<cmdb::ServiceHealth>& services, SteadyTime now) {
+  advance(now);  // the time until now counts for the health as it was
+  for (auto& [id, s] : services_) s.listed = false;
+  for (const auto& h : services) {
+    const std::string& id = h.service->id;
+    auto [it, inserted] = services_.try_emplace(id);
+    Service& s = it->second;
+    if (inserted) {
+      s.health = &health_family_.Add({{"service", id}});
+      s.down_seconds = &down_family_.Add({{"service", id}});
+      s.degraded_seconds = &degraded_family_.Add({{"service", id}});
+      for (size_t i = 0; i < kSeverities; ++i) {
+        s.open[i] = &open_family_.Add({{"service", id}, {"severity", std::string(severityName(static_cast<Severity>(i)))}});
+      }
+    }
+    s.listed = true;
+    s.state = h.health;
+    s.health->Set(static_cast<double>(h.health));
+  }
+  for (auto it = services_.begin(); it != services_.end();) {
+    Service& s = it->second;
+    if (s.listed) {
+      ++it;
+      continue;
+    }
+    health_family_.Remove(s.health);
+    down_family_.Remove(s.down_seconds);
+    degraded_family_.Remove(s.degraded_seconds);
+    for (auto* g : s.open) open_family_.Remove(g);
+    it = services_.erase(it);
+  }
+}
+
+}  // namespace vigil::metrics
