@@ -62,6 +62,9 @@ class CorrelatorComponent {
   // Once per batch before its events, and at least every tick interval when idle: act on what
   // is due at `now` (through the engine, so the changes commit with the batch).
   virtual void onTick(TimePoint /*now*/, incidents::IncidentEngine& /*engine*/) {}
+  // When an incident opens or is reopened (during a batch, before its change is recorded): set
+  // fields of the component's own on it.
+  virtual void onOpened(incidents::Incident& /*incident*/) {}
   // Just before the batch commits: append the component's state changes (same WriteBatch).
   virtual void collectStateOps(std::vector<store::StateOp>& /*out*/) {}
 };

@@ -86,19 +86,50 @@ class Reader {
 };
 
 // Appends one extension record (see ExtensionTag).
-[[maybe_unused]] void putExtension(std::string& out, ExtensionTag tag, std::string_view payload) {
+void putExtension(std::string& out, ExtensionTag tag, std::string_view payload) {
   putVarint(out, static_cast<uint8_t>(tag));
   putString(out, payload);
 }
 
 // The extension records of `in`. Write a field only when it differs from its default, so
 // records of incidents that do not use a feature stay as small as format 1.
-void encodeExtensions(const Incident& /*in*/, std::string& /*out*/) {}
+void encodeExtensions(const Incident& in, std::string& out) {
+  if (in.sla != SlaStatus{}) {
+    const SlaStatus& sla = in.sla;
+    std::string payload;
+    payload.push_back(static_cast<char>((sla.started_at ? 1 : 0) | (sla.acknowledge_due ? 2 : 0) |
+                                        (sla.resolve_due ? 4 : 0) | (sla.acknowledge_breached ? 8 : 0) |
+                                        (sla.resolve_breached ? 16 : 0)));
+    if (sla.started_at) putTime(payload, *sla.started_at);
+    if (sla.acknowledge_due) putTime(payload, *sla.acknowledge_due);
+    if (sla.resolve_due) putTime(payload, *sla.resolve_due);
+    putExtension(out, ExtensionTag::kSla, payload);
+  }
+  if (!in.escalations.empty()) {
+    std::string payload;
+    putVarint(payload, in.escalations.size());
+    for (const auto& name : in.escalations) putString(payload, name);
+    putExtension(out, ExtensionTag::kEscalations, payload);
+  }
+}
 
 // Fills the field of one extension record; false when the payload is malformed. Unknown tags
 // are skipped (a record written by a newer vigild).
-bool decodeExtension(uint64_t tag, std::string_view /*payload*/, Incident& /*in*/) {
+bool decodeExtension(uint64_t tag, std::string_view payload, Incident& in) {
+  Reader r(payload);
   switch (tag) {
+    case static_cast<uint8_t>(ExtensionTag::kSla): {
+      const uint8_t bits = r.byte();
+      if (bits & 1) in.sla.started_at = r.time();
+      if (bits & 2) in.sla.acknowledge_due = r.time();
+      if (bits & 4) in.sla.resolve_due = r.time();
+      in.sla.acknowledge_breached = (bits & 8) != 0;
+      in.sla.resolve_breached = (bits & 16) != 0;
+      return r.ok() && r.atEnd();
+    }
+    case static_cast<uint8_t>(ExtensionTag::kEscalations):
+      for (size_t n = r.count(); n > 0 && r.ok(); --n) in.escalations.push_back(r.string());
+      return r.ok() && r.atEnd();
     default:
       return true;
   }

@@ -21,6 +21,9 @@ Result<Incident> decodeIncident(std::string_view data);
 // Tag ranges, so features can grow without colliding:
 //   1–15 rules provenance and correlation, 16–31 SLA and escalation, 32–47 maintenance and
 //   verdicts, 48–63 everything else.
-enum class ExtensionTag : uint8_t {};
+enum class ExtensionTag : uint8_t {
+  kSla = 16,          // SlaStatus: flag byte, then the times it has
+  kEscalations = 17,  // count, then the names of the escalation steps applied
+};
 
 }  // namespace vigil::incidents
