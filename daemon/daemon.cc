@@ -21,9 +21,11 @@
 #include "daemon/correlation/correlation_component.h"
 #include "daemon/metrics/collectors.h"
 #include "daemon/metrics/metrics.h"
+#include "daemon/outbound/webhooks.h"
 #include "daemon/pipeline.h"
 #include "daemon/reload.h"
 #include "daemon/store/backup.h"
+#include "daemon/sla/sla_clocks.h"
 #include "daemon/yaml_util.h"
 #include "daemon/store/store.h"
 
@@ -33,6 +35,10 @@ namespace {
 
 Result<std::shared_ptr<const rules::RuleSet>> loadRules(const config::DaemonConfig& config) {
   return rules::RuleSet::loadFiles(config.rule_files, config.base_dir);
+}
+
+Result<sla::SlaPolicy> loadSlaPolicy(const config::DaemonConfig& config) {
+  return sla::parseSlaPolicy(config.sla.value_or(YAML::Node()), config.escalation.value_or(YAML::Node()), config.path);
 }
 
 Result<std::shared_ptr<const cmdb::CiSnapshot>> loadCmdb(const config::DaemonConfig& config) {
@@ -100,6 +106,10 @@ Result<CheckedConfig> loadAndCheck(const std::string& config_path) {
     auto kafka = connectors::kafka::parseKafkaConfig(*config->kafka, config_path);
     if (!kafka) errors += (errors.empty() ? "" : "\n") + kafka.error().message();
   }
+  if (auto hooks = outbound::parseWebhooks(config->webhooks.value_or(YAML::Node()), config_path); !hooks) {
+    errors += (errors.empty() ? "" : "\n") + hooks.error().message();
+  }
+  if (auto sla = loadSlaPolicy(*config); !sla) errors += (errors.empty() ? "" : "\n") + sla.error().message();
   if (!errors.empty()) return fail(Status::invalidArgument(errors));
   return CheckedConfig{std::move(*config), std::move(*rules), std::move(*cmdb)};
 }
@@ -162,6 +172,9 @@ int runDaemon(CheckedConfig checked) {
     }
     kafka_output = std::move(*output);
   }
+  auto webhook_configs = outbound::parseWebhooks(config.webhooks.value_or(YAML::Node()), config.path);
+  outbound::Webhooks webhooks(webhook_configs ? std::move(*webhook_configs) : std::vector<outbound::WebhookConfig>{},
+                              **store, registry.registry());  // declared first: outlives the pipeline
   IoThreads io(2);
   PipelineOptions pipeline_options = config.pipeline;
   uint64_t watchdog_usec = 0;
@@ -178,9 +191,12 @@ int runDaemon(CheckedConfig checked) {
   }
   correlation::CorrelationComponent correlation(
       {config.rules_allowed_lateness, /*wall_clock=*/true, &lateEventsCounter(registry)}, checked.rules);
+  auto sla_policy = loadSlaPolicy(config);  // checked by loadAndCheck
+  sla::SlaClocks sla_clocks(sla_policy ? std::move(*sla_policy) : sla::SlaPolicy{}, registry.registry());
   Pipeline pipeline(pipeline_options, checked.rules, **store, pipeline_metrics);
   pipeline.setCmdb(checked.cmdb);
   pipeline.addComponent(&correlation);
+  pipeline.addComponent(&sla_clocks);
   api::HttpApi http(config.http, io.io(), pipeline, **store, registry);
   pipeline.addListener(&http.streamListener());
   ConfigReloader reloader(config, pipeline, &http, registry.registry());
@@ -195,6 +211,13 @@ int runDaemon(CheckedConfig checked) {
     pipeline.addListener(kafka_output.get());
     if (Status s = kafka_output->start(); !s.isOk()) {
       spdlog::critical("kafka output: {}", s.toString());
+      return 1;
+    }
+  }
+  if (!webhooks.empty()) {
+    pipeline.addListener(&webhooks);
+    if (Status s = webhooks.start(); !s.isOk()) {
+      spdlog::critical("webhooks: {}", s.toString());
       return 1;
     }
   }
@@ -260,6 +283,7 @@ int runDaemon(CheckedConfig checked) {
   for (auto& source : sources) source->stop();
   pipeline.stop();  // drains the queue and commits; callbacks still answer through the io threads
   if (kafka_output) kafka_output->stop();  // sends what the pipeline committed last
+  webhooks.stop();  // what is not delivered yet waits in the outbox for the next start
   http.stop();
   io.stop();
   spdlog::info("stopped cleanly");

@@ -22,6 +22,11 @@ Status Pipeline::start() {
   for (auto* component : components_) {
     if (Status s = component->restore(store_); !s.isOk()) return s;
   }
+  if (!components_.empty()) {
+    engine_.setOpenHook([this](incidents::Incident& in) {
+      for (auto* component : components_) component->onOpened(in);
+    });
+  }
   metrics_.active_incidents.Set(static_cast<double>(engine_.activeCount()));
   metrics_.ready.Set(1);
   updateServiceHealth(cmdb());

@@ -69,6 +69,9 @@ class CorrelatorComponent {
   virtual void onEvent(Event& /*event*/, rules::Decision& /*decision*/, incidents::IncidentEngine& /*engine*/) {}
   // The batch's changes as taken from the engine, before collectStateOps.
   virtual void onChanges(const incidents::ChangeSet& /*changes*/) {}
+  // When an incident opens or is reopened (during a batch, before its change is recorded): set
+  // fields of the component's own on it.
+  virtual void onOpened(incidents::Incident& /*incident*/) {}
   // Just before the batch commits: append the component's state changes (same WriteBatch).
   virtual void collectStateOps(std::vector<store::StateOp>& /*out*/) {}
 };

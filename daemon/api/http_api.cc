@@ -11,10 +11,12 @@
 
 #include <nlohmann/json.hpp>
 #include <restinio/all.hpp>
+#include <restinio/tls.hpp>
 #include <spdlog/spdlog.h>
 
 #include "connectors/http/alert_payloads.h"
 #include "daemon/api/auth.h"
+#include "daemon/api/rate_limiter.h"
 #include "daemon/cmdb/topology.h"
 #include "daemon/event_json.h"
 #include "web/board_html.h"
@@ -31,6 +33,10 @@ struct Traits : public restinio::default_traits_t {
   static constexpr bool use_connection_count_limiter = true;
 };
 using Server = restinio::http_server_t<Traits>;
+struct TlsTraits : public restinio::tls_traits_t<restinio::asio_timer_manager_t, restinio::null_logger_t, Router> {
+  static constexpr bool use_connection_count_limiter = true;
+};
+using TlsServer = restinio::http_server_t<TlsTraits>;
 using Request = restinio::request_handle_t;
 
 restinio::request_handling_status_t sendJson(const Request& req, restinio::http_status_line_t status,
@@ -199,11 +205,39 @@ class HttpApi::Impl {
         store_(store),
         metrics_(metrics),
         auth_(config.tokens),
+        limiter_(config.rate_limit),
         stream_(io, store) {}
 
   Status start() {
-    auto settings = restinio::server_settings_t<Traits>{}
-                        .address(config_.host)
+    if (!config_.tls) {
+      restinio::server_settings_t<Traits> settings;
+      configure(settings);
+      server_ = std::make_unique<Server>(restinio::external_io_context(io_), std::move(settings));
+      return open(*server_);
+    }
+    restinio::server_settings_t<TlsTraits> settings;
+    configure(settings);
+    try {
+      asio::ssl::context tls(asio::ssl::context::tls_server);
+      tls.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                      asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+      tls.use_certificate_chain_file(config_.tls->cert);
+      tls.use_private_key_file(config_.tls->key, asio::ssl::context::pem);
+      if (!config_.tls->client_ca.empty()) {
+        tls.load_verify_file(config_.tls->client_ca);
+        tls.set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
+      }
+      settings.tls_context(std::move(tls));
+    } catch (const std::exception& e) {
+      return Status::invalidArgument("http.tls: " + std::string(e.what()));
+    }
+    tls_server_ = std::make_unique<TlsServer>(restinio::external_io_context(io_), std::move(settings));
+    return open(*tls_server_);
+  }
+
+  template <typename Settings>
+  void configure(Settings& settings) {
+    settings.address(config_.host)
                         .port(config_.port)
                         .max_parallel_connections(config_.max_connections)
                         .read_next_http_message_timelimit(config_.read_timeout)
@@ -215,9 +249,12 @@ class HttpApi::Impl {
                           bound_port_ = acceptor.local_endpoint().port();
                         })
                         .request_handler(makeRouter());
-    server_ = std::make_unique<Server>(restinio::external_io_context(io_), std::move(settings));
+  }
+
+  template <typename ServerType>
+  Status open(ServerType& server) {
     std::promise<Status> opened;
-    server_->open_async([&] { opened.set_value(Status::ok()); },
+    server.open_async([&] { opened.set_value(Status::ok()); },
                         [&](std::exception_ptr ex) {
                           try {
                             std::rethrow_exception(ex);
@@ -230,17 +267,21 @@ class HttpApi::Impl {
   }
 
   void stop() {
-    if (!server_) return;
+    if (!server_ && !tls_server_) return;
     stream_.stop();
     std::promise<void> closed;
-    server_->close_async([&] { closed.set_value(); }, [&](std::exception_ptr) { closed.set_value(); });
+    auto done = [&] { closed.set_value(); };
+    auto failed = [&](std::exception_ptr) { closed.set_value(); };
+    if (server_) server_->close_async(done, failed);
+    if (tls_server_) tls_server_->close_async(done, failed);
     closed.get_future().wait();
     server_.reset();
+    tls_server_.reset();
   }
 
   std::string endpoint() const {
     const bool v6 = config_.host.find(':') != std::string::npos;
-    return "http://" + (v6 ? "[" + config_.host + "]" : config_.host) + ":" + std::to_string(bound_port_.load());
+    return (config_.tls ? "https://" : "http://") + (v6 ? "[" + config_.host + "]" : config_.host) + ":" + std::to_string(bound_port_.load());
   }
 
   std::atomic<bool> ready_{false};
@@ -290,6 +331,13 @@ class HttpApi::Impl {
         return sendError(req, restinio::status_payload_too_large(),
                          "body: " + std::to_string(req->body().size()) + " bytes, over the limit of " +
                              std::to_string(config_.max_body_bytes));
+      }
+      if (auto retry_after = limiter_.acquire(req->remote_endpoint().address().to_string())) {
+        return req->create_response(restinio::status_too_many_requests())
+            .append_header("Retry-After", std::to_string(*retry_after))
+            .append_header(restinio::http_field::content_type, "application/json")
+            .set_body(R"({"error":{"code":429,"message":"rate limit of this client exceeded, retry later"}})")
+            .done();
       }
       auto actor = authorize(req, role);
       if (!actor) return restinio::request_accepted();
@@ -618,8 +666,10 @@ class HttpApi::Impl {
   metrics::MetricsRegistry& metrics_;
   api::Authenticator auth_;
   std::vector<std::pair<std::string, HttpApi::AdminAction>> admin_actions_;  // set before start()
+  api::RateLimiter limiter_;
   StreamHub stream_;
-  std::unique_ptr<Server> server_;
+  std::unique_ptr<Server> server_;          // plain HTTP, or
+  std::unique_ptr<TlsServer> tls_server_;   // HTTPS (http.tls)
   std::atomic<uint16_t> bound_port_{0};
 };
 

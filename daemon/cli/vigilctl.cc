@@ -37,6 +37,20 @@ int reportFailure(const HttpResponse& r) {
 
 std::string cellOf(const json& v) { return v.is_null() ? "-" : v.is_string() ? v.get<std::string>() : v.dump(); }
 
+// The SLA clock that runs now: "ack HH:MM:SS" / "fix HH:MM:SS" (UTC due time), or "BREACHED".
+std::string slaCell(const json& in) {
+  const json& sla = in.contains("sla") ? in["sla"] : json();
+  if (!sla.is_object()) return "-";
+  const bool active = in["state"] == "open" || in["state"] == "acknowledged";
+  if (sla.value("acknowledge_breached", false) || sla.value("resolve_breached", false)) return "BREACHED";
+  if (!active) return "met";
+  const bool ack_runs = in["state"] == "open" && sla["acknowledge_due"].is_string();
+  const json& due = ack_runs ? sla["acknowledge_due"] : sla["resolve_due"];
+  if (!due.is_string()) return "-";
+  const std::string t = due.get<std::string>();  // 2026-11-22T20:01:29.123Z
+  return std::string(ack_runs ? "ack " : "fix ") + (t.size() >= 19 ? t.substr(11, 8) : t);
+}
+
 int listIncidents(const Options& o, const std::string& query, bool as_json) {
   auto r = vigil::cli::httpGet(o.url + "/api/v1/incidents" + query, o.token);
   if (r.status != 200) return reportFailure(r);
@@ -45,11 +59,12 @@ int listIncidents(const Options& o, const std::string& query, bool as_json) {
     std::cout << page.dump(2) << "\n";
     return 0;
   }
-  std::printf("%-8s %-9s %-3s %-13s %-6s %-20s %s\n", "ID", "SEVERITY", "PRI", "STATE", "EVENTS", "LAST SEEN", "TITLE");
+  std::printf("%-8s %-9s %-3s %-13s %-6s %-20s %-12s %s\n", "ID", "SEVERITY", "PRI", "STATE", "EVENTS", "LAST SEEN",
+              "SLA", "TITLE");
   for (const auto& in : page["incidents"]) {
-    std::printf("%-8s %-9s %-3s %-13s %-6s %-20s %s\n", cellOf(in["id"]).c_str(), cellOf(in["severity"]).c_str(),
+    std::printf("%-8s %-9s %-3s %-13s %-6s %-20s %-12s %s\n", cellOf(in["id"]).c_str(), cellOf(in["severity"]).c_str(),
                 cellOf(in["priority"]).c_str(), cellOf(in["state"]).c_str(), cellOf(in["event_count"]).c_str(),
-                cellOf(in["last_seen"]).substr(0, 19).c_str(), cellOf(in["title"]).c_str());
+                cellOf(in["last_seen"]).substr(0, 19).c_str(), slaCell(in).c_str(), cellOf(in["title"]).c_str());
   }
   if (!page["next_cursor"].is_null()) std::cout << "(more: --cursor " << cellOf(page["next_cursor"]) << ")\n";
   return 0;

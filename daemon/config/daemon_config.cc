@@ -26,8 +26,40 @@ void parseStringList(std::string_view file, const YAML::Node& node, std::vector<
   }
 }
 
+void parseRateLimit(std::string_view file, const YAML::Node& node, api::RateLimitConfig& limit, ConfigErrors& errors) {
+  errors.add(checkKeys(file, node, {"requests_per_second", "burst"}));
+  int64_t n = 0;
+  if (node["requests_per_second"] && errors.take(readInt(file, node["requests_per_second"], 0, 10000000), n)) {
+    limit.requests_per_second = static_cast<double>(n);
+  }
+  if (node["burst"] && errors.take(readInt(file, node["burst"], 1, 10000000), n)) limit.burst = static_cast<double>(n);
+}
+
+// Relative certificate paths are relative to the config file, like rule and CMDB files.
+void parseTls(std::string_view file, const YAML::Node& node, HttpConfig& http, ConfigErrors& errors) {
+  errors.add(checkKeys(file, node, {"cert", "key", "client_ca"}));
+  TlsConfig tls;
+  const auto base = std::filesystem::path(file).parent_path();
+  auto readPath = [&](const char* key, std::string& out, bool required) {
+    if (!node[key]) {
+      if (required) errors.add(yamlError(file, node, std::string("missing '") + key + "'"));
+      return;
+    }
+    if (!errors.take(readString(file, node[key]), out)) return;
+    out = (base / out).string();
+    if (!std::filesystem::exists(out)) errors.add(yamlError(file, node[key], "no such file: " + out));
+  };
+  readPath("cert", tls.cert, true);
+  readPath("key", tls.key, true);
+  readPath("client_ca", tls.client_ca, false);
+  http.tls = std::move(tls);
+}
+
 void parseHttp(std::string_view file, const YAML::Node& node, HttpConfig& http, ConfigErrors& errors) {
-  errors.add(checkKeys(file, node, {"listen", "max_body_size", "max_connections", "read_timeout", "tokens"}));
+  errors.add(checkKeys(file, node, {"listen", "max_body_size", "max_connections", "read_timeout", "tokens",
+                                    "rate_limit", "tls"}));
+  if (node["rate_limit"]) parseRateLimit(file, node["rate_limit"], http.rate_limit, errors);
+  if (node["tls"]) parseTls(file, node["tls"], http, errors);
   if (node["tokens"]) errors.take(api::parseTokens(node["tokens"], file), http.tokens);
   if (node["listen"]) {
     std::string listen;
@@ -82,7 +114,7 @@ Result<DaemonConfig> loadDaemonConfig(const std::string& path) {
 
   ConfigErrors errors;
   errors.add(checkKeys(path, root, {"data_dir", "log", "http", "syslog", "kafka", "cmdb", "rules",
-                                    "pipeline", "store"}));
+                                    "pipeline", "store", "sla", "escalation", "webhooks"}));
   if (!errors.empty()) return fail(errors.status());
   if (root["data_dir"]) errors.take(readString(path, root["data_dir"]), config.data_dir);
   if (const auto log = root["log"]) {
@@ -122,6 +154,9 @@ Result<DaemonConfig> loadDaemonConfig(const std::string& path) {
     config.kafka = root["kafka"];  // resolved in place, so error marks stay
     errors.add(resolveKafkaSecrets(path, *config.kafka));
   }
+  if (root["sla"]) config.sla = root["sla"];
+  if (root["escalation"]) config.escalation = root["escalation"];
+  if (root["webhooks"]) config.webhooks = root["webhooks"];
   config.store.path = (std::filesystem::path(config.data_dir) / "store").string();
   if (!errors.empty()) return fail(errors.status());
   return config;

@@ -11,11 +11,19 @@
 #include <yaml-cpp/yaml.h>
 
 #include "daemon/api/auth.h"
+#include "daemon/api/rate_limiter.h"
 #include "daemon/pipeline.h"
 #include "daemon/status.h"
 #include "daemon/store/store.h"
 
 namespace vigil::config {
+
+// HTTPS instead of HTTP (`http.tls`); with client_ca, clients must present a certificate it signed.
+struct TlsConfig {
+  std::string cert;       // PEM certificate chain
+  std::string key;        // PEM private key
+  std::string client_ca;  // PEM CA bundle; empty: no client certificates
+};
 
 struct HttpConfig {
   std::string host = "127.0.0.1";
@@ -24,6 +32,8 @@ struct HttpConfig {
   size_t max_connections = 256;
   std::chrono::milliseconds read_timeout{30000};
   std::vector<api::ApiToken> tokens;       // empty: no authentication (loopback use)
+  api::RateLimitConfig rate_limit;         // per client IP, API and intake
+  std::optional<TlsConfig> tls;
 };
 
 struct LogConfig {
@@ -46,6 +56,9 @@ struct DaemonConfig {
   std::vector<std::string> cmdb_files;
   std::optional<YAML::Node> syslog;  // parsed by the syslog connector
   std::optional<YAML::Node> kafka;   // parsed by the Kafka connector
+  std::optional<YAML::Node> sla;         // parsed by daemon/sla (with `escalation`)
+  std::optional<YAML::Node> escalation;
+  std::optional<YAML::Node> webhooks;    // parsed by daemon/outbound
 };
 
 // Reads and checks the whole file. Errors are "file:line:col: message", one per line.

@@ -82,6 +82,16 @@ void toJson(const Incident& in, json& out, bool with_details) {
     provenance["events"] = std::move(events);
   }
   out["provenance"] = std::move(provenance);
+  if (in.sla.started_at) {
+    out["sla"] = {{"started_at", optionalTime(in.sla.started_at)},
+                  {"acknowledge_due", optionalTime(in.sla.acknowledge_due)},
+                  {"resolve_due", optionalTime(in.sla.resolve_due)},
+                  {"acknowledge_breached", in.sla.acknowledge_breached},
+                  {"resolve_breached", in.sla.resolve_breached}};
+  } else {
+    out["sla"] = nullptr;
+  }
+  out["escalations"] = in.escalations;
   if (!with_details) return;
   json timeline = json::array();
   for (const auto& t : in.timeline) {

@@ -65,6 +65,17 @@ struct Provenance {
   bool operator==(const Provenance&) const = default;
 };
 
+// SLA clocks (daemon/sla): when the incident is due to be acknowledged and resolved, from the
+// targets of its priority, and whether it missed them. Unset dues: no target for its priority.
+struct SlaStatus {
+  std::optional<TimePoint> started_at;  // when the clocks started (open or reopen)
+  std::optional<TimePoint> acknowledge_due;
+  std::optional<TimePoint> resolve_due;
+  bool acknowledge_breached = false;
+  bool resolve_breached = false;
+  bool operator==(const SlaStatus&) const = default;
+};
+
 struct Incident {
   IncidentId id = 0;
   std::string key;  // dedup key
@@ -94,6 +105,8 @@ struct Incident {
   Provenance provenance;
   bool flapping = false;  // the correlator holds it open while its key flaps
   bool stale = false;     // a pair's clear did not come within its timeout
+  SlaStatus sla;                           // codec extension tag 16
+  std::vector<std::string> escalations;    // escalation steps applied, in order (tag 17)
 
   static constexpr size_t kMaxRecentEvents = 10;
 

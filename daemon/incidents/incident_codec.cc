@@ -126,6 +126,23 @@ void encodeExtensions(const Incident& in, std::string& out) {
     const char bits = static_cast<char>((in.flapping ? kFlapping : 0) | (in.stale ? kStale : 0));
     putExtension(out, ExtensionTag::kCorrelationFlags, std::string_view(&bits, 1));
   }
+  if (in.sla != SlaStatus{}) {
+    const SlaStatus& sla = in.sla;
+    std::string payload;
+    payload.push_back(static_cast<char>((sla.started_at ? 1 : 0) | (sla.acknowledge_due ? 2 : 0) |
+                                        (sla.resolve_due ? 4 : 0) | (sla.acknowledge_breached ? 8 : 0) |
+                                        (sla.resolve_breached ? 16 : 0)));
+    if (sla.started_at) putTime(payload, *sla.started_at);
+    if (sla.acknowledge_due) putTime(payload, *sla.acknowledge_due);
+    if (sla.resolve_due) putTime(payload, *sla.resolve_due);
+    putExtension(out, ExtensionTag::kSla, payload);
+  }
+  if (!in.escalations.empty()) {
+    std::string payload;
+    putVarint(payload, in.escalations.size());
+    for (const auto& name : in.escalations) putString(payload, name);
+    putExtension(out, ExtensionTag::kEscalations, payload);
+  }
 }
 
 // Fills the field of one extension record; false when the payload is malformed. Unknown tags
@@ -144,6 +161,18 @@ bool decodeExtension(uint64_t tag, std::string_view payload, Incident& in) {
       in.stale = (bits & kStale) != 0;
       return r.ok();
     }
+    case static_cast<uint8_t>(ExtensionTag::kSla): {
+      const uint8_t bits = r.byte();
+      if (bits & 1) in.sla.started_at = r.time();
+      if (bits & 2) in.sla.acknowledge_due = r.time();
+      if (bits & 4) in.sla.resolve_due = r.time();
+      in.sla.acknowledge_breached = (bits & 8) != 0;
+      in.sla.resolve_breached = (bits & 16) != 0;
+      return r.ok() && r.atEnd();
+    }
+    case static_cast<uint8_t>(ExtensionTag::kEscalations):
+      for (size_t n = r.count(); n > 0 && r.ok(); --n) in.escalations.push_back(r.string());
+      return r.ok() && r.atEnd();
     default:
       return true;
   }

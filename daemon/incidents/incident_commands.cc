@@ -79,6 +79,7 @@ Result<Incident> IncidentEngine::command(const IncidentCommand& cmd, TimePoint n
       in->resolved_at.reset();
       in->acknowledged_at.reset();
       record("reopened", cmd.text);
+      if (open_hook_) open_hook_(*in);
       markDirty(*in, ChangeKind::kReopened);
       p.by_key.emplace(in->key, in->id);
       key_ops_.push_back({in->partition(), in->key, in->id});

@@ -151,6 +151,7 @@ Incident& IncidentEngine::open(const Event& event, const rules::Decision& decisi
       }
     }
   }
+  if (open_hook_) open_hook_(in);
   partition.by_key.emplace(decision.key, id);
   key_ops_.push_back({event.partition, decision.key, id});
   Incident& stored = active_.emplace(id, std::move(in)).first->second;
@@ -230,6 +231,14 @@ void IncidentEngine::deactivate(Incident& incident) {
   }
   auto node = active_.extract(incident.id);
   retired_.insert(std::move(node));
+}
+
+bool IncidentEngine::update(IncidentId id, const std::function<void(Incident&)>& change) {
+  auto it = active_.find(id);
+  if (it == active_.end()) return false;
+  change(it->second);
+  markDirty(it->second, ChangeKind::kUpdated);
+  return true;
 }
 
 void IncidentEngine::takeChanges(ChangeSet& out) {

@@ -4,6 +4,7 @@
 // changes accumulate until takeChanges(), and the pipeline commits them in one batch.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -98,6 +99,13 @@ class IncidentEngine {
   Result<Incident> command(const IncidentCommand& cmd, TimePoint now, std::optional<Incident> stored);
   bool isActive(IncidentId id) const { return active_.contains(id); }
 
+  // Called on every incident that opens or is reopened, before its change is recorded, so a
+  // component (SLA clocks) can set fields of its own on it.
+  void setOpenHook(std::function<void(Incident&)> hook) { open_hook_ = std::move(hook); }
+  // A component's change to an active incident (timers: SLA breach, escalation), recorded as an
+  // update. False when the incident is not active.
+  bool update(IncidentId id, const std::function<void(Incident&)>& change);
+
   // Moves every change since the last call into `out` (cleared first) and bumps revisions.
   void takeChanges(ChangeSet& out);
 
@@ -133,6 +141,7 @@ class IncidentEngine {
   std::vector<KeyOp> key_ops_;
   std::unordered_map<std::string, std::vector<IncidentId>> roots_by_ci_;  // active, parent-less
   std::unordered_map<IncidentId, std::vector<IncidentId>> symptoms_;      // parent → active symptoms
+  std::function<void(Incident&)> open_hook_;
 };
 
 }  // namespace vigil::incidents

@@ -79,6 +79,10 @@ let config = [
   `syslog:`,
   `  listen: [tcp://127.0.0.1:${syslogPort}]`,
   `rules: {files: [${SRC}/config/rules.d/*.yaml]}`,
+  `sla:`,
+  `  P1: {acknowledge: 15m, resolve: 4h}`,
+  `  P2: {acknowledge: 30m, resolve: 8h}`,
+  `  P3: {acknowledge: 4h, resolve: 3d}`,
   ``,
 ].join("\n");
 // mode auth: vigild wants bearer tokens; the board asks for one and passes it to the stream.
@@ -279,6 +283,13 @@ async function liveTest(page) {
   ok("clicking a severity count filters by severity");
   await page.locator('#sevCounts [data-sev="critical"]').click();
   await waitFor("all rows back", async () => (await page.locator("#spacer .row[data-id]").count()) === roots + 1);
+
+  // ---- SLA countdown (P1: 15 min to acknowledge; the acknowledged P2 counts down to resolve) ----
+  const slaOf = async (id) => ((await page.locator(`#spacer .row[data-id="${id}"] .c-sla`).textContent()) || "").trim();
+  const p1Sla = await slaOf(byHost["web-par1-1"].id);
+  check(/^ack (1[0-5]m|\d+s)$/.test(p1Sla), "the SLA column counts down to the P1 acknowledge due time", p1Sla);
+  const ackedSla = await slaOf(byHost["db-pay-1"].id);
+  check(/^fix \d+h \d+m$/.test(ackedSla), "an acknowledged incident counts down to its resolve due time", ackedSla);
 
   // ---- the screenshot -------------------------------------------------------------------------
   await page.locator(`#spacer .row[data-id="${linkId}"]`).click();
