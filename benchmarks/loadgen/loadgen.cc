@@ -1,0 +1,355 @@
+// vigil-loadgen: produces the benchmark workload (workload.h) and writes it to a file or sends it
+// to vigild over TCP syslog, HTTP intake or Kafka, paced or as fast as the receiver takes it.
+//
+//   vigil-loadgen [--events N --hosts H --seed S ...] json FILE        JSON lines (replay, SEC)
+//   vigil-loadgen ... syslog FILE                                      RFC 3164 lines
+//   vigil-loadgen ... cmdb FILE                                        the hosts as CMDB CIs
+//   vigil-loadgen ... expect                                           the expected incidents
+//   vigil-loadgen ... tcp HOST:PORT [--rate R] [--connections C]       octet-counted syslog
+//   vigil-loadgen ... http URL [--batch B] [--rate R] [--connections C] [--token T]
+//   vigil-loadgen ... kafka BROKERS TOPIC
+//
+// Events of one host always travel on one connection (or Kafka key), so a link's down still
+// reaches vigild before its up. Prints one JSON line of what it did; exit 1 on any failure.
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <librdkafka/rdkafkacpp.h>
+
+#include "benchmarks/loadgen/workload.h"
+
+namespace vigil::loadgen {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+int connectTo(const std::string& host_port) {
+  const auto colon = host_port.rfind(':');
+  if (colon == std::string::npos) return -1;
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  if (getaddrinfo(host_port.substr(0, colon).c_str(), host_port.substr(colon + 1).c_str(), &hints, &res) != 0) {
+    return -1;
+  }
+  int fd = socket(res->ai_family, SOCK_STREAM, 0);
+  if (fd >= 0 && connect(fd, res->ai_addr, res->ai_addrlen) != 0) {
+    close(fd);
+    fd = -1;
+  }
+  freeaddrinfo(res);
+  if (fd >= 0) {
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  }
+  return fd;
+}
+
+bool sendAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+// Holds a sender to `rate` events/s overall (0: as fast as possible).
+class Pacer {
+ public:
+  explicit Pacer(double rate) : rate_(rate), start_(SteadyClock::now()) {}
+  void wait(uint64_t sent) const {
+    if (rate_ <= 0) return;
+    const auto due = start_ + std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(sent / rate_));
+    std::this_thread::sleep_until(due);
+  }
+
+ private:
+  double rate_;
+  SteadyClock::time_point start_;
+};
+
+// The stream split by host over `n` lanes, each lane's events in stream order.
+std::vector<std::vector<GeneratedEvent>> lanes(Workload& workload, size_t n) {
+  std::vector<std::vector<GeneratedEvent>> out(n);
+  GeneratedEvent e;
+  while (workload.next(e)) out[e.host % n].push_back(e);
+  return out;
+}
+
+// Runs `send_lane(i)` on one thread per lane; true when every lane succeeded.
+template <typename F>
+bool runLanes(size_t n, F&& send_lane) {
+  std::vector<std::thread> threads;
+  std::atomic<bool> ok{true};
+  for (size_t i = 0; i < n; ++i) {
+    threads.emplace_back([&, i] {
+      if (!send_lane(i)) ok = false;
+    });
+  }
+  for (auto& t : threads) t.join();
+  return ok;
+}
+
+bool sendTcp(Workload& workload, const std::string& target, size_t connections, double rate) {
+  auto per_lane = lanes(workload, connections);
+  return runLanes(connections, [&](size_t i) {
+    const int fd = connectTo(target);
+    if (fd < 0) {
+      std::cerr << "vigil-loadgen: cannot connect to " << target << "\n";
+      return false;
+    }
+    Pacer pacer(rate / static_cast<double>(connections));
+    std::string buf;
+    uint64_t sent = 0;
+    for (const auto& e : per_lane[i]) {
+      const std::string line = toSyslogLine(e);
+      buf += std::to_string(line.size());
+      buf += ' ';
+      buf += line;
+      if (++sent % 256 == 0) {
+        if (!sendAll(fd, buf)) return (close(fd), false);
+        buf.clear();
+        pacer.wait(sent);
+      }
+    }
+    const bool ok = sendAll(fd, buf);
+    shutdown(fd, SHUT_WR);
+    char drain[256];
+    while (recv(fd, drain, sizeof(drain), 0) > 0) {
+    }
+    close(fd);
+    return ok;
+  });
+}
+
+// One keep-alive HTTP/1.1 connection; post() waits for the answer (vigild answers 202 once the
+// batch is committed).
+class HttpConnection {
+ public:
+  HttpConnection(std::string host_port, std::string path, std::string token)
+      : host_port_(std::move(host_port)), path_(std::move(path)), token_(std::move(token)) {}
+  ~HttpConnection() {
+    if (fd_ >= 0) close(fd_);
+  }
+
+  int post(const std::string& body) {
+    if (fd_ < 0 && (fd_ = connectTo(host_port_)) < 0) return -1;
+    std::string req = "POST " + path_ + " HTTP/1.1\r\nHost: " + host_port_ +
+                      "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+    if (!token_.empty()) req += "Authorization: Bearer " + token_ + "\r\n";
+    req += "\r\n";
+    req += body;
+    if (!sendAll(fd_, req)) return -1;
+    // Read the status line and headers, then the Content-Length body.
+    std::string in;
+    char buf[4096];
+    size_t header_end;
+    while ((header_end = in.find("\r\n\r\n")) == std::string::npos) {
+      const ssize_t n = recv(fd_, buf, sizeof(buf), 0);
+      if (n <= 0) return -1;
+      in.append(buf, static_cast<size_t>(n));
+    }
+    size_t length = 0;
+    const auto cl = in.find("Content-Length: ");
+    if (cl != std::string::npos && cl < header_end) length = std::stoul(in.substr(cl + 16));
+    while (in.size() < header_end + 4 + length) {
+      const ssize_t n = recv(fd_, buf, sizeof(buf), 0);
+      if (n <= 0) return -1;
+      in.append(buf, static_cast<size_t>(n));
+    }
+    return std::stoi(in.substr(9, 3));
+  }
+
+ private:
+  std::string host_port_, path_, token_;
+  int fd_ = -1;
+};
+
+bool sendHttp(Workload& workload, const std::string& url, size_t connections, size_t batch, double rate,
+              const std::string& token) {
+  // url: http://HOST:PORT/PATH
+  const std::string rest = url.rfind("http://", 0) == 0 ? url.substr(7) : url;
+  const auto slash = rest.find('/');
+  const std::string host_port = rest.substr(0, slash);
+  const std::string path = slash == std::string::npos ? "/api/v1/events" : rest.substr(slash);
+  auto per_lane = lanes(workload, connections);
+  return runLanes(connections, [&](size_t i) {
+    HttpConnection conn(host_port, path, token);
+    Pacer pacer(rate / static_cast<double>(connections));
+    const auto& events = per_lane[i];
+    for (size_t at = 0; at < events.size(); at += batch) {
+      std::string body = "[";
+      for (size_t j = at; j < std::min(events.size(), at + batch); ++j) {
+        std::string line = toJsonLine(events[j]);
+        line.pop_back();  // newline
+        if (j != at) body += ',';
+        body += line;
+      }
+      body += ']';
+      // 429/503: vigild is holding back (rate limit, store not ready): retry the same batch.
+      for (int attempt = 0;; ++attempt) {
+        const int status = conn.post(body);
+        if (status == 202 || status == 200) break;
+        if ((status == 429 || status == 503) && attempt < 1000) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(10));
+          continue;
+        }
+        std::cerr << "vigil-loadgen: POST " << path << " answered " << status << "\n";
+        return false;
+      }
+      pacer.wait(at + batch);
+    }
+    return true;
+  });
+}
+
+bool sendKafka(Workload& workload, const std::string& brokers, const std::string& topic, double rate) {
+  std::string err;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  for (const auto& [k, v] : std::vector<std::pair<std::string, std::string>>{
+           {"bootstrap.servers", brokers}, {"linger.ms", "20"}, {"batch.num.messages", "10000"},
+           {"queue.buffering.max.messages", "1000000"}, {"enable.idempotence", "true"}}) {
+    if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) {
+      std::cerr << "vigil-loadgen: " << k << ": " << err << "\n";
+      return false;
+    }
+  }
+  std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), err));
+  if (!producer) {
+    std::cerr << "vigil-loadgen: " << err << "\n";
+    return false;
+  }
+  Pacer pacer(rate);
+  GeneratedEvent e;
+  uint64_t sent = 0;
+  while (workload.next(e)) {
+    std::string value = toJsonLine(e);
+    value.pop_back();
+    const std::string key = Workload::hostName(e.host);
+    for (;;) {
+      const auto code = producer->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+                                          value.data(), value.size(), key.data(), key.size(), 0, nullptr);
+      if (code == RdKafka::ERR_NO_ERROR) break;
+      if (code != RdKafka::ERR__QUEUE_FULL) {
+        std::cerr << "vigil-loadgen: produce: " << RdKafka::err2str(code) << "\n";
+        return false;
+      }
+      producer->poll(10);
+    }
+    producer->poll(0);
+    if (++sent % 1024 == 0) pacer.wait(sent);
+  }
+  return producer->flush(60000) == RdKafka::ERR_NO_ERROR;
+}
+
+bool writeFile(Workload& workload, const std::string& path, bool syslog) {
+  std::ofstream out(path, std::ios::binary);
+  GeneratedEvent e;
+  while (workload.next(e)) {
+    if (syslog) {
+      out << toSyslogLine(e) << '\n';
+    } else {
+      out << toJsonLine(e);
+    }
+  }
+  return static_cast<bool>(out.flush());
+}
+
+// Every host as a CI (one in ten a router, the rest switches), by name and address, in the
+// CMDB YAML format (docs/cmdb.md), so every event binds.
+bool writeCmdb(const WorkloadOptions& options, const std::string& path) {
+  std::ofstream out(path);
+  out << "# Generated by vigil-loadgen for " << options.hosts << " hosts.\ncis:\n";
+  for (uint32_t h = 0; h < options.hosts; ++h) {
+    out << "  - id: " << Workload::hostName(h) << "\n    class: " << (h % 10 == 0 ? "router" : "switch")
+        << "\n    aliases: [" << Workload::hostAddress(h) << "]\n    criticality: " << (h % 10 == 0 ? 2 : 3)
+        << "\n";
+  }
+  return static_cast<bool>(out.flush());
+}
+
+std::string expectationJson(const Expectation& x) {
+  return "{\"events\":" + std::to_string(x.events) + ",\"noise\":" + std::to_string(x.noise) +
+         ",\"opened\":" + std::to_string(x.opened) + ",\"resolved\":" + std::to_string(x.resolved) +
+         ",\"open_at_end\":" + std::to_string(x.open_at_end()) + ",\"disk_opened\":" + std::to_string(x.disk_opened) +
+         ",\"disk_held\":" + std::to_string(x.disk_held) + "}";
+}
+
+}  // namespace
+}  // namespace vigil::loadgen
+
+int main(int argc, char** argv) {
+  using namespace vigil::loadgen;
+  CLI::App app{"vigil-loadgen: the benchmark workload, written or sent to vigild"};
+  WorkloadOptions options;
+  double rate = 0;
+  size_t connections = 1, batch = 100;
+  std::string token;
+  app.add_option("--events", options.events, "events in the stream");
+  app.add_option("--hosts", options.hosts, "hosts (CIs) the events come from");
+  app.add_option("--seed", options.seed, "random seed");
+  app.add_option("--concurrent-episodes", options.concurrent_episodes, "episodes in flight at once");
+  app.add_option("--noise-share", options.noise_share, "share of events that match no rule");
+  app.add_option("--threshold-share", options.threshold_share, "share of events in disk threshold episodes");
+  app.add_option("--rate", rate, "events/s overall (0 = as fast as the receiver takes them)");
+  app.add_option("--connections", connections, "TCP/HTTP connections (events split by host)")->check(CLI::Range(1, 64));
+  app.add_option("--batch", batch, "events per HTTP request")->check(CLI::Range(1, 100000));
+  app.add_option("--token", token, "bearer token for HTTP intake");
+  app.require_subcommand(1);
+  std::string target, topic;
+  auto* json = app.add_subcommand("json", "write JSON lines");
+  json->add_option("file", target)->required();
+  auto* syslog = app.add_subcommand("syslog", "write RFC 3164 syslog lines");
+  syslog->add_option("file", target)->required();
+  auto* cmdb = app.add_subcommand("cmdb", "write the CMDB of the hosts");
+  cmdb->add_option("file", target)->required();
+  app.add_subcommand("expect", "print the expected incidents");
+  auto* tcp = app.add_subcommand("tcp", "send octet-counted syslog over TCP");
+  tcp->add_option("target", target, "HOST:PORT")->required();
+  auto* http = app.add_subcommand("http", "POST JSON arrays to HTTP intake");
+  http->add_option("url", target, "http://HOST:PORT[/api/v1/events]")->required();
+  auto* kafka = app.add_subcommand("kafka", "produce JSON events to a Kafka topic, keyed by host");
+  kafka->add_option("brokers", target)->required();
+  kafka->add_option("topic", topic)->required();
+  CLI11_PARSE(app, argc, argv);
+
+  Workload workload(options);
+  const auto start = std::chrono::steady_clock::now();
+  bool ok = true;
+  const std::string mode = app.get_subcommands().front()->get_name();
+  if (mode == "json" || mode == "syslog") {
+    ok = writeFile(workload, target, mode == "syslog");
+  } else if (mode == "cmdb") {
+    ok = writeCmdb(options, target);
+  } else if (mode == "expect") {
+    GeneratedEvent e;
+    while (workload.next(e)) {
+    }
+  } else if (mode == "tcp") {
+    ok = sendTcp(workload, target, connections, rate);
+  } else if (mode == "http") {
+    ok = sendHttp(workload, target, connections, batch, rate, token);
+  } else if (mode == "kafka") {
+    ok = sendKafka(workload, target, topic, rate);
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("{\"mode\":\"%s\",\"ok\":%s,\"seconds\":%.3f,\"expect\":%s}\n", mode.c_str(), ok ? "true" : "false",
+              seconds, expectationJson(workload.expectation()).c_str());
+  return ok ? 0 : 1;
+}
