@@ -417,6 +417,13 @@ void CorrelationComponent::flapping(const std::string& id, const rules::Correlat
   decision.flapping = true;
   decision.primitive = c.description;
   if (state == EventState::kOk) {
+    // Held open: the incident is not resolved, but it says why.
+    const incidents::Incident* active = engine.findActive(partition, decision.key);
+    if (active && !active->flapping) {
+      incidents::Incident* in = engine.modifyActive(partition, decision.key);
+      in->flapping = true;
+      in->timeline.push_back({t, "flapping", "rule:" + c.rule, c.description});
+    }
     decision.action = Action::kHold;
     decision.reason = "flapping";
   }

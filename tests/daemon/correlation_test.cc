@@ -4,7 +4,22 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <new>
+
 #include "tests/support/temp_dir.h"
+
+// Counts operator new in this binary (the no-allocation test below).
+namespace {
+thread_local long g_allocations = 0;
+}  // namespace
+void* operator new(size_t size) {
+  ++g_allocations;
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, size_t) noexcept { std::free(p); }
 
 namespace vigil {
 namespace {
@@ -68,6 +83,12 @@ class Harness {
       return true;
     }).isOk());
     return out;
+  }
+
+  // Only the correlation step of the per-event path (no engine, no commit).
+  void correlate(Event& event) {
+    rules_->evaluate(event, decision_);
+    component_->onEvent(event, decision_, engine_);
   }
 
   const rules::Decision& decision() const { return decision_; }
@@ -409,6 +430,29 @@ TEST(Correlation, RulesWithoutPrimitivesKeepNoState) {
   EXPECT_EQ(h.component().stateCount(), 0u);
   EXPECT_TRUE(h.incidents()[0].provenance.primitive.empty());
   ASSERT_EQ(h.incidents()[0].provenance.events.size(), 1u);  // the event that opened it
+}
+
+TEST(Correlation, RulesWithoutPrimitivesPayNoAllocation) {
+  testing::TempDir dir;
+  Harness h(dir.file("db"), std::string(kThreshold) + R"(
+  - name: plain
+    match: {message: {regex: 'Interface (?P<port>\S+) down'}}
+    set: {type: link, state: problem}
+    key: '{{host}}/link/{{port}}'
+)");
+  EXPECT_EQ(h.feed(event("sw1", "CRC error on p1", 0s)), ApplyOutcome::kHeld);  // some state exists
+  Event plain = event("sw1", "Interface ge-0/0/1 down", 10s);
+  Event noise = event("sw1", "%SYS-5-CONFIG_I: Configured from console", 10s);
+  h.correlate(plain);  // warm up the scratch strings
+  h.correlate(noise);
+  const long before = g_allocations;
+  ASSERT_GT(before, 0);  // the counter works
+  for (int i = 0; i < 1000; ++i) {
+    h.correlate(plain);
+    h.correlate(noise);
+  }
+  EXPECT_EQ(g_allocations - before, 0);
+  EXPECT_EQ(h.decision().action, rules::Action::kNone);
 }
 
 }  // namespace

@@ -40,6 +40,26 @@ TEST(IncidentCodec, SkipsExtensionFieldsItDoesNotKnow) {
   EXPECT_EQ(*decoded, sample());
 }
 
+TEST(IncidentCodec, RoundTripsProvenanceAndCorrelationFlags) {
+  Incident in = sample();
+  in.rule = "crc-burst";
+  in.provenance.rule_set_version = "0123456789abcdef";
+  in.provenance.primitive = "threshold 3 in 5m";
+  for (int i = 0; i < 3; ++i) {
+    in.provenance.events.push_back({in.first_seen + std::chrono::seconds(i), "http", Severity::kMinor,
+                                    EventState::kProblem, "CRC error " + std::to_string(i)});
+  }
+  in.flapping = true;
+  in.stale = true;
+  std::string bytes;
+  encodeIncident(in, /*with_details=*/false, bytes);
+  auto decoded = decodeIncident(bytes);
+  ASSERT_TRUE(decoded) << decoded.error().toString();
+  EXPECT_EQ(decoded->provenance, in.provenance);
+  EXPECT_TRUE(decoded->flapping);
+  EXPECT_TRUE(decoded->stale);
+}
+
 TEST(IncidentCodec, RejectsATruncatedExtension) {
   std::string bytes;
   encodeIncident(sample(), /*with_details=*/true, bytes);

@@ -65,8 +65,8 @@ struct ErrorCase {
 TEST(CorrelationLoad, ErrorsNameFileLineAndColumn) {
   const ErrorCase cases[] = {
       {"rules:\n  - name: a\n    threshold: {count: 3, windw: 5m}\n",
-       "test.yaml:3:27: unknown key 'windw' in threshold (expected one of: count, window)\n"
-       "test.yaml:3:16: 'threshold' needs 'window'"},
+       "test.yaml:3:16: 'threshold' needs 'window'\n"
+       "test.yaml:3:27: unknown key 'windw' in threshold (expected one of: count, window)"},
       {"rules:\n  - name: a\n    threshold: {count: 1, window: 5m}\n",
        "test.yaml:3:24: count must be a whole number from 2 to 1000000"},
       {"rules:\n  - name: a\n    threshold: {count: 3, window: soon}\n",
@@ -74,7 +74,7 @@ TEST(CorrelationLoad, ErrorsNameFileLineAndColumn) {
       {"rules:\n  - name: a\n    threshold: 3\n",
        "test.yaml:3:16: 'threshold' must be a mapping"},
       {"rules:\n  - name: a\n    pair: {timeout: 30m, on_timeout: page}\n",
-       "test.yaml:3:40: unknown on_timeout 'page' (expected resolve, stale or escalate)"},
+       "test.yaml:3:38: unknown on_timeout 'page' (expected resolve, stale or escalate)"},
       {"rules:\n  - name: a\n    threshold: {count: 3, window: 5m}\n    pair: {timeout: 1m}\n",
        "test.yaml:4:5: a rule has at most one correlation primitive ('pair' after 'threshold')"},
       {"rules:\n  - name: a\n    heartbeat: {every: 5m}\n",

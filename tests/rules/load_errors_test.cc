@@ -155,7 +155,8 @@ TEST_F(RuleFiles, ReportsErrorsOfEveryFileAndDuplicatesAcrossFiles) {
   const std::string d = (dir_ / "rules.d").string();
   EXPECT_EQ(set.error().message(),
             d + "/10-a.yaml:3:5: unknown key 'bogus' (expected one of: name, description, match, "
-                "set, key, title, action, continue)\n" +
+                "set, key, title, action, continue, threshold, pair, flapping, group, heartbeat, "
+                "reopen_within, auto_close_after)\n" +
                 d + "/20-b.yaml:4:18: unknown state 'maybe' (expected problem, ok or none)\n" +
                 d + "/30-c.yaml:3:11: duplicate rule name 'ok' (first defined at " + d +
                 "/20-b.yaml:2:11)");
