@@ -21,7 +21,8 @@ struct CheckedConfig {
 };
 Result<CheckedConfig> loadAndCheck(const std::string& config_path);
 
-// Runs the daemon until SIGTERM/SIGINT; SIGHUP reloads the rules. Returns the exit code.
+// Runs the daemon until SIGTERM/SIGINT; SIGHUP reloads config, rules, CMDB and tokens (reload.h).
+// Returns the exit code.
 int runDaemon(CheckedConfig checked);
 
 // Runs the pipeline on the config's store over one JSON-lines file, then exits.
