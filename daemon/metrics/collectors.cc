@@ -156,7 +156,7 @@ class StoreCollector final : public prometheus::Collectable {
       addValue(out.back(), static_cast<double>(store_.dbIntProperty(p.property)));
     }
     // Compaction totals from the column family statistics RocksDB keeps anyway (no Statistics
-    // object needed): the "Sum" row over all levels.
+    // object needed): the "Sum" row over all levels, where a flush counts as a compaction into L0.
     auto count = family("vigil_store_compactions_total", "Compactions completed since start, by column family",
                         MetricType::Counter);
     auto written = family("vigil_store_compaction_written_bytes_total",

@@ -148,11 +148,19 @@ TEST(Prometheus, SeesServiceHealthIncidentCountsAndResponseTimes) {
   EXPECT_GT(prometheus.value("process_open_fds").value_or(0), 3);
   EXPECT_TRUE(prometheus.waitForValue(R"(count(vigil_store_live_sst_bytes))", 6));
 
+  // Every family vigild exposes passes Prometheus's own lint (names, units, _total, help).
+  std::string lint;
+  EXPECT_EQ(run({"sh", "-c", "curl -sf " + vigild.url("/metrics") + " | " + VIGIL_PROMTOOL_PATH + " check metrics"}, &lint), 0)
+      << lint;
+  EXPECT_EQ(lint, "");
+
   // What a NOC dashboard would ask: the query result, as Prometheus answers it.
   std::printf("prometheus query result: %s\n",
               prometheus.query(R"(vigil_service_time_to_acknowledge_seconds_count{service="checkout"})").dump().c_str());
   std::printf("prometheus query result: %s\n",
               prometheus.query(R"(vigil_incidents_total{severity="critical"})").dump().c_str());
+  std::printf("prometheus query result: %s\n",
+              prometheus.query(R"(vigil_service_down_seconds_total{service="checkout"})").dump().c_str());
 
   EXPECT_EQ(prometheus.stop(), 0) << prometheus.log();
   EXPECT_EQ(vigild.stop(), 0);
