@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 #include <systemd/sd-daemon.h>
 
+#include "connectors/kafka/cmdb_topic.h"
 #include "connectors/kafka/kafka_config.h"
 #include "connectors/kafka/kafka_output.h"
 #include "connectors/kafka/kafka_source.h"
@@ -17,6 +18,7 @@
 #include "connectors/syslog/syslog_config.h"
 #include "connectors/syslog/syslog_source.h"
 #include "daemon/api/http_api.h"
+#include "daemon/cmdb/cmdb_feeds.h"
 #include "daemon/cmdb/cmdb_loader.h"
 #include "daemon/metrics/metrics.h"
 #include "daemon/pipeline.h"
@@ -71,7 +73,7 @@ sigset_t blockDaemonSignals() {
 }
 
 // SIGHUP: rules and CMDB are loaded to the side; each is swapped in only when it is valid.
-void reloadRulesAndCmdb(const config::DaemonConfig& config, Pipeline& pipeline) {
+void reloadRulesAndCmdb(const config::DaemonConfig& config, Pipeline& pipeline, cmdb::CmdbFeeds& cmdb_feeds) {
   timespec now{};
   clock_gettime(CLOCK_MONOTONIC, &now);
   const uint64_t usec = static_cast<uint64_t>(now.tv_sec) * 1000000 + static_cast<uint64_t>(now.tv_nsec) / 1000;
@@ -85,8 +87,11 @@ void reloadRulesAndCmdb(const config::DaemonConfig& config, Pipeline& pipeline) 
   }
   auto cmdb = loadCmdb(config);
   if (cmdb) {
-    pipeline.setCmdb(*cmdb);
-    spdlog::info("reload: CMDB loaded ({} CIs)", (*cmdb)->size());
+    if (Status s = cmdb_feeds.reloadFiles(*cmdb); !s.isOk()) {
+      spdlog::error("reload: CMDB rejected, keeping the running one:\n{}", s.message());
+    } else {
+      spdlog::info("reload: CMDB loaded ({} CIs from files)", (*cmdb)->size());
+    }
   } else {
     spdlog::error("reload: CMDB rejected, keeping the running one:\n{}", cmdb.error().message());
   }
@@ -95,13 +100,19 @@ void reloadRulesAndCmdb(const config::DaemonConfig& config, Pipeline& pipeline) 
 
 }  // namespace
 
-Result<CheckedConfig> loadAndCheck(const std::string& config_path) {
+Result<CheckedConfig> loadAndCheck(const std::string& config_path, bool allow_stored_cmdb) {
+  using CmdbPtr = std::shared_ptr<const cmdb::CiSnapshot>;
   auto config = config::loadDaemonConfig(config_path);
   if (!config) return fail(config.error());
   std::string errors;
   auto rules = loadRules(*config);
   if (!rules) errors += rules.error().message();
   auto cmdb = loadCmdb(*config);
+  std::string cmdb_error;
+  if (!cmdb && allow_stored_cmdb) {
+    cmdb_error = cmdb.error().message();
+    cmdb = Result<CmdbPtr>(CmdbPtr());
+  }
   if (!cmdb) errors += (errors.empty() ? "" : "\n") + cmdb.error().message();
   if (config->syslog) {
     auto syslog = connectors::syslog::parseSyslogConfig(*config->syslog, config_path);
@@ -112,7 +123,7 @@ Result<CheckedConfig> loadAndCheck(const std::string& config_path) {
     if (!kafka) errors += (errors.empty() ? "" : "\n") + kafka.error().message();
   }
   if (!errors.empty()) return fail(Status::invalidArgument(errors));
-  return CheckedConfig{std::move(*config), std::move(*rules), std::move(*cmdb)};
+  return CheckedConfig{std::move(*config), std::move(*rules), std::move(*cmdb), std::move(cmdb_error)};
 }
 
 int runReplay(CheckedConfig checked, const std::string& file) {
@@ -182,7 +193,27 @@ int runDaemon(CheckedConfig checked) {
     spdlog::info("systemd watchdog: {} ms", watchdog_usec / 1000);
   }
   Pipeline pipeline(pipeline_options, checked.rules, **store, pipeline_metrics);
-  pipeline.setCmdb(checked.cmdb);
+  // The files' CIs (or, when they fail, the stored ones) merged with the CMDB topic's.
+  cmdb::CmdbFeeds cmdb_feeds(**store, [&pipeline](auto snapshot) { pipeline.setCmdb(std::move(snapshot)); });
+  if (Status s = cmdb_feeds.start(checked.cmdb, checked.cmdb_error); !s.isOk()) {
+    spdlog::critical("cmdb: {}", s.message());
+    return 1;
+  }
+  std::unique_ptr<connectors::kafka::CmdbTopicConsumer> cmdb_topic;
+  if (config.kafka) {
+    auto consumer = connectors::kafka::makeCmdbTopicConsumer(*config.kafka, config.path, cmdb_feeds, registry.registry());
+    if (!consumer) {
+      spdlog::critical("{}", consumer.error().message());
+      return 1;
+    }
+    cmdb_topic = std::move(*consumer);
+    if (cmdb_topic) {
+      if (Status s = cmdb_topic->start(); !s.isOk()) {
+        spdlog::critical("kafka cmdb topic: {}", s.toString());
+        return 1;
+      }
+    }
+  }
   api::HttpApi http(config.http, io.io(), pipeline, **store, registry);
   pipeline.addListener(&http.streamListener());
   if (kafka_output) {
@@ -242,7 +273,7 @@ int runDaemon(CheckedConfig checked) {
     int sig = 0;
     sigwait(&signals, &sig);
     if (sig == SIGHUP) {
-      reloadRulesAndCmdb(config, pipeline);
+      reloadRulesAndCmdb(config, pipeline, cmdb_feeds);
       continue;
     }
     spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -252,6 +283,7 @@ int runDaemon(CheckedConfig checked) {
   sd_notify(0, "STOPPING=1");
   http.setReady(false);
   for (auto& source : sources) source->stop();
+  if (cmdb_topic) cmdb_topic->stop();
   pipeline.stop();  // drains the queue and commits; callbacks still answer through the io threads
   if (kafka_output) kafka_output->stop();  // sends what the pipeline committed last
   http.stop();
