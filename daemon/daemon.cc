@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 #include <systemd/sd-daemon.h>
 
+#include "connectors/kafka/cmdb_topic.h"
 #include "connectors/kafka/kafka_config.h"
 #include "connectors/kafka/kafka_output.h"
 #include "connectors/kafka/kafka_source.h"
@@ -17,6 +18,7 @@
 #include "connectors/syslog/syslog_config.h"
 #include "connectors/syslog/syslog_source.h"
 #include "daemon/api/http_api.h"
+#include "daemon/cmdb/cmdb_feeds.h"
 #include "daemon/cmdb/cmdb_loader.h"
 #include "daemon/correlation/correlation_component.h"
 #include "daemon/metrics/collectors.h"
@@ -90,13 +92,19 @@ sigset_t blockDaemonSignals() {
 
 }  // namespace
 
-Result<CheckedConfig> loadAndCheck(const std::string& config_path) {
+Result<CheckedConfig> loadAndCheck(const std::string& config_path, bool allow_stored_cmdb) {
+  using CmdbPtr = std::shared_ptr<const cmdb::CiSnapshot>;
   auto config = config::loadDaemonConfig(config_path);
   if (!config) return fail(config.error());
   std::string errors;
   auto rules = loadRules(*config);
   if (!rules) errors += rules.error().message();
   auto cmdb = loadCmdb(*config);
+  std::string cmdb_error;
+  if (!cmdb && allow_stored_cmdb) {
+    cmdb_error = cmdb.error().message();
+    cmdb = Result<CmdbPtr>(CmdbPtr());
+  }
   if (!cmdb) errors += (errors.empty() ? "" : "\n") + cmdb.error().message();
   if (config->syslog) {
     auto syslog = connectors::syslog::parseSyslogConfig(*config->syslog, config_path);
@@ -111,7 +119,7 @@ Result<CheckedConfig> loadAndCheck(const std::string& config_path) {
   }
   if (auto sla = loadSlaPolicy(*config); !sla) errors += (errors.empty() ? "" : "\n") + sla.error().message();
   if (!errors.empty()) return fail(Status::invalidArgument(errors));
-  return CheckedConfig{std::move(*config), std::move(*rules), std::move(*cmdb)};
+  return CheckedConfig{std::move(*config), std::move(*rules), std::move(*cmdb), std::move(cmdb_error)};
 }
 
 int runReplay(CheckedConfig checked, const std::string& file) {
@@ -194,12 +202,33 @@ int runDaemon(CheckedConfig checked) {
   auto sla_policy = loadSlaPolicy(config);  // checked by loadAndCheck
   sla::SlaClocks sla_clocks(sla_policy ? std::move(*sla_policy) : sla::SlaPolicy{}, registry.registry());
   Pipeline pipeline(pipeline_options, checked.rules, **store, pipeline_metrics);
-  pipeline.setCmdb(checked.cmdb);
   pipeline.addComponent(&correlation);
   pipeline.addComponent(&sla_clocks);
+  // The files' CIs (or, when they fail, the stored ones) merged with the CMDB topic's.
+  cmdb::CmdbFeeds cmdb_feeds(**store, [&pipeline](auto snapshot) { pipeline.setCmdb(std::move(snapshot)); });
+  if (Status s = cmdb_feeds.start(checked.cmdb, checked.cmdb_error); !s.isOk()) {
+    spdlog::critical("cmdb: {}", s.message());
+    return 1;
+  }
+  std::unique_ptr<connectors::kafka::CmdbTopicConsumer> cmdb_topic;
+  if (config.kafka) {
+    auto consumer = connectors::kafka::makeCmdbTopicConsumer(*config.kafka, config.path, cmdb_feeds, registry.registry());
+    if (!consumer) {
+      spdlog::critical("{}", consumer.error().message());
+      return 1;
+    }
+    cmdb_topic = std::move(*consumer);
+    if (cmdb_topic) {
+      if (Status s = cmdb_topic->start(); !s.isOk()) {
+        spdlog::critical("kafka cmdb topic: {}", s.toString());
+        return 1;
+      }
+    }
+  }
   api::HttpApi http(config.http, io.io(), pipeline, **store, registry);
   pipeline.addListener(&http.streamListener());
-  ConfigReloader reloader(config, pipeline, &http, registry.registry());
+  ConfigReloader reloader(config, pipeline, &http, registry.registry(),
+                          [&cmdb_feeds](auto snapshot) { return cmdb_feeds.reloadFiles(std::move(snapshot)); });
   http.addAdminAction("/api/v1/reload", [&reloader](const nlohmann::json&) {
     const ReloadOutcome outcome = reloader.reload();
     return std::pair{outcome.ok ? 200 : 422, outcome.toJson()};
@@ -281,6 +310,7 @@ int runDaemon(CheckedConfig checked) {
   sd_notify(0, "STOPPING=1");
   http.setReady(false);
   for (auto& source : sources) source->stop();
+  if (cmdb_topic) cmdb_topic->stop();
   pipeline.stop();  // drains the queue and commits; callbacks still answer through the io threads
   if (kafka_output) kafka_output->stop();  // sends what the pipeline committed last
   webhooks.stop();  // what is not delivered yet waits in the outbox for the next start

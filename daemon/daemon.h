@@ -18,8 +18,11 @@ struct CheckedConfig {
   config::DaemonConfig config;
   std::shared_ptr<const rules::RuleSet> rules;
   std::shared_ptr<const cmdb::CiSnapshot> cmdb;
+  // With allow_stored_cmdb: why cmdb.files did not load (cmdb is then null); the daemon falls
+  // back to the CMDB stored at the last good load (cmdb_feeds.h).
+  std::string cmdb_error;
 };
-Result<CheckedConfig> loadAndCheck(const std::string& config_path);
+Result<CheckedConfig> loadAndCheck(const std::string& config_path, bool allow_stored_cmdb = false);
 
 // Runs the daemon until SIGTERM/SIGINT; SIGHUP reloads config, rules, CMDB and tokens (reload.h).
 // Returns the exit code.

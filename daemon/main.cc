@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("vigild ") + vigil::kVersion);
   CLI11_PARSE(app, argc, argv);
 
-  auto checked = vigil::loadAndCheck(config_path);
+  auto checked = vigil::loadAndCheck(config_path, /*allow_stored_cmdb=*/!check_only && replay_file.empty());
   if (!checked) {
     std::cerr << checked.error().message() << "\n";
     return 1;

@@ -60,10 +60,14 @@ nlohmann::json ReloadOutcome::toJson() const {
 }
 
 ConfigReloader::ConfigReloader(config::DaemonConfig running, Pipeline& pipeline, api::HttpApi* http,
-                               prometheus::Registry& registry)
+                               prometheus::Registry& registry, ApplyCmdb apply_cmdb)
     : running_(std::move(running)),
       pipeline_(pipeline),
       http_(http),
+      apply_cmdb_(apply_cmdb ? std::move(apply_cmdb) : [&pipeline](std::shared_ptr<const cmdb::CiSnapshot> cmdb) {
+        pipeline.setCmdb(std::move(cmdb));
+        return Status::ok();
+      }),
       successes_(prometheus::BuildCounter()
                      .Name("vigil_config_reloads_total")
                      .Help("Config reloads (SIGHUP or POST /api/v1/reload) by outcome")
@@ -89,11 +93,14 @@ ReloadOutcome ConfigReloader::reload() {
 
   ReloadOutcome outcome;
   auto checked = loadAndCheck(running_.path);  // the config, its rules, CMDB and connector sections
-  if (!checked) {
-    splitLines(checked.error().message(), outcome.errors);
+  // The CMDB goes in first: merged with the CMDB topic's CIs it may still be refused.
+  Status cmdb_applied = checked ? apply_cmdb_(checked->cmdb) : Status::ok();
+  if (!checked || !cmdb_applied.isOk()) {
+    const std::string error = checked ? cmdb_applied.message() : checked.error().message();
+    splitLines(error, outcome.errors);
     failures_.Increment();
     spdlog::error("reload of {} failed, keeping the running config, rules, CMDB and tokens:\n{}", running_.path,
-                  checked.error().message());
+                  error);
   } else {
     outcome.ok = true;
     outcome.needs_restart = keysNeedingRestart(running_, checked->config);
@@ -102,7 +109,6 @@ ReloadOutcome ConfigReloader::reload() {
     outcome.cis = checked->cmdb->size();
     outcome.tokens = checked->config.http.tokens.size();
     pipeline_.setRules(checked->rules);
-    pipeline_.setCmdb(checked->cmdb);
     if (http_ != nullptr) http_->setTokens(std::move(checked->config.http.tokens));
     successes_.Increment();
     last_success_.Set(std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());

@@ -8,6 +8,8 @@
 // Thread-safety: reload() may be called from any thread; reloads are serialised.
 #pragma once
 
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -37,9 +39,13 @@ struct ReloadOutcome {
 
 class ConfigReloader {
  public:
-  // `running` is the config vigild started with. `http` may be null (replay mode).
+  // Puts a newly loaded CMDB in place (merged with other feeds); an error refuses the reload.
+  using ApplyCmdb = std::function<Status(std::shared_ptr<const cmdb::CiSnapshot>)>;
+
+  // `running` is the config vigild started with. `http` may be null (replay mode). Without
+  // `apply_cmdb` the loaded CMDB goes to the pipeline as it is.
   ConfigReloader(config::DaemonConfig running, Pipeline& pipeline, api::HttpApi* http,
-                 prometheus::Registry& registry);
+                 prometheus::Registry& registry, ApplyCmdb apply_cmdb = nullptr);
   ReloadOutcome reload();
 
  private:
@@ -47,6 +53,7 @@ class ConfigReloader {
   const config::DaemonConfig running_;
   Pipeline& pipeline_;
   api::HttpApi* http_;
+  ApplyCmdb apply_cmdb_;
   prometheus::Counter& successes_;
   prometheus::Counter& failures_;
   prometheus::Gauge& last_success_;

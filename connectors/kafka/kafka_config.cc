@@ -69,7 +69,8 @@ Result<KafkaConfig> parseKafkaConfig(const YAML::Node& node, std::string_view fi
     errors.add(checkKeys(file, node,
                          {"brokers", "topics", "group", "output_topic", "dead_letter_topic",
                           "properties", "field_mapping", "keep_unmapped", "batch_max_events",
-                          "poll_timeout", "assignment_strategy", "lag_interval", "pause_after"}));
+                          "poll_timeout", "assignment_strategy", "lag_interval", "pause_after", "cmdb_topic",
+                          "cmdb_group", "cmdb_debounce"}));
     if (const YAML::Node n = node["brokers"]) {
       std::vector<std::string> brokers;
       if (errors.take(readStringList(file, n), brokers)) config.brokers = join(brokers);
@@ -90,7 +91,22 @@ Result<KafkaConfig> parseKafkaConfig(const YAML::Node& node, std::string_view fi
     if (const YAML::Node n = node["dead_letter_topic"]) {
       errors.take(readString(file, n), config.dead_letter_topic);
     }
+    if (const YAML::Node n = node["cmdb_topic"]) errors.take(readString(file, n), config.cmdb_topic);
+    if (const YAML::Node n = node["cmdb_group"]) errors.take(readString(file, n), config.cmdb_group);
+    if (const YAML::Node n = node["cmdb_debounce"]) {
+      std::chrono::milliseconds value{};
+      if (errors.take(readDuration(file, n), value)) {
+        if (value.count() < 10 || value.count() > 3600000) {
+          errors.add(yamlError(file, n, "cmdb_debounce must be between 10ms and 1h"));
+        } else {
+          config.cmdb_debounce = value;
+        }
+      }
+    }
     for (const auto& topic : config.topics) {
+      if (!config.cmdb_topic.empty() && topic == config.cmdb_topic) {
+        errors.add(yamlError(file, node["cmdb_topic"], "cmdb_topic is also consumed as events"));
+      }
       if (!config.dead_letter_topic.empty() && topic == config.dead_letter_topic) {
         errors.add(yamlError(file, node["dead_letter_topic"], "dead_letter_topic is also consumed"));
       }

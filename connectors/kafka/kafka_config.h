@@ -6,6 +6,7 @@
 //     group: vigil
 //     output_topic: vigil.incidents        # optional: committed incident changes go here
 //     dead_letter_topic: vigil.dlq         # optional: undecodable messages go here
+//     cmdb_topic: vigil.cmdb               # optional: CI upserts and deletes (compacted)
 //     properties: {security.protocol: SASL_SSL, sasl.mechanism: PLAIN}   # librdkafka, verbatim
 //     field_mapping: {host: labels.instance, message: annotations.summary}
 //
@@ -28,7 +29,7 @@
 
 namespace vigil::connectors::kafka {
 
-inline constexpr std::array<ConfigKey, 13> kKafkaConfigKeys = {{
+inline constexpr std::array<ConfigKey, 16> kKafkaConfigKeys = {{
     {"brokers", "(required)",
      "Bootstrap brokers: a list of HOST:PORT or one comma-separated string (bootstrap.servers)."},
     {"topics", "(required)", "Topics to consume JSON events from (one consumer group over all)."},
@@ -57,6 +58,13 @@ inline constexpr std::array<ConfigKey, 13> kKafkaConfigKeys = {{
      "partition.assignment.strategy: cooperative-sticky (incremental rebalances) or range / "
      "roundrobin (eager)."},
     {"lag_interval", "1s", "How often vigil_kafka_consumer_lag is refreshed (100ms..1h)."},
+    {"cmdb_topic", "(none)",
+     "A compacted topic of CIs (key: CI id; value: the CI as JSON in the cmdb.files schema; a "
+     "null value deletes it), read into the CMDB and stored. Invalid CIs go to dead_letter_topic."},
+    {"cmdb_group", "<group>-cmdb",
+     "Consumer group of the CMDB topic. Every vigild reads the whole topic: give each instance its "
+     "own group."},
+    {"cmdb_debounce", "1s", "The CMDB is rebuilt from topic changes at most this often (10ms..1h)."},
     {"pause_after", "500ms",
      "How long the pipeline may refuse batches before the partitions are paused (1ms..1m). "
      "Shorter stalls only stop reading: a pause drops librdkafka's prefetch."},
@@ -76,6 +84,9 @@ struct KafkaConfig {
   std::string assignment_strategy = "cooperative-sticky";
   std::chrono::milliseconds lag_interval{1000};
   std::chrono::milliseconds pause_after{500};
+  std::string cmdb_topic;
+  std::string cmdb_group;  // empty: group + "-cmdb"
+  std::chrono::milliseconds cmdb_debounce{1000};
 };
 
 // Parses the `kafka:` mapping of `file`. Errors read "file:line:col: message", one per line;

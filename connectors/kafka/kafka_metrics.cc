@@ -21,6 +21,13 @@ KafkaMetrics::KafkaMetrics(prometheus::Registry& registry)
       dead_letter_disabled(counters(registry, "vigil_kafka_dead_letters_total", "").Add({{"result", "disabled"}})),
       paused(gauges(registry, "vigil_kafka_paused", "1 while the consumer is paused because the pipeline is full")
                  .Add({})),
+      paused_partitions(gauges(registry, "vigil_kafka_paused_partitions",
+                               "Partitions paused right now because the pipeline is full")
+                            .Add({})),
+      pauses(counters(registry, "vigil_kafka_pause_changes_total",
+                      "Times the consumer paused (or resumed) its partitions for backpressure")
+                 .Add({{"action", "pause"}})),
+      resumes(counters(registry, "vigil_kafka_pause_changes_total", "").Add({{"action", "resume"}})),
       ready(gauges(registry, "vigil_kafka_ready", "1 while a Kafka broker is reachable").Add({})),
       assigned(counters(registry, "vigil_kafka_rebalances_total", "Partition rebalances seen by the consumer")
                    .Add({{"kind", "assign"}})),

@@ -5,6 +5,8 @@
 //   vigil_kafka_consumer_lag{topic,partition}        messages behind the high watermark, counted
 //                                                    from the offset committed with the incidents
 //   vigil_kafka_paused                               1 while partitions are paused (queue full)
+//   vigil_kafka_paused_partitions                    partitions paused right now
+//   vigil_kafka_pause_changes_total{action}          pause | resume (of the whole assignment)
 //   vigil_kafka_ready                                1 while a broker is reachable
 //   vigil_kafka_rebalances_total{kind}               assign | revoke | lost
 //   vigil_kafka_output_changes_total{result}         produced | failed
@@ -38,6 +40,9 @@ class KafkaMetrics {
   prometheus::Counter& dead_letter_failed;
   prometheus::Counter& dead_letter_disabled;
   prometheus::Gauge& paused;
+  prometheus::Gauge& paused_partitions;
+  prometheus::Counter& pauses;
+  prometheus::Counter& resumes;
   prometheus::Gauge& ready;
   prometheus::Counter& assigned;
   prometheus::Counter& revoked;

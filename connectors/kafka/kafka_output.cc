@@ -126,12 +126,17 @@ void KafkaOutput::Impl::produceAvailable() {
       if (j.is_object() && j.contains("incident") && j["incident"].contains("id")) {
         key = std::to_string(j["incident"]["id"].get<uint64_t>());
       }
+      const std::string seq = std::to_string(record.seq);
       for (;;) {
+        // The seq also as a header, so a consumer can drop repeats without parsing the value.
+        RdKafka::Headers* headers = RdKafka::Headers::create();
+        headers->add("vigil-seq", seq);
         const auto err = producer_->produce(config_.output_topic, RdKafka::Topic::PARTITION_UA,
                                             RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(record.json.data()),
-                                            record.json.size(), key.data(), key.size(), 0,
+                                            record.json.size(), key.data(), key.size(), 0, headers,
                                             reinterpret_cast<void*>(static_cast<uintptr_t>(record.seq)));
-        if (err == RdKafka::ERR_NO_ERROR) break;
+        if (err == RdKafka::ERR_NO_ERROR) break;  // librdkafka owns the headers now
+        delete headers;
         if (err != RdKafka::ERR__QUEUE_FULL || stopping_) {
           spdlog::error("kafka: producing to {}: {}", config_.output_topic, RdKafka::err2str(err));
           failed_ = true;

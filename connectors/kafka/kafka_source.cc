@@ -274,9 +274,13 @@ void KafkaSource::Impl::setPaused(bool paused) {
   }
   const auto err = paused ? consumer_->pause(list.items) : consumer_->resume(list.items);
   if (err != RdKafka::ERR_NO_ERROR) spdlog::warn("kafka: {}: {}", paused ? "pause" : "resume", RdKafka::err2str(err));
-  if (paused != paused_) spdlog::debug("kafka: {} {} partition(s)", paused ? "paused" : "resumed", list.items.size());
+  if (paused != paused_) {
+    spdlog::debug("kafka: {} {} partition(s)", paused ? "paused" : "resumed", list.items.size());
+    (paused ? metrics_.pauses : metrics_.resumes).Increment();
+  }
   paused_ = paused;
   metrics_.paused.Set(paused ? 1 : 0);
+  metrics_.paused_partitions.Set(paused ? static_cast<double>(list.items.size()) : 0);
 }
 
 void KafkaSource::Impl::commitCompletions(bool sync) {

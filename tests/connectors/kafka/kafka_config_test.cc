@@ -25,7 +25,7 @@ TEST(KafkaConfig, HasDocumentedDefaults) {
   EXPECT_EQ(config->poll_timeout, std::chrono::milliseconds(100));
   EXPECT_EQ(config->assignment_strategy, "cooperative-sticky");
   EXPECT_TRUE(config->field_mapping.empty());
-  EXPECT_EQ(kKafkaConfigKeys.size(), 13u);
+  EXPECT_EQ(kKafkaConfigKeys.size(), 16u);
   EXPECT_EQ(config->pause_after, std::chrono::milliseconds(500));
 }
 

@@ -1,5 +1,6 @@
 #include "tests/connectors/kafka/kafka_test_support.h"
 
+#include <algorithm>
 #include <csignal>
 #include <sstream>
 
@@ -37,6 +38,17 @@ bool MockKafkaCluster::produce(const std::string& topic, const std::string& key,
              &out) == 0;
 }
 
+bool MockKafkaCluster::produceKeyed(const std::string& topic,
+                                    const std::vector<std::pair<std::string, std::string>>& messages) {
+  std::string text;
+  for (const auto& [key, value] : messages) text += key + "\t" + value + "\n";
+  const std::string file = dir_.file("produce-keyed.txt");
+  writeFile(file, text);
+  std::string out;
+  return run({"kcat", "-b", bootstrap_, "-P", "-q", "-Z", "-t", topic, "-K", "\t", "-l", "-X", "linger.ms=20", file},
+             &out) == 0;
+}
+
 std::vector<MockKafkaCluster::Message> MockKafkaCluster::consumeAll(const std::string& topic) {
   std::string out;
   // \x1f separates fields, \x1e records: neither occurs in JSON text.
@@ -53,13 +65,15 @@ std::vector<MockKafkaCluster::Message> MockKafkaCluster::consumeAll(const std::s
   return messages;
 }
 
-std::string kafkaYaml(const MockKafkaCluster& cluster, const std::string& topics, const std::string& extra) {
+std::string kafkaYaml(const MockKafkaCluster& cluster, const std::string& topics, const std::string& extra,
+                      int session_ms) {
   return "kafka:\n"
          "  brokers: " + cluster.bootstrap() + "\n"
          "  topics: [" + topics + "]\n"
          "  group: vigil-test\n"
          "  lag_interval: 200ms\n"
-         "  properties: {session.timeout.ms: '6000', heartbeat.interval.ms: '500',"
+         "  properties: {session.timeout.ms: '" + std::to_string(session_ms) + "', heartbeat.interval.ms: '" +
+         std::to_string(std::max(100, session_ms / 12)) + "',"
          " topic.metadata.refresh.interval.ms: '1000', reconnect.backoff.max.ms: '500'}\n" + extra;
 }
 

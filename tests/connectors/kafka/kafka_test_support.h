@@ -27,6 +27,8 @@ class MockKafkaCluster {
 
   // Produces `lines` (one message each) with key `key`; true when kcat delivered them all.
   bool produce(const std::string& topic, const std::string& key, const std::vector<std::string>& lines);
+  // Produces (key, value) pairs in one kcat run; values must not contain a tab or newline.
+  bool produceKeyed(const std::string& topic, const std::vector<std::pair<std::string, std::string>>& messages);
   // Everything in `topic` from the beginning: (key, value, headers) per message.
   struct Message {
     std::string key;
@@ -41,8 +43,9 @@ class MockKafkaCluster {
   std::string bootstrap_;
 };
 
-// The `kafka:` section for vigild, with test timeouts (6 s sessions).
-std::string kafkaYaml(const MockKafkaCluster& cluster, const std::string& topics, const std::string& extra = "");
+// The `kafka:` section for vigild, with test timeouts (6 s sessions unless `session_ms`).
+std::string kafkaYaml(const MockKafkaCluster& cluster, const std::string& topics, const std::string& extra = "",
+                      int session_ms = 6000);
 
 // Every incident vigild lists (all pages).
 std::vector<nlohmann::json> allIncidents(const VigildInstance& vigild);
