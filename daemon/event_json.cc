@@ -80,6 +80,10 @@ Status EventDecoder::decodeObject(simdjson::ondemand::object object, std::string
         if (auto e = label.value().get(v)) return jsonError("labels", e);
         if (Status s = valueAsString(v, scratch); !s.isOk()) return s;
         if (++labels > limits_.max_labels) return Status::invalidArgument("too many labels");
+        if (scratch.size() > limits_.max_field_bytes) {
+          return Status::invalidArgument("labels." + std::string(name) + ": longer than " +
+                                         std::to_string(limits_.max_field_bytes) + " bytes");
+        }
         event.labels.set(name, scratch);
       }
       continue;
@@ -90,6 +94,10 @@ Status EventDecoder::decodeObject(simdjson::ondemand::object object, std::string
       if (type == json_type::number) {
         double seconds = 0;
         if (auto e = value.get_double().get(seconds)) return jsonError(key, e);
+        // Years 0..9999 only: beyond, the cast to milliseconds would overflow.
+        if (!(seconds >= -62167219200.0 && seconds < 253402300800.0)) {
+          return Status::invalidArgument(std::string(key) + ": out of range");
+        }
         event.occurred_at = fromUnixMillis(static_cast<int64_t>(seconds * 1000));
       } else {
         std::string_view s;
@@ -178,6 +186,48 @@ Status EventDecoder::decode(std::string_view json, std::string_view default_sour
     return Status::invalidArgument("expected a JSON object or an array of objects");
   }
   return Status::ok();
+}
+
+Status checkEventLimits(std::span<const Event> events, size_t max_labels, size_t max_field_bytes) {
+  for (size_t i = 0; i < events.size(); ++i) {
+    const Event& e = events[i];
+    const std::string where = events.size() > 1 ? "element " + std::to_string(i) + ": " : "";
+    if (e.labels.size() > max_labels) return Status::invalidArgument(where + "too many labels");
+    for (const std::string* field : {&e.host, &e.ci, &e.source, &e.type, &e.message}) {
+      if (field->size() > max_field_bytes) {
+        return Status::invalidArgument(where + "a field is longer than " + std::to_string(max_field_bytes) + " bytes");
+      }
+    }
+    for (const auto& [name, value] : e.labels) {
+      if (value.size() > max_field_bytes) {
+        return Status::invalidArgument(where + "labels." + name + ": longer than " + std::to_string(max_field_bytes) +
+                                       " bytes");
+      }
+    }
+  }
+  return Status::ok();
+}
+
+bool jsonNestingWithin(std::string_view json, size_t max_depth) {
+  size_t depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < json.size(); ++i) {
+    const char c = json[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) return false;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return true;
 }
 
 std::string encodeEventJson(const Event& event) {

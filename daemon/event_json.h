@@ -2,6 +2,7 @@
 // `state` (problem|ok), `message`, `labels` (string map). Unknown fields are kept as labels.
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +39,16 @@ class EventDecoder {
   simdjson::ondemand::parser parser_;
   simdjson::padded_string buffer_;
 };
+
+// The EventDecoder's limits for events decoded elsewhere (Alertmanager, PagerDuty): at most
+// `max_labels` labels, no string field or label value longer than `max_field_bytes`.
+Status checkEventLimits(std::span<const Event> events, size_t max_labels, size_t max_field_bytes);
+
+// True when no array or object in `json` nests deeper than `max_depth` (strings skipped). For
+// decoders built on nlohmann::json, whose dump() recurses: a body nested 100 000 deep would
+// overflow the stack. Linear, no allocation.
+bool jsonNestingWithin(std::string_view json, size_t max_depth);
+inline constexpr size_t kMaxJsonNesting = 128;
 
 // One event as a JSON object (used by vigilctl, the load generator and tests).
 std::string encodeEventJson(const Event& event);

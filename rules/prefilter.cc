@@ -61,7 +61,9 @@ Prefilter::Prefilter(const std::vector<CompiledRule>& rules) {
       continue;
     }
     if (rule.required_equal) {
-      const auto& [field, value] = *rule.required_equal;
+      // Not a structured binding: clang 14 (the fuzz build) cannot capture one in a lambda.
+      const auto& field = rule.required_equal->first;
+      const auto& value = rule.required_equal->second;
       auto it = std::find_if(indexes_.begin(), indexes_.end(),
                              [&](const FieldIndex& fi) { return sameField(fi.field, field); });
       if (it == indexes_.end() && indexes_.size() < kMaxIndexes) {

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "daemon/event_json.h"
 #include "daemon/time_util.h"
 
 namespace vigil::connectors::http {
@@ -93,6 +94,9 @@ Status decodeAlert(const json& alert, size_t index, TimePoint received_at, Event
 }  // namespace
 
 Status decodeAlertmanager(std::string_view body, TimePoint received_at, std::vector<Event>& out) {
+  if (!jsonNestingWithin(body, kMaxJsonNesting)) {
+    return Status::invalidArgument("body: nested deeper than " + std::to_string(kMaxJsonNesting) + " levels");
+  }
   const json payload = json::parse(body, nullptr, false);
   if (!payload.is_object()) return Status::invalidArgument("body: expected an Alertmanager webhook JSON object");
   if (const std::string version = stringField(payload, "version"); version != "4") {
@@ -110,6 +114,9 @@ Status decodeAlertmanager(std::string_view body, TimePoint received_at, std::vec
 }
 
 Result<PagerDutyRequest> decodePagerDuty(std::string_view body, TimePoint received_at) {
+  if (!jsonNestingWithin(body, kMaxJsonNesting)) {
+    return fail(Status::invalidArgument("body: nested deeper than " + std::to_string(kMaxJsonNesting) + " levels"));
+  }
   const json j = json::parse(body, nullptr, false);
   if (!j.is_object()) return fail(Status::invalidArgument("body: expected a JSON object"));
   PagerDutyRequest r;

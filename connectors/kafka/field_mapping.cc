@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "daemon/event_json.h"
 #include "daemon/yaml_util.h"
 
 namespace vigil::connectors::kafka {
@@ -62,6 +63,9 @@ bool isMappableTarget(std::string_view target) {
 }
 
 Result<std::string> FieldMapping::apply(std::string_view json) const {
+  if (!jsonNestingWithin(json, kMaxJsonNesting)) {
+    return fail(Status::invalidArgument("nested deeper than " + std::to_string(kMaxJsonNesting) + " levels"));
+  }
   const nlohmann::json in = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
   if (in.is_discarded()) return fail(Status::invalidArgument("not valid JSON"));
   if (!in.is_object()) return fail(Status::invalidArgument("expected a JSON object"));

@@ -594,7 +594,7 @@ class HttpApi::Impl {
   }
 
   restinio::request_handling_status_t postEvents(const Request& req) {
-    thread_local EventDecoder decoder;
+    thread_local EventDecoder decoder(EventDecodeLimits{config_.max_labels, config_.max_field_bytes});
     connectors::EventBatch batch;
     Status s = decoder.decode(req->body(), "http", Clock::now(), batch.events);
     if (!s.isOk()) return sendError(req, restinio::status_bad_request(), s.message());
@@ -605,6 +605,7 @@ class HttpApi::Impl {
   restinio::request_handling_status_t postAlertmanager(const Request& req) {
     connectors::EventBatch batch;
     Status s = connectors::http::decodeAlertmanager(req->body(), Clock::now(), batch.events);
+    if (s.isOk()) s = checkEventLimits(batch.events, config_.max_labels, config_.max_field_bytes);
     if (!s.isOk()) return sendError(req, restinio::status_bad_request(), s.message());
     const size_t count = batch.events.size();
     return enqueue(req, std::move(batch), {{"accepted", count}});
@@ -615,6 +616,9 @@ class HttpApi::Impl {
   restinio::request_handling_status_t postPagerDuty(const Request& req, const std::string& actor) {
     auto pd = connectors::http::decodePagerDuty(req->body(), Clock::now());
     if (!pd) return sendError(req, restinio::status_bad_request(), pd.error().message());
+    if (Status s = checkEventLimits({&pd->event, 1}, config_.max_labels, config_.max_field_bytes); !s.isOk()) {
+      return sendError(req, restinio::status_bad_request(), s.message());
+    }
     const json answer = {{"status", "success"}, {"message", "Event processed"}, {"dedup_key", pd->dedup_key}};
     if (pd->action != connectors::http::PagerDutyRequest::Action::kAcknowledge) {
       connectors::EventBatch batch;

@@ -57,7 +57,7 @@ void parseTls(std::string_view file, const YAML::Node& node, HttpConfig& http, C
 
 void parseHttp(std::string_view file, const YAML::Node& node, HttpConfig& http, ConfigErrors& errors) {
   errors.add(checkKeys(file, node, {"listen", "max_body_size", "max_connections", "read_timeout", "tokens",
-                                    "rate_limit", "tls"}));
+                                    "rate_limit", "tls", "max_labels", "max_field_size"}));
   if (node["rate_limit"]) parseRateLimit(file, node["rate_limit"], http.rate_limit, errors);
   if (node["tls"]) parseTls(file, node["tls"], http, errors);
   if (node["tokens"]) errors.take(api::parseTokens(node["tokens"], file), http.tokens);
@@ -88,6 +88,10 @@ void parseHttp(std::string_view file, const YAML::Node& node, HttpConfig& http, 
     if (errors.take(readInt(file, node["max_connections"], 1, 100000), n)) http.max_connections = static_cast<size_t>(n);
   }
   if (node["read_timeout"]) errors.take(readDuration(file, node["read_timeout"]), http.read_timeout);
+  if (int64_t n = 0; node["max_labels"] && errors.take(readInt(file, node["max_labels"], 1, 100000), n)) {
+    http.max_labels = static_cast<size_t>(n);
+  }
+  if (node["max_field_size"]) errors.take(readSize(file, node["max_field_size"]), http.max_field_bytes);
 }
 
 void parsePipeline(std::string_view file, const YAML::Node& node, PipelineOptions& p, ConfigErrors& errors) {

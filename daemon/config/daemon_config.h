@@ -31,6 +31,8 @@ struct HttpConfig {
   uint64_t max_body_bytes = 4ull << 20;    // larger request bodies get 413
   size_t max_connections = 256;
   std::chrono::milliseconds read_timeout{30000};
+  size_t max_labels = 256;                 // per event; more is a 400 (a label map is not a payload)
+  uint64_t max_field_bytes = 64 << 10;     // per string field or label value; longer is a 400
   std::vector<api::ApiToken> tokens;       // empty: no authentication (loopback use)
   api::RateLimitConfig rate_limit;         // per client IP, API and intake
   std::optional<TlsConfig> tls;

@@ -1,6 +1,7 @@
 #include "daemon/store/store.h"
 
 #include "daemon/incidents/incident_codec.h"
+#include "daemon/store/rocksdb_logger.h"
 
 #include <filesystem>
 #include <unordered_map>
@@ -80,6 +81,7 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
   db_options.create_missing_column_families = true;
   db_options.IncreaseParallelism(2);
   db_options.keep_log_file_num = 5;
+  db_options.info_log = makeRocksDbLogger();  // no LOG file on the data disk (see rocksdb_logger.h)
   db_options.max_total_wal_size = 256ull << 20;
 
   rocksdb::BlockBasedTableOptions table;
@@ -202,9 +204,16 @@ Status Store::commit(incidents::ChangeSet& changes,
   }
   addStateOps(batch, changes.state_ops);
   if (batch.Count() == 0) return Status::ok();
+  // After a failed write (disk full, I/O error) RocksDB refuses writes until it is resumed;
+  // Resume() switches to a new WAL, and fails as long as the cause lasts.
+  if (write_failed_) {
+    if (Status r = fromRocks(db_->Resume(), "resuming store after a failed commit"); !r.isOk()) return r;
+    write_failed_ = false;
+  }
   rocksdb::WriteOptions wo;
   wo.sync = sync_;
   Status s = fromRocks(db_->Write(wo, &batch), "committing batch");
+  write_failed_ = !s.isOk();
   if (s.isOk()) {
     last_change_seq_.store(seq, std::memory_order_release);
   } else {

@@ -127,6 +127,7 @@ class Store {
   rocksdb::ColumnFamilyHandle* column(Column c) const;
   void addStateOps(rocksdb::WriteBatch& batch, const std::vector<StateOp>& ops) const;
   bool sync_ = true;
+  bool write_failed_ = false;  // the last commit failed: resume before the next (correlator thread)
   uint64_t change_log_retention_ = 0;
   std::atomic<uint64_t> last_change_seq_{0};
   uint32_t schema_version_ = 0;

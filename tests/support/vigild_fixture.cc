@@ -8,7 +8,8 @@ std::string vigildPath() { return VIGIL_VIGILD_PATH; }
 std::string vigilctlPath() { return VIGIL_VIGILCTL_PATH; }
 std::string sourceDir() { return VIGIL_SOURCE_DIR; }
 
-VigildInstance::VigildInstance(const std::string& extra_yaml, const std::string& http_extra)
+VigildInstance::VigildInstance(const std::string& extra_yaml, const std::string& http_extra,
+                               const std::string& syslog_extra)
     : http_port_(freePort()), syslog_port_(freePort()) {
   config_path_ = dir_.file("vigil.yaml");
   log_path_ = dir_.file("vigild.log");
@@ -17,7 +18,7 @@ VigildInstance::VigildInstance(const std::string& extra_yaml, const std::string&
             "log: {level: debug}\n"
             "http:\n  listen: 127.0.0.1:" + std::to_string(http_port_) + "\n" + http_extra +
             "syslog:\n  listen: [tcp://127.0.0.1:" + std::to_string(syslog_port_) +
-            ", udp://127.0.0.1:" + std::to_string(syslog_port_) + "]\n" +
+            ", udp://127.0.0.1:" + std::to_string(syslog_port_) + "]\n" + syslog_extra +
             "rules: {files: [" + sourceDir() + "/config/rules.d/*.yaml]}\n" + extra_yaml);
 }
 

@@ -14,8 +14,9 @@ namespace vigil::testing {
 class VigildInstance {
  public:
   // `extra_yaml` is appended to the generated config (top-level keys); `http_extra` goes inside
-  // the http section (lines indented by two spaces).
-  explicit VigildInstance(const std::string& extra_yaml = "", const std::string& http_extra = "");
+  // the http section and `syslog_extra` inside the syslog section (lines indented by two spaces).
+  explicit VigildInstance(const std::string& extra_yaml = "", const std::string& http_extra = "",
+                          const std::string& syslog_extra = "");
   ~VigildInstance();
 
   // Starts vigild and waits until /readyz answers 200. False (with the log) on failure.
