@@ -42,7 +42,7 @@ rules:
   const json list = vigild.incidents("key=sw7/crc/ge-0/0/3");
   ASSERT_EQ(list.size(), 1u) << list.dump();
   EXPECT_EQ(list[0]["event_count"], 1);
-  EXPECT_EQ(list[0]["first_seen"], "2026-11-22T10:02:00Z");
+  EXPECT_EQ(list[0]["first_seen"], "2026-11-22T10:02:00.000Z");
 
   const json in = vigild.getJson("/api/v1/incidents/" + std::to_string(list[0]["id"].get<uint64_t>()));
   const json& p = in["provenance"];
@@ -50,7 +50,7 @@ rules:
   EXPECT_EQ(p["primitive"], "threshold 3 in 10m");
   EXPECT_EQ(p["rule_set_version"].get<std::string>().size(), 16u);
   ASSERT_EQ(p["events"].size(), 3u) << p.dump();
-  EXPECT_EQ(p["events"][0]["time"], "2026-11-22T10:00:00Z");
+  EXPECT_EQ(p["events"][0]["time"], "2026-11-22T10:00:00.000Z");
   EXPECT_EQ(p["events"][2]["message"], "CRC error on ge-0/0/3");
   EXPECT_EQ(in["flapping"], false);
 
