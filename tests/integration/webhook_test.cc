@@ -19,7 +19,7 @@ struct Receiver {
   explicit Receiver(const TempDir& dir, int fail_first)
       : port_file(dir.file("receiver.port")), log(dir.file("receiver.jsonl")) {
     process = std::make_unique<Process>(
-        std::vector<std::string>{"python3", sourceDir() + "/tests/support/webhook_receiver.py", "--port-file", port_file,
+        std::vector<std::string>{"/usr/bin/python3", sourceDir() + "/tests/support/webhook_receiver.py", "--port-file", port_file,
                                  "--log", log, "--fail-first", std::to_string(fail_first)},
         dir.file("receiver.out"));
   }
