@@ -62,6 +62,7 @@ Status parseStored(const store::Store& store, std::string_view ci_prefix, bool w
 std::string ciToJson(const ConfigurationItem& ci) {
   nlohmann::json j;
   toJson(ci, j);
+  if (ci.members.empty()) j.erase("members");  // the loader allows `members` on services only
   return j.dump();
 }
 
