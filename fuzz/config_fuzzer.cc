@@ -1,6 +1,6 @@
 // libFuzzer target: vigild's config loader on arbitrary YAML text — loadDaemonConfig, then the
 // syslog and Kafka sections through their connectors' parsers, as vigild --check-config does.
-// Checks, besides the sanitizers: no exception escapes; every error line names the file
+// Checks, besides the sanitizers: no exception escapes; an error names the file
 // ("file:line:col: message" or at least "file:").
 // Build and run with scripts/fuzz.
 #include <unistd.h>
@@ -9,7 +9,6 @@
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
 #include <string>
 
 #include "connectors/kafka/kafka_config.h"
@@ -18,13 +17,12 @@
 
 namespace {
 
+// The message starts with the position of its first error. (Not every line: messages quote
+// values from the file verbatim, and a quoted value may itself hold a line break.)
 void checkErrors(const vigil::Status& status, const std::string& file) {
-  std::istringstream lines(status.message());
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.rfind(file + ":", 0) != 0) std::abort();  // an error that does not say where
-  }
+  if (status.message().rfind(file + ":", 0) != 0) std::abort();  // an error that does not say where
 }
+
 
 }  // namespace
 

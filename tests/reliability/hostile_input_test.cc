@@ -143,7 +143,7 @@ TEST(HostileInput, InvalidUtf8AndNulBytesInSyslogAndJson) {
   const HttpResponse raw_nul = httpPost(vigild.url("/api/v1/events"), std::string(R"({"host":"j2","type":"t","message":"a)") + '\0' + R"(b"})");
   EXPECT_EQ(raw_nul.status, 400) << raw_nul.body;
   // An escaped NUL is valid JSON: accepted, and served back escaped.
-  const HttpResponse escaped = httpPost(vigild.url("/api/v1/events"), R"({"host":"j3","type":"t","message":"a\u0000b"})");
+  const HttpResponse escaped = httpPost(vigild.url("/api/v1/events"), R"({"host":"j3","type":"t","state":"problem","message":"a\u0000b"})");
   EXPECT_EQ(escaped.status, 202) << escaped.body;
   EXPECT_EQ(vigild.incidents("host=j3").size(), 1u);
   EXPECT_TRUE(healthy(vigild));
@@ -204,7 +204,7 @@ TEST(HostileInput, TemplatesInEventFieldsAreNotExpandedAgain) {
   // The shipped rule titles Alertmanager alerts '{{type}} on {{host}}: {{message}}'.
   const HttpResponse r = httpPost(
       vigild.url("/api/v1/alertmanager"),
-      R"({"version":"4","status":"firing","alerts":[{"labels":{"alertname":"{{labels.secret}}","host":"h{{host}}","secret":"s3cr3t"},)"
+      R"({"version":"4","status":"firing","alerts":[{"status":"firing","labels":{"alertname":"{{labels.secret}}","host":"h{{host}}","secret":"s3cr3t"},)"
       R"("annotations":{"summary":"{{message}}{{labels.fingerprint}}"},"fingerprint":"fp1"}]})");
   ASSERT_EQ(r.status, 202) << r.body;
   const json list = vigild.incidents("key=alertmanager/fp1");
