@@ -44,6 +44,9 @@ kafka:
   poll_timeout: 250ms
   assignment_strategy: range
   lag_interval: 5s
+  cmdb_topic: vigil.cmdb
+  cmdb_group: noc-cmdb-a
+  cmdb_debounce: 200ms
 )");
   ASSERT_TRUE(config.has_value()) << config.error().toString();
   EXPECT_EQ(config->brokers, "k1:9092,k2:9092");
@@ -59,6 +62,18 @@ kafka:
   EXPECT_EQ(config->poll_timeout, std::chrono::milliseconds(250));
   EXPECT_EQ(config->assignment_strategy, "range");
   EXPECT_EQ(config->lag_interval, std::chrono::seconds(5));
+  EXPECT_EQ(config->cmdb_topic, "vigil.cmdb");
+  EXPECT_EQ(config->cmdb_group, "noc-cmdb-a");
+  EXPECT_EQ(config->cmdb_debounce, std::chrono::milliseconds(200));
+}
+
+TEST(KafkaConfig, RejectsACmdbTopicThatIsAlsoConsumedAsEvents) {
+  auto config = parse("kafka:\n  brokers: [a:1]\n  topics: [t, c]\n  cmdb_topic: c\n  cmdb_debounce: 1ms\n");
+  ASSERT_FALSE(config.has_value());
+  EXPECT_NE(config.error().message().find("vigil.yaml:4:15: cmdb_topic is also consumed"), std::string::npos)
+      << config.error().message();
+  EXPECT_NE(config.error().message().find("cmdb_debounce must be between 10ms and 1h"), std::string::npos)
+      << config.error().message();
 }
 
 TEST(KafkaConfig, RejectsUnknownKeysWithTheirPosition) {

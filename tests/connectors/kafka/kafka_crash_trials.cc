@@ -71,7 +71,7 @@ TEST(KafkaCrashTrials, KillNineTrialsCountEveryEventOnce) {
   std::mt19937_64 rng(seed);
   MockKafkaCluster cluster({"events:4", "out:2"});
   ASSERT_TRUE(cluster.ok());
-  // 6 s sessions (with 1.5 s the consumer never got an assignment from the mock cluster).
+  // 6 s test sessions: with 1.5 s the consumer never got an assignment from the mock cluster.
   VigildInstance vigild(kafkaYaml(cluster, "events", "  output_topic: out\n"));
   ASSERT_TRUE(vigild.start()) << vigild.log();
   std::printf("kill -9 trials: %d, seed %llu, %llu events per trial over %d hosts\n", trials,

@@ -1,6 +1,5 @@
 #include "tests/connectors/kafka/kafka_test_support.h"
 
-#include <algorithm>
 #include <csignal>
 #include <sstream>
 
@@ -65,15 +64,13 @@ std::vector<MockKafkaCluster::Message> MockKafkaCluster::consumeAll(const std::s
   return messages;
 }
 
-std::string kafkaYaml(const MockKafkaCluster& cluster, const std::string& topics, const std::string& extra,
-                      int session_ms) {
+std::string kafkaYaml(const MockKafkaCluster& cluster, const std::string& topics, const std::string& extra) {
   return "kafka:\n"
          "  brokers: " + cluster.bootstrap() + "\n"
          "  topics: [" + topics + "]\n"
          "  group: vigil-test\n"
          "  lag_interval: 200ms\n"
-         "  properties: {session.timeout.ms: '" + std::to_string(session_ms) + "', heartbeat.interval.ms: '" +
-         std::to_string(std::max(100, session_ms / 12)) + "',"
+         "  properties: {session.timeout.ms: '6000', heartbeat.interval.ms: '500',"
          " topic.metadata.refresh.interval.ms: '1000', reconnect.backoff.max.ms: '500'}\n" + extra;
 }
 

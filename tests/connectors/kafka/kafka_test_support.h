@@ -43,9 +43,8 @@ class MockKafkaCluster {
   std::string bootstrap_;
 };
 
-// The `kafka:` section for vigild, with test timeouts (6 s sessions unless `session_ms`).
-std::string kafkaYaml(const MockKafkaCluster& cluster, const std::string& topics, const std::string& extra = "",
-                      int session_ms = 6000);
+// The `kafka:` section for vigild, with test timeouts (6 s sessions).
+std::string kafkaYaml(const MockKafkaCluster& cluster, const std::string& topics, const std::string& extra = "");
 
 // Every incident vigild lists (all pages).
 std::vector<nlohmann::json> allIncidents(const VigildInstance& vigild);
