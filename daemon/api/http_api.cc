@@ -238,17 +238,17 @@ class HttpApi::Impl {
   template <typename Settings>
   void configure(Settings& settings) {
     settings.address(config_.host)
-                        .port(config_.port)
-                        .max_parallel_connections(config_.max_connections)
-                        .read_next_http_message_timelimit(config_.read_timeout)
-                        // RESTinio drops the connection past its limit without an answer, so its
-                        // hard limit sits above ours and guarded() answers 413 in between.
-                        .incoming_http_msg_limits(
-                            restinio::incoming_http_msg_limits_t{}.max_body_size(config_.max_body_bytes * 2))
-                        .acceptor_post_bind_hook([this](asio::ip::tcp::acceptor& acceptor) {
-                          bound_port_ = acceptor.local_endpoint().port();
-                        })
-                        .request_handler(makeRouter());
+        .port(config_.port)
+        .max_parallel_connections(config_.max_connections)
+        .read_next_http_message_timelimit(config_.read_timeout)
+        // RESTinio drops the connection past its limit without an answer, so its
+        // hard limit sits above ours and guarded() answers 413 in between.
+        .incoming_http_msg_limits(
+            restinio::incoming_http_msg_limits_t{}.max_body_size(config_.max_body_bytes * 2))
+        .acceptor_post_bind_hook([this](asio::ip::tcp::acceptor& acceptor) {
+          bound_port_ = acceptor.local_endpoint().port();
+        })
+        .request_handler(makeRouter());
   }
 
   template <typename ServerType>

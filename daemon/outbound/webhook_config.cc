@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "daemon/config/yaml_list.h"
 #include "daemon/yaml_util.h"
 
 namespace vigil::outbound {
@@ -12,41 +13,14 @@ using nlohmann::json;
 
 namespace {
 
+using config::parsePriority;
+using config::readList;
+
 std::optional<ChangeKind> parseChangeKind(std::string_view name) {
   for (uint8_t k = 0; k <= static_cast<uint8_t>(incidents::kLastChangeKind); ++k) {
     if (incidents::changeKindName(static_cast<ChangeKind>(k)) == name) return static_cast<ChangeKind>(k);
   }
   return std::nullopt;
-}
-
-std::optional<uint8_t> parsePriority(std::string_view text) {
-  if (text.size() == 2 && (text[0] == 'P' || text[0] == 'p') && text[1] >= '1' && text[1] <= '5') {
-    return static_cast<uint8_t>(text[1] - '0');
-  }
-  return std::nullopt;
-}
-
-template <typename T, typename Parse>
-void readList(std::string_view file, const YAML::Node& node, std::string_view what, Parse parse, std::vector<T>& out,
-              ConfigErrors& errors) {
-  std::vector<YAML::Node> items;
-  if (node.IsScalar()) {
-    items.push_back(node);
-  } else if (node.IsSequence()) {
-    for (const auto& item : node) items.push_back(item);
-  } else {
-    errors.add(yamlError(file, node, "expected a " + std::string(what) + " or a list of them"));
-    return;
-  }
-  for (const auto& item : items) {
-    std::string text;
-    if (!errors.take(readString(file, item), text)) continue;
-    if (std::optional<T> v = parse(text)) {
-      out.push_back(std::move(*v));
-    } else {
-      errors.add(yamlError(file, item, "expected a " + std::string(what) + ", got '" + text + "'"));
-    }
-  }
 }
 
 // YAML → JSON for the template: scalars stay strings unless they are plainly numbers or booleans.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "daemon/config/yaml_list.h"
 #include "daemon/yaml_util.h"
 
 namespace vigil::sla {
@@ -10,36 +11,8 @@ std::string_view clockName(SlaClock clock) { return clock == SlaClock::kAcknowle
 
 namespace {
 
-std::optional<uint8_t> parsePriority(std::string_view text) {
-  if (text.size() == 2 && (text[0] == 'P' || text[0] == 'p') && text[1] >= '1' && text[1] <= '5') {
-    return static_cast<uint8_t>(text[1] - '0');
-  }
-  return std::nullopt;
-}
-
-// A scalar or a list of scalars, each converted by `parse` (nullopt: error `what`).
-template <typename T, typename Parse>
-void readList(std::string_view file, const YAML::Node& node, std::string_view what, Parse parse,
-              std::vector<T>& out, ConfigErrors& errors) {
-  std::vector<YAML::Node> items;
-  if (node.IsScalar()) {
-    items.push_back(node);
-  } else if (node.IsSequence()) {
-    for (const auto& item : node) items.push_back(item);
-  } else {
-    errors.add(yamlError(file, node, "expected a " + std::string(what) + " or a list of them"));
-    return;
-  }
-  for (const auto& item : items) {
-    std::string text;
-    if (!errors.take(readString(file, item), text)) continue;
-    if (std::optional<T> v = parse(text)) {
-      out.push_back(std::move(*v));
-    } else {
-      errors.add(yamlError(file, item, "expected a " + std::string(what) + ", got '" + text + "'"));
-    }
-  }
-}
+using config::parsePriority;
+using config::readList;
 
 void parseStep(std::string_view file, const YAML::Node& node, size_t index, EscalationStep& step,
                ConfigErrors& errors) {
