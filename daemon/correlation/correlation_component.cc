@@ -58,8 +58,11 @@ void CorrelationComponent::onRules(const std::shared_ptr<const rules::RuleSet>& 
   const bool first = rules_ == nullptr;
   rules_ = rules;
   by_rule_.clear();
+  has_lifecycle_ = false;
   for (const auto& rule : rules_->rules()) {
-    if (rule.correlation) by_rule_.emplace(rule.name, rule.correlation.get());
+    if (!rule.correlation) continue;
+    by_rule_.emplace(rule.name, rule.correlation.get());
+    has_lifecycle_ |= rule.correlation->spec.reopen_within || rule.correlation->spec.auto_close_after;
   }
   if (first) return;
   // Keep the state of rules whose primitive is unchanged; drop the rest.
@@ -167,6 +170,7 @@ void CorrelationComponent::resolveSynthetic(const Entry& e, TimePoint at, std::s
   decision.rule = e.spec->rule;
   decision.rule_set_version = rules_->version();
   decision.primitive = e.spec->description;
+  if (has_lifecycle_) noteResolved(e.partition, e.key, at, engine);
   engine.apply(event, decision);
 }
 
@@ -278,6 +282,31 @@ bool CorrelationComponent::reopen(const Event& event, const rules::Decision& dec
 }
 
 void CorrelationComponent::onEvent(Event& event, rules::Decision& decision, IncidentEngine& engine) {
+  correlate(event, decision, engine);
+  // Remembered now, not at the end of the batch, so that reopen and auto-close do not depend
+  // on how events were batched.
+  if (has_lifecycle_ && decision.action == Action::kResolve) {
+    noteResolved(event.partition, decision.key, event.time(), engine);
+  }
+}
+
+void CorrelationComponent::noteResolved(uint16_t partition, const std::string& key, TimePoint at,
+                                        IncidentEngine& engine) {
+  const incidents::Incident* in = engine.findActive(partition, key);
+  if (!in) return;
+  const rules::Correlation* c = correlationOf(in->rule);
+  if (!c || (!c->spec.reopen_within && !c->spec.auto_close_after)) return;
+  makeId(id_, partition, 'r', key);
+  const std::string id = id_;
+  Resolved& r = resolved_[id];
+  setDeadline(id, r.deadline, std::nullopt);
+  r = Resolved{in->rule, partition, key, in->id, at, std::nullopt};
+  if (c->spec.auto_close_after) setDeadline(id, r.deadline, at + *c->spec.auto_close_after);
+  if (partitions_.insert(partition).second) partitions_dirty_ = true;
+  dirty_.insert(id);
+}
+
+void CorrelationComponent::correlate(Event& event, rules::Decision& decision, IncidentEngine& engine) {
   const TimePoint time = event.time();
   if (time > event_clock_) {
     event_clock_ = time;

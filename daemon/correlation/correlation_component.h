@@ -91,6 +91,10 @@ class CorrelationComponent final : public CorrelatorComponent {
     std::optional<TimePoint> deadline;  // auto-close
   };
 
+  void correlate(Event& event, rules::Decision& decision, incidents::IncidentEngine& engine);
+  // The active incident under `key` is about to be resolved at `at`: remember it when its rule
+  // has lifecycle hooks.
+  void noteResolved(uint16_t partition, const std::string& key, TimePoint at, incidents::IncidentEngine& engine);
   void advance(TimePoint to, incidents::IncidentEngine& engine);
   void fireDue(incidents::IncidentEngine& engine);
   void fire(const std::string& id, TimePoint at, incidents::IncidentEngine& engine);
@@ -120,6 +124,7 @@ class CorrelationComponent final : public CorrelatorComponent {
   const CorrelationOptions options_;
   std::shared_ptr<const rules::RuleSet> rules_;
   std::unordered_map<std::string, const rules::Correlation*> by_rule_;  // rules with a correlation
+  bool has_lifecycle_ = false;  // some rule has reopen_within or auto_close_after
   const store::Store* store_ = nullptr;
 
   TimePoint clock_{};        // correlation clock

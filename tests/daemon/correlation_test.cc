@@ -13,6 +13,9 @@
 namespace {
 thread_local long g_allocations = 0;
 }  // namespace
+// GCC pairs the inlined free() with operator new and warns; this pair is consistent (malloc/free).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 void* operator new(size_t size) {
   ++g_allocations;
   if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
@@ -20,6 +23,7 @@ void* operator new(size_t size) {
 }
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, size_t) noexcept { std::free(p); }
+#pragma GCC diagnostic pop
 
 namespace vigil {
 namespace {

@@ -119,6 +119,7 @@ TEST(Store, IncidentJsonRoundTripsEveryField) {
   expected.last_seen = ms(expected.last_seen);
   for (auto& t : expected.timeline) t.at = ms(t.at);
   for (auto& s : expected.recent_events) s.at = ms(s.at);
+  for (auto& s : expected.provenance.events) s.at = ms(s.at);
   EXPECT_EQ(**back, expected);
 }
 
