@@ -94,8 +94,9 @@ Status EventDecoder::decodeObject(simdjson::ondemand::object object, std::string
       if (type == json_type::number) {
         double seconds = 0;
         if (auto e = value.get_double().get(seconds)) return jsonError(key, e);
-        // Years 0..9999 only: beyond, the cast to milliseconds would overflow.
-        if (!(seconds >= -62167219200.0 && seconds < 253402300800.0)) {
+        // The clock counts nanoseconds in 64 bits (years about 1678..2262): beyond, it overflows.
+        constexpr double kLimit = 9.2e9;
+        if (!(seconds > -kLimit && seconds < kLimit)) {
           return Status::invalidArgument(std::string(key) + ": out of range");
         }
         event.occurred_at = fromUnixMillis(static_cast<int64_t>(seconds * 1000));
@@ -145,6 +146,7 @@ Status EventDecoder::decodeObject(simdjson::ondemand::object object, std::string
 
 Status EventDecoder::decode(std::string_view json, std::string_view default_source,
                             TimePoint received_at, std::vector<Event>& out) {
+  if (json.empty()) return Status::invalidArgument("empty body: expected a JSON object or an array of objects");
   if (buffer_.size() < json.size()) {
     buffer_ = simdjson::padded_string(json.size() * 2);
   }

@@ -96,6 +96,9 @@ std::optional<TimePoint> parseRfc3339(std::string_view s) {
   if (pos != s.size()) return std::nullopt;
   const int64_t days = daysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   const int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
+  // The clock counts nanoseconds in 64 bits: years outside about 1678..2262 would overflow.
+  constexpr int64_t kLimit = std::chrono::duration_cast<std::chrono::seconds>(Clock::duration::max()).count() - 1;
+  if (secs > kLimit || secs < -kLimit) return std::nullopt;
   return TimePoint(std::chrono::duration_cast<Clock::duration>(std::chrono::seconds(secs) +
                                                                std::chrono::nanoseconds(nanos)));
 }

@@ -2,19 +2,31 @@
 // Checks, besides the sanitizers: a failed decode appends nothing; every decoded event keeps the
 // decoder's limits; an event encoded back to JSON decodes again to the same fields.
 // Build and run with scripts/fuzz.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "daemon/event_json.h"
 
 namespace {
 
+// Labels in name order: the encoder writes them as a sorted JSON object.
+std::vector<std::pair<std::string, std::string>> sortedLabels(const vigil::Labels& labels) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [name, value] : labels) out.emplace_back(name, value);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 bool sameFields(const vigil::Event& a, const vigil::Event& b) {
   return a.host == b.host && a.ci == b.ci && a.source == b.source && a.type == b.type &&
-         a.severity == b.severity && a.state == b.state && a.message == b.message && a.labels == b.labels;
+         a.severity == b.severity && a.state == b.state && a.message == b.message &&
+         sortedLabels(a.labels) == sortedLabels(b.labels);
 }
 
 }  // namespace

@@ -120,6 +120,11 @@ Result<DaemonConfig> loadDaemonConfig(const std::string& path) {
   errors.add(checkKeys(path, root, {"data_dir", "log", "http", "syslog", "kafka", "cmdb", "rules",
                                     "pipeline", "store", "sla", "escalation", "webhooks"}));
   if (!errors.empty()) return fail(errors.status());
+  // Sections must be mappings: yaml-cpp throws on a key lookup in a scalar or a list.
+  for (const char* section : {"log", "http", "pipeline", "store", "rules", "cmdb"}) {
+    if (root[section] && !root[section].IsMap()) errors.add(yamlError(path, root[section], std::string(section) + ": expected a mapping"));
+  }
+  if (!errors.empty()) return fail(errors.status());
   if (root["data_dir"]) errors.take(readString(path, root["data_dir"]), config.data_dir);
   if (const auto log = root["log"]) {
     errors.add(checkKeys(path, log, {"level", "format"}));
