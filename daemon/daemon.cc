@@ -18,10 +18,12 @@
 #include "connectors/syslog/syslog_source.h"
 #include "daemon/api/http_api.h"
 #include "daemon/cmdb/cmdb_loader.h"
+#include "daemon/maintenance/maintenance.h"
 #include "daemon/metrics/metrics.h"
 #include "daemon/pipeline.h"
 #include "daemon/yaml_util.h"
 #include "daemon/store/store.h"
+#include "daemon/verdicts/verdict_log.h"
 
 namespace vigil {
 
@@ -34,6 +36,11 @@ Result<std::shared_ptr<const rules::RuleSet>> loadRules(const config::DaemonConf
 Result<std::shared_ptr<const cmdb::CiSnapshot>> loadCmdb(const config::DaemonConfig& config) {
   if (config.cmdb_files.empty()) return cmdb::CiSnapshot::empty();
   return cmdb::loadCmdbFiles(config.cmdb_files, config.base_dir);
+}
+
+Result<std::vector<maintenance::WindowPtr>> loadMaintenance(const config::DaemonConfig& config) {
+  if (config.maintenance_files.empty()) return std::vector<maintenance::WindowPtr>{};
+  return maintenance::loadWindowFiles(config.maintenance_files, config.base_dir);
 }
 
 // The io threads that run syslog and HTTP; stopped last so commit callbacks can still answer.
@@ -71,7 +78,8 @@ sigset_t blockDaemonSignals() {
 }
 
 // SIGHUP: rules and CMDB are loaded to the side; each is swapped in only when it is valid.
-void reloadRulesAndCmdb(const config::DaemonConfig& config, Pipeline& pipeline) {
+void reloadRulesAndCmdb(const config::DaemonConfig& config, Pipeline& pipeline,
+                        maintenance::MaintenanceManager* maintenance = nullptr) {
   timespec now{};
   clock_gettime(CLOCK_MONOTONIC, &now);
   const uint64_t usec = static_cast<uint64_t>(now.tv_sec) * 1000000 + static_cast<uint64_t>(now.tv_nsec) / 1000;
@@ -90,6 +98,15 @@ void reloadRulesAndCmdb(const config::DaemonConfig& config, Pipeline& pipeline) 
   } else {
     spdlog::error("reload: CMDB rejected, keeping the running one:\n{}", cmdb.error().message());
   }
+  if (maintenance != nullptr) {
+    auto windows = loadMaintenance(config);
+    if (windows) {
+      spdlog::info("reload: {} maintenance windows from config", windows->size());
+      maintenance->setConfigWindows(std::move(*windows));
+    } else {
+      spdlog::error("reload: maintenance windows rejected, keeping the running ones:\n{}", windows.error().message());
+    }
+  }
   sd_notify(0, "READY=1");
 }
 
@@ -103,6 +120,8 @@ Result<CheckedConfig> loadAndCheck(const std::string& config_path) {
   if (!rules) errors += rules.error().message();
   auto cmdb = loadCmdb(*config);
   if (!cmdb) errors += (errors.empty() ? "" : "\n") + cmdb.error().message();
+  auto windows = loadMaintenance(*config);
+  if (!windows) errors += (errors.empty() ? "" : "\n") + windows.error().message();
   if (config->syslog) {
     auto syslog = connectors::syslog::parseSyslogConfig(*config->syslog, config_path);
     if (!syslog) errors += (errors.empty() ? "" : "\n") + syslog.error().message();
@@ -112,7 +131,7 @@ Result<CheckedConfig> loadAndCheck(const std::string& config_path) {
     if (!kafka) errors += (errors.empty() ? "" : "\n") + kafka.error().message();
   }
   if (!errors.empty()) return fail(Status::invalidArgument(errors));
-  return CheckedConfig{std::move(*config), std::move(*rules), std::move(*cmdb)};
+  return CheckedConfig{std::move(*config), std::move(*rules), std::move(*cmdb), std::move(*windows)};
 }
 
 int runReplay(CheckedConfig checked, const std::string& file) {
@@ -124,8 +143,17 @@ int runReplay(CheckedConfig checked, const std::string& file) {
   }
   metrics::MetricsRegistry registry;
   metrics::PipelineMetrics pipeline_metrics(registry.registry());
+  // Declared before the pipeline: its thread uses them until it stops.
+  verdicts::VerdictLog verdict_log(config.verdicts, config.pipeline.clock, registry.registry());
+  maintenance::MaintenanceManager maintenance(config.pipeline.clock);
+  maintenance.setConfigWindows(checked.maintenance_windows);
   Pipeline pipeline(config.pipeline, checked.rules, **store, pipeline_metrics);
   pipeline.setCmdb(checked.cmdb);
+  pipeline.setEventIdSource(&verdict_log);
+  pipeline.addEventHook(&verdict_log);
+  pipeline.addEventHook(&maintenance);
+  pipeline.addComponent(&verdict_log);
+  pipeline.addComponent(&maintenance);
   if (Status s = pipeline.start(); !s.isOk()) {
     spdlog::critical("pipeline: {}", s.toString());
     return 1;
@@ -181,9 +209,19 @@ int runDaemon(CheckedConfig checked) {
     };
     spdlog::info("systemd watchdog: {} ms", watchdog_usec / 1000);
   }
+  // Declared before the pipeline: its thread uses them until it stops.
+  verdicts::VerdictLog verdict_log(config.verdicts, pipeline_options.clock, registry.registry());
+  maintenance::MaintenanceManager maintenance(pipeline_options.clock);
+  maintenance.setConfigWindows(checked.maintenance_windows);
   Pipeline pipeline(pipeline_options, checked.rules, **store, pipeline_metrics);
   pipeline.setCmdb(checked.cmdb);
+  pipeline.setEventIdSource(&verdict_log);
+  pipeline.addEventHook(&verdict_log);
+  pipeline.addEventHook(&maintenance);
+  pipeline.addComponent(&verdict_log);
+  pipeline.addComponent(&maintenance);
   api::HttpApi http(config.http, io.io(), pipeline, **store, registry);
+  http.setMaintenance(&maintenance, &verdict_log);
   pipeline.addListener(&http.streamListener());
   if (kafka_output) {
     pipeline.addListener(kafka_output.get());
@@ -242,7 +280,7 @@ int runDaemon(CheckedConfig checked) {
     int sig = 0;
     sigwait(&signals, &sig);
     if (sig == SIGHUP) {
-      reloadRulesAndCmdb(config, pipeline);
+      reloadRulesAndCmdb(config, pipeline, &maintenance);
       continue;
     }
     spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");

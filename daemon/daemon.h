@@ -9,6 +9,7 @@
 #include "daemon/config/daemon_config.h"
 #include "daemon/status.h"
 #include "daemon/cmdb/ci_index.h"
+#include "daemon/maintenance/window.h"
 #include "rules/rule_set.h"
 
 namespace vigil {
@@ -18,6 +19,7 @@ struct CheckedConfig {
   config::DaemonConfig config;
   std::shared_ptr<const rules::RuleSet> rules;
   std::shared_ptr<const cmdb::CiSnapshot> cmdb;
+  std::vector<std::shared_ptr<const maintenance::MaintenanceWindow>> maintenance_windows;
 };
 Result<CheckedConfig> loadAndCheck(const std::string& config_path);
 

@@ -14,6 +14,7 @@
 #include "daemon/pipeline.h"
 #include "daemon/status.h"
 #include "daemon/store/store.h"
+#include "daemon/verdicts/verdict.h"
 
 namespace vigil::config {
 
@@ -40,6 +41,8 @@ struct DaemonConfig {
   PipelineOptions pipeline;
   std::vector<std::string> rule_files;  // globs
   std::vector<std::string> cmdb_files;
+  std::vector<std::string> maintenance_files;  // globs of maintenance window files
+  verdicts::VerdictOptions verdicts;
   std::optional<YAML::Node> syslog;  // parsed by the syslog connector
   std::optional<YAML::Node> kafka;   // parsed by the Kafka connector
 };
