@@ -6,7 +6,9 @@
 #include <future>
 
 #include "daemon/correlation/correlation_component.h"
+#include "daemon/maintenance/maintenance.h"
 #include "daemon/pipeline.h"
+#include "daemon/verdicts/verdict_log.h"
 #include "tests/support/temp_dir.h"
 
 namespace vigil {
@@ -52,7 +54,9 @@ std::vector<Event> makeEvents(Workload workload, size_t n) {
   return events;
 }
 
-void runPipeline(benchmark::State& state, Workload workload) {
+// `with_verdicts`: as vigild runs, with the verdict log and the maintenance hook (no window in
+// force), so the pair of figures is the cost of recording every verdict.
+void runPipeline(benchmark::State& state, Workload workload, bool with_verdicts = false) {
   const size_t n = 200000;
   const size_t batch = 1024;
   auto rules = *rules::RuleSet::loadString(kRules, "bench.yaml");
@@ -62,9 +66,19 @@ void runPipeline(benchmark::State& state, Workload workload) {
     auto store = std::move(*store::Store::open({.path = dir.file("db")}));
     metrics::MetricsRegistry registry;
     metrics::PipelineMetrics metrics(registry.registry());
+    PipelineOptions options;
     correlation::CorrelationComponent correlation({}, rules);  // as vigild runs it
-    Pipeline pipeline(PipelineOptions{}, rules, *store, metrics);
+    verdicts::VerdictLog verdict_log(verdicts::VerdictOptions{}, options.clock, registry.registry());
+    maintenance::MaintenanceManager maintenance(options.clock);
+    Pipeline pipeline(options, rules, *store, metrics);
     pipeline.addComponent(&correlation);
+    if (with_verdicts) {
+      pipeline.setEventIdSource(&verdict_log);
+      pipeline.addEventHook(&verdict_log);
+      pipeline.addEventHook(&maintenance);
+      pipeline.addComponent(&verdict_log);
+      pipeline.addComponent(&maintenance);
+    }
     (void)pipeline.start();
     auto events = makeEvents(workload, n);
     state.ResumeTiming();
@@ -87,6 +101,12 @@ void runPipeline(benchmark::State& state, Workload workload) {
 void BM_PipelineDedup(benchmark::State& s) { runPipeline(s, kDedup); }
 void BM_PipelineNoMatch(benchmark::State& s) { runPipeline(s, kNoise); }
 void BM_PipelineOpenResolve(benchmark::State& s) { runPipeline(s, kOpenResolve); }
+void BM_PipelineDedupVerdicts(benchmark::State& s) { runPipeline(s, kDedup, true); }
+void BM_PipelineNoMatchVerdicts(benchmark::State& s) { runPipeline(s, kNoise, true); }
+void BM_PipelineOpenResolveVerdicts(benchmark::State& s) { runPipeline(s, kOpenResolve, true); }
+BENCHMARK(BM_PipelineDedupVerdicts)->Unit(benchmark::kMillisecond)->Repetitions(3)->ReportAggregatesOnly(true)->UseRealTime();
+BENCHMARK(BM_PipelineNoMatchVerdicts)->Unit(benchmark::kMillisecond)->Repetitions(3)->ReportAggregatesOnly(true)->UseRealTime();
+BENCHMARK(BM_PipelineOpenResolveVerdicts)->Unit(benchmark::kMillisecond)->Repetitions(3)->ReportAggregatesOnly(true)->UseRealTime();
 BENCHMARK(BM_PipelineDedup)->Unit(benchmark::kMillisecond)->Repetitions(3)->ReportAggregatesOnly(true)->UseRealTime();
 BENCHMARK(BM_PipelineNoMatch)->Unit(benchmark::kMillisecond)->Repetitions(3)->ReportAggregatesOnly(true)->UseRealTime();
 BENCHMARK(BM_PipelineOpenResolve)->Unit(benchmark::kMillisecond)->Repetitions(3)->ReportAggregatesOnly(true)->UseRealTime();

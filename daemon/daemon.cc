@@ -22,6 +22,7 @@
 #include "daemon/cmdb/cmdb_loader.h"
 #include "daemon/correlation/correlation_component.h"
 #include "daemon/metrics/collectors.h"
+#include "daemon/maintenance/maintenance.h"
 #include "daemon/metrics/metrics.h"
 #include "daemon/outbound/webhooks.h"
 #include "daemon/pipeline.h"
@@ -30,6 +31,7 @@
 #include "daemon/sla/sla_clocks.h"
 #include "daemon/yaml_util.h"
 #include "daemon/store/store.h"
+#include "daemon/verdicts/verdict_log.h"
 
 namespace vigil {
 
@@ -54,6 +56,11 @@ prometheus::Counter& lateEventsCounter(metrics::MetricsRegistry& registry) {
       .Help("Events older than the correlation clock minus rules.allowed_lateness")
       .Register(registry.registry())
       .Add({});
+}
+
+Result<std::vector<maintenance::WindowPtr>> loadMaintenance(const config::DaemonConfig& config) {
+  if (config.maintenance_files.empty()) return std::vector<maintenance::WindowPtr>{};
+  return maintenance::loadWindowFiles(config.maintenance_files, config.base_dir);
 }
 
 // The io threads that run syslog and HTTP; stopped last so commit callbacks can still answer.
@@ -106,6 +113,8 @@ Result<CheckedConfig> loadAndCheck(const std::string& config_path, bool allow_st
     cmdb = Result<CmdbPtr>(CmdbPtr());
   }
   if (!cmdb) errors += (errors.empty() ? "" : "\n") + cmdb.error().message();
+  auto windows = loadMaintenance(*config);
+  if (!windows) errors += (errors.empty() ? "" : "\n") + windows.error().message();
   if (config->syslog) {
     auto syslog = connectors::syslog::parseSyslogConfig(*config->syslog, config_path);
     if (!syslog) errors += (errors.empty() ? "" : "\n") + syslog.error().message();
@@ -119,7 +128,8 @@ Result<CheckedConfig> loadAndCheck(const std::string& config_path, bool allow_st
   }
   if (auto sla = loadSlaPolicy(*config); !sla) errors += (errors.empty() ? "" : "\n") + sla.error().message();
   if (!errors.empty()) return fail(Status::invalidArgument(errors));
-  return CheckedConfig{std::move(*config), std::move(*rules), std::move(*cmdb), std::move(cmdb_error)};
+  return CheckedConfig{std::move(*config), std::move(*rules), std::move(*cmdb), std::move(cmdb_error),
+                      std::move(*windows)};
 }
 
 int runReplay(CheckedConfig checked, const std::string& file) {
@@ -132,12 +142,20 @@ int runReplay(CheckedConfig checked, const std::string& file) {
   metrics::MetricsRegistry registry;
   metrics::PipelineMetrics pipeline_metrics(registry.registry());
   // Event time only: the same file gives the same incidents however fast it is read. Declared
-  // before the pipeline, which uses it until it stops.
+  // before the pipeline, which uses them until it stops.
   correlation::CorrelationComponent correlation(
       {config.rules_allowed_lateness, /*wall_clock=*/false, &lateEventsCounter(registry)}, checked.rules);
+  verdicts::VerdictLog verdict_log(config.verdicts, config.pipeline.clock, registry.registry());
+  maintenance::MaintenanceManager maintenance(config.pipeline.clock);
+  maintenance.setConfigWindows(checked.maintenance_windows);
   Pipeline pipeline(config.pipeline, checked.rules, **store, pipeline_metrics);
   pipeline.setCmdb(checked.cmdb);
   pipeline.addComponent(&correlation);
+  pipeline.setEventIdSource(&verdict_log);
+  pipeline.addEventHook(&verdict_log);
+  pipeline.addEventHook(&maintenance);
+  pipeline.addComponent(&verdict_log);
+  pipeline.addComponent(&maintenance);
   if (Status s = pipeline.start(); !s.isOk()) {
     spdlog::critical("pipeline: {}", s.toString());
     return 1;
@@ -201,9 +219,18 @@ int runDaemon(CheckedConfig checked) {
       {config.rules_allowed_lateness, /*wall_clock=*/true, &lateEventsCounter(registry)}, checked.rules);
   auto sla_policy = loadSlaPolicy(config);  // checked by loadAndCheck
   sla::SlaClocks sla_clocks(sla_policy ? std::move(*sla_policy) : sla::SlaPolicy{}, registry.registry());
+  // Declared before the pipeline: its thread uses them until it stops.
+  verdicts::VerdictLog verdict_log(config.verdicts, pipeline_options.clock, registry.registry());
+  maintenance::MaintenanceManager maintenance(pipeline_options.clock);
+  maintenance.setConfigWindows(checked.maintenance_windows);
   Pipeline pipeline(pipeline_options, checked.rules, **store, pipeline_metrics);
   pipeline.addComponent(&correlation);
   pipeline.addComponent(&sla_clocks);
+  pipeline.setEventIdSource(&verdict_log);
+  pipeline.addEventHook(&verdict_log);
+  pipeline.addEventHook(&maintenance);
+  pipeline.addComponent(&verdict_log);
+  pipeline.addComponent(&maintenance);
   // The files' CIs (or, when they fail, the stored ones) merged with the CMDB topic's.
   cmdb::CmdbFeeds cmdb_feeds(**store, [&pipeline](auto snapshot) { pipeline.setCmdb(std::move(snapshot)); });
   if (Status s = cmdb_feeds.start(checked.cmdb, checked.cmdb_error); !s.isOk()) {
@@ -226,9 +253,13 @@ int runDaemon(CheckedConfig checked) {
     }
   }
   api::HttpApi http(config.http, io.io(), pipeline, **store, registry);
+  http.setMaintenance(&maintenance, &verdict_log);
   pipeline.addListener(&http.streamListener());
   ConfigReloader reloader(config, pipeline, &http, registry.registry(),
                           [&cmdb_feeds](auto snapshot) { return cmdb_feeds.reloadFiles(std::move(snapshot)); });
+  reloader.addApplier([&maintenance](CheckedConfig& loaded) {
+    maintenance.setConfigWindows(std::move(loaded.maintenance_windows));
+  });
   http.addAdminAction("/api/v1/reload", [&reloader](const nlohmann::json&) {
     const ReloadOutcome outcome = reloader.reload();
     return std::pair{outcome.ok ? 200 : 422, outcome.toJson()};

@@ -9,6 +9,7 @@
 #include "daemon/config/daemon_config.h"
 #include "daemon/status.h"
 #include "daemon/cmdb/ci_index.h"
+#include "daemon/maintenance/window.h"
 #include "rules/rule_set.h"
 
 namespace vigil {
@@ -21,6 +22,7 @@ struct CheckedConfig {
   // With allow_stored_cmdb: why cmdb.files did not load (cmdb is then null); the daemon falls
   // back to the CMDB stored at the last good load (cmdb_feeds.h).
   std::string cmdb_error;
+  std::vector<std::shared_ptr<const maintenance::MaintenanceWindow>> maintenance_windows;
 };
 Result<CheckedConfig> loadAndCheck(const std::string& config_path, bool allow_stored_cmdb = false);
 

@@ -43,7 +43,12 @@ void Pipeline::stop() {
 }
 
 bool Pipeline::offer(connectors::EventBatch& batch) {
+  return offer(batch, event_ids_ && !batch.events.empty() ? event_ids_->reserve(batch.events.size()) : 0);
+}
+
+bool Pipeline::offer(connectors::EventBatch& batch, uint64_t first_event_id) {
   WorkItem item;
+  item.first_event_id = first_event_id;
   item.batch = std::move(batch);
   const size_t weight = std::max<size_t>(1, item.batch.events.size());
   if (queue_.tryPush(item, weight)) return true;
@@ -54,6 +59,7 @@ bool Pipeline::offer(connectors::EventBatch& batch) {
 bool Pipeline::push(connectors::EventBatch batch) {
   const size_t weight = std::max<size_t>(1, batch.events.size());
   WorkItem item;
+  if (event_ids_ && !batch.events.empty()) item.first_event_id = event_ids_->reserve(batch.events.size());
   item.batch = std::move(batch);
   return queue_.push(std::move(item), weight);
 }
@@ -121,6 +127,26 @@ bool Pipeline::openContext(const Event& event, const cmdb::ConfigurationItem* ci
   });
   if (ancestor) context.parent = engine_.rootIncidentOn(*ancestor);
   return true;
+}
+
+incidents::ApplyOutcome Pipeline::applyWithHooks(const Event& event, const cmdb::CiSnapshot& cmdb,
+                                                 const rules::Decision& decision,
+                                                 const incidents::OpenContext* context) {
+  verdict_.reset();
+  auto outcome = incidents::ApplyOutcome::kIgnored;
+  bool held = false;
+  for (auto* hook : event_hooks_) {
+    if ((held = hook->intercept(event, cmdb, decision, engine_, verdict_))) break;
+  }
+  if (!held) {
+    const incidents::Incident* existing =
+        decision.action == rules::Action::kNone ? nullptr : engine_.findActive(event.partition, decision.key);
+    const incidents::IncidentId existing_id = existing ? existing->id : 0;
+    outcome = engine_.apply(event, decision, context);
+    classifyOutcome(event, decision, outcome, existing_id, engine_, verdict_);
+  }
+  for (auto* hook : event_hooks_) hook->onVerdict(event, verdict_);
+  return outcome;
 }
 
 void Pipeline::updateServiceHealth(const std::shared_ptr<const cmdb::CiSnapshot>& cmdb) {
@@ -191,13 +217,18 @@ void Pipeline::process(std::vector<WorkItem>& work) {
     if (batch.events.empty()) continue;
     // Batches come from one source each; count once per batch, not per event.
     metrics_.source(batch.events.front().source).received.Increment(static_cast<double>(batch.events.size()));
+    uint64_t next_id = item.first_event_id;
     for (auto& event : batch.events) {
+      const uint64_t id = next_id != 0 ? next_id++ : 0;
+      for (auto* hook : event_hooks_) hook->onIntake(event, id);
       const cmdb::ConfigurationItem* ci = bind(event, *cmdb);
       rules->evaluate(event, decision);
       for (auto* component : components_) component->onEvent(event, decision, engine_);
       if (!decision.rule.empty()) metrics_.ruleMatched(decision.rule).Increment();
       const bool has_context = openContext(event, ci, decision, *cmdb, context);
-      const auto outcome = engine_.apply(event, decision, has_context ? &context : nullptr);
+      const auto outcome = event_hooks_.empty()
+                               ? engine_.apply(event, decision, has_context ? &context : nullptr)
+                               : applyWithHooks(event, *cmdb, decision, has_context ? &context : nullptr);
       metrics_.source(event.source).outcome(outcome).Increment();
       oldest = std::min(oldest, event.received_at);
     }

@@ -21,6 +21,7 @@
 #include "daemon/cmdb/service_health.h"
 #include "daemon/cmdb/unbound_log.h"
 #include "daemon/bounded_queue.h"
+#include "daemon/event_hook.h"
 #include "daemon/incidents/incident_engine.h"
 #include "daemon/metrics/metrics.h"
 #include "daemon/store/store.h"
@@ -93,6 +94,10 @@ class Pipeline final : public connectors::EventSink {
   void addListener(ChangeListener* listener) { listeners_.push_back(listener); }
   // REQUIRES: before start(). Components run in the order they were added.
   void addComponent(CorrelatorComponent* component) { components_.push_back(component); }
+  // REQUIRES: before start(). Hooks see every event, in the order they were added.
+  void addEventHook(EventHook* hook) { event_hooks_.push_back(hook); }
+  // REQUIRES: before start(). Every batch then reserves ids for its events when it is offered.
+  void setEventIdSource(EventIdSource* ids) { event_ids_ = ids; }
   // Restores the active incidents from the store and starts the correlator thread.
   Status start();
   // Refuses new batches, processes and commits everything queued, then joins the thread.
@@ -101,6 +106,8 @@ class Pipeline final : public connectors::EventSink {
   // EventSink
   bool offer(connectors::EventBatch& batch) override;
   bool push(connectors::EventBatch batch) override;
+  // offer() with ids the caller reserved from the id source (so it can answer with them).
+  bool offer(connectors::EventBatch& batch, uint64_t first_event_id);
 
   // A person's action on an incident, applied by the correlator like events (one writer) and
   // answered once committed, with the incident as stored or the reason it was refused.
@@ -127,6 +134,7 @@ class Pipeline final : public connectors::EventSink {
     std::optional<incidents::IncidentCommand> command;
     CommandCallback command_done;
     std::optional<Result<incidents::Incident>> command_result;  // set by process()
+    uint64_t first_event_id = 0;  // the batch's events have ids first_event_id, +1, … (0: none)
   };
 
   void run();
@@ -138,6 +146,10 @@ class Pipeline final : public connectors::EventSink {
   // the parent it is a symptom of. False when there is nothing to add.
   bool openContext(const Event& event, const cmdb::ConfigurationItem* ci, const rules::Decision& decision,
                    const cmdb::CiSnapshot& cmdb, incidents::OpenContext& context);
+  // The incident step with the event hooks around it: they may hold the event back, and each
+  // learns its verdict.
+  incidents::ApplyOutcome applyWithHooks(const Event& event, const cmdb::CiSnapshot& cmdb,
+                                         const rules::Decision& decision, const incidents::OpenContext* context);
   void updateServiceHealth(const std::shared_ptr<const cmdb::CiSnapshot>& cmdb);
   void commitWithRetry(const std::vector<connectors::SourcePosition>& positions);
 
@@ -146,6 +158,8 @@ class Pipeline final : public connectors::EventSink {
   metrics::PipelineMetrics& metrics_;
   std::vector<ChangeListener*> listeners_;
   std::vector<CorrelatorComponent*> components_;
+  std::vector<EventHook*> event_hooks_;
+  EventIdSource* event_ids_ = nullptr;
 
   mutable std::mutex rules_mu_;
   std::shared_ptr<const rules::RuleSet> rules_;  // GUARDED_BY(rules_mu_)
@@ -161,6 +175,7 @@ class Pipeline final : public connectors::EventSink {
   // Correlator-thread state.
   incidents::IncidentEngine engine_;
   incidents::ChangeSet changes_;
+  verdicts::Verdict verdict_;  // reused per event, keeps its strings' capacity
 };
 
 }  // namespace vigil

@@ -109,6 +109,7 @@ ReloadOutcome ConfigReloader::reload() {
     outcome.cis = checked->cmdb->size();
     outcome.tokens = checked->config.http.tokens.size();
     pipeline_.setRules(checked->rules);
+    for (auto& apply : appliers_) apply(*checked);
     if (http_ != nullptr) http_->setTokens(std::move(checked->config.http.tokens));
     successes_.Increment();
     last_success_.Set(std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());

@@ -21,6 +21,7 @@
 
 #include "daemon/api/http_api.h"
 #include "daemon/config/daemon_config.h"
+#include "daemon/daemon.h"
 #include "daemon/pipeline.h"
 
 namespace vigil {
@@ -47,6 +48,9 @@ class ConfigReloader {
   ConfigReloader(config::DaemonConfig running, Pipeline& pipeline, api::HttpApi* http,
                  prometheus::Registry& registry, ApplyCmdb apply_cmdb = nullptr);
   ReloadOutcome reload();
+  // Called after each successful reload with what was loaded, to swap in further parts (for
+  // example the maintenance windows of the config). REQUIRES: before the first reload().
+  void addApplier(std::function<void(CheckedConfig&)> apply) { appliers_.push_back(std::move(apply)); }
 
  private:
   std::mutex mutex_;
@@ -54,6 +58,7 @@ class ConfigReloader {
   Pipeline& pipeline_;
   api::HttpApi* http_;
   ApplyCmdb apply_cmdb_;
+  std::vector<std::function<void(CheckedConfig&)>> appliers_;
   prometheus::Counter& successes_;
   prometheus::Counter& failures_;
   prometheus::Gauge& last_success_;

@@ -276,6 +276,7 @@ class FileParser {
   }
 
   // Appends the conditions of a `match:`-style mapping to `parent` (a kAll node).
+ public:
   void parseConditionMap(const YAML::Node& node, ConditionSpec& parent) {
     if (!node.IsMap()) {
       error(node, "a condition must be a mapping of field: test");
@@ -312,6 +313,8 @@ class FileParser {
     }
   }
 
+
+ private:
   // `field: scalar` (equals), `field: [a, b]` (in) or `field: {op: value, ...}` (all hold).
   void parseFieldTests(const Located& field, const YAML::Node& value, ConditionSpec& parent) {
     ConditionSpec test{.kind = Kind::kTest, .pos = field.pos, .field = field};
@@ -418,6 +421,13 @@ void parseRuleText(std::string_view text, std::string_view file, std::vector<Rul
     return;
   }
   FileParser(file, errors).parseDocument(root, rules);
+}
+
+void parseCondition(const YAML::Node& node, std::string_view file, ConditionSpec& out,
+                    std::vector<RuleError>& errors) {
+  out.kind = Kind::kAll;
+  out.pos = posOf(node);
+  FileParser(file, errors).parseConditionMap(node, out);
 }
 
 void loadRuleFile(const std::string& path, std::vector<RuleSpec>& rules,

@@ -14,6 +14,10 @@
 
 #include "rules/rule_spec.h"
 
+namespace YAML {
+class Node;
+}  // namespace YAML
+
 namespace vigil::rules {
 
 // Parses the text of one rule file named `file` (used in errors only). Appends the rules that
@@ -21,6 +25,11 @@ namespace vigil::rules {
 // not appended.
 void parseRuleText(std::string_view text, std::string_view file, std::vector<RuleSpec>& rules,
                    std::vector<RuleError>& errors);
+
+// Parses a `match:`-style mapping, as found in a rule, into `out` (a kAll node); used wherever
+// the rule condition syntax is reused (maintenance window scopes).
+void parseCondition(const YAML::Node& node, std::string_view file, ConditionSpec& out,
+                    std::vector<RuleError>& errors);
 
 // Reads and parses the file at `path`. Appends the file's raw bytes to `content` (the caller
 // hashes them for RuleSet::version()). An unreadable file is an error at `path:1:1`.

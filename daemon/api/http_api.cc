@@ -19,6 +19,8 @@
 #include "daemon/api/rate_limiter.h"
 #include "daemon/cmdb/topology.h"
 #include "daemon/event_json.h"
+#include "daemon/maintenance/maintenance_api.h"
+#include "daemon/verdicts/verdict_log.h"
 #include "web/board_html.h"
 
 namespace vigil::api {
@@ -52,6 +54,21 @@ restinio::request_handling_status_t sendError(const Request& req, restinio::http
                                               std::string_view message) {
   const auto code = status.status_code().raw_code();
   return sendJson(req, std::move(status), {{"error", {{"code", code}, {"message", message}}}});
+}
+
+restinio::request_handling_status_t sendAnswer(const Request& req, const maintenance::ApiAnswer& answer) {
+  auto line = [](int status) {
+    switch (status) {
+      case 200: return restinio::status_ok();
+      case 201: return restinio::status_created();
+      case 400: return restinio::status_bad_request();
+      case 404: return restinio::status_not_found();
+      case 409: return restinio::status_conflict();
+      case 503: return restinio::status_service_unavailable();
+      default: return restinio::status_internal_server_error();
+    }
+  };
+  return sendJson(req, line(answer.status), answer.body);
 }
 
 restinio::http_status_line_t statusFor(const Status& s) {
@@ -291,6 +308,10 @@ class HttpApi::Impl {
     admin_actions_.emplace_back(std::move(path), std::move(action));
   }
   void setTokens(std::vector<api::ApiToken> tokens) { auth_.replace(std::move(tokens)); }
+  void setMaintenance(maintenance::MaintenanceManager* m, verdicts::VerdictLog* v) {
+    maintenance_ = m;
+    verdicts_ = v;
+  }
 
  private:
   // Answers 401/403 itself and returns nullopt when the request may not do this; otherwise the
@@ -373,6 +394,7 @@ class HttpApi::Impl {
                       guarded(Role::kIngest, [this](auto req, auto, auto&) { return postAlertmanager(req); }));
     router->http_post("/api/v1/pagerduty",
                       guarded(Role::kIngest, [this](auto req, auto, const std::string& actor) { return postPagerDuty(req, actor); }));
+    addMaintenanceRoutes(*router);
     router->http_get("/metrics", [this](auto req, auto) {
       return req->create_response()
           .append_header(restinio::http_field::content_type, "text/plain; version=0.0.4; charset=utf-8")
@@ -407,6 +429,70 @@ class HttpApi::Impl {
       return sendError(req, restinio::status_not_found(), "no such resource: " + std::string(req->header().path()));
     });
     return router;
+  }
+
+  // /api/v1/maintenance and the verdicts (docs/maintenance.md).
+  void addMaintenanceRoutes(Router& router) {
+    using api::Role;
+    using Verb = maintenance::MaintenanceCommand::Verb;
+    router.http_get(R"(/api/v1/events/:id/verdict)", guarded(Role::kViewer, [this](auto req, auto params, auto&) {
+                      return sendAnswer(req, maintenance::getVerdict(store_, restinio::cast_to<std::string>(params["id"])));
+                    }));
+    router.http_get("/api/v1/verdicts", guarded(Role::kViewer, [this](auto req, auto, auto&) {
+                      auto params = restinio::try_parse_query<restinio::parse_query_traits::relaxed>(req->header().query());
+                      if (!params) return sendError(req, restinio::status_bad_request(), "malformed query string");
+                      std::string ci, limit;
+                      for (const auto& [name, value] : *params) {
+                        if (name == "ci") ci = std::string(value);
+                        else if (name == "limit") limit = std::string(value);
+                        else return sendError(req, restinio::status_bad_request(), "unknown query parameter '" + std::string(name) + "'");
+                      }
+                      return sendAnswer(req, maintenance::listVerdicts(store_, ci, limit));
+                    }));
+    if (maintenance_ == nullptr) return;
+    const std::string window = R"(/api/v1/maintenance/:id([A-Za-z0-9._-]+))";
+    router.http_get("/api/v1/maintenance", guarded(Role::kViewer, [this](auto req, auto, auto&) {
+                      return sendAnswer(req, maintenance::listWindows(*maintenance_));
+                    }));
+    router.http_get(window, guarded(Role::kViewer, [this](auto req, auto params, auto&) {
+                      return sendAnswer(req, maintenance::getWindow(*maintenance_, store_, restinio::cast_to<std::string>(params["id"])));
+                    }));
+    router.http_get(window + "/preview", guarded(Role::kViewer, [this](auto req, auto params, auto&) {
+                      return sendAnswer(req, maintenance::previewWindow(*maintenance_, *pipeline_.cmdb(),
+                                                                        restinio::cast_to<std::string>(params["id"])));
+                    }));
+    router.http_post("/api/v1/maintenance", guarded(Role::kAdmin, [this](auto req, auto, const std::string& actor) {
+                       return submitMaintenance(req, Verb::kCreate, "", actor);
+                     }));
+    router.http_put(window, guarded(Role::kAdmin, [this](auto req, auto params, const std::string& actor) {
+                      return submitMaintenance(req, Verb::kReplace, restinio::cast_to<std::string>(params["id"]), actor);
+                    }));
+    router.http_delete(window, guarded(Role::kAdmin, [this](auto req, auto params, const std::string& actor) {
+                         return submitMaintenance(req, Verb::kEnd, restinio::cast_to<std::string>(params["id"]), actor);
+                       }));
+  }
+
+  // Hands the command to the correlator and wakes it with an empty batch, whose commit callback
+  // answers: by then the command is applied and durable.
+  restinio::request_handling_status_t submitMaintenance(const Request& req, maintenance::MaintenanceCommand::Verb verb,
+                                                        const std::string& id, const std::string& actor) {
+    auto parsed = maintenance::parseCommand(verb, id, req->body(), actor);
+    if (auto* answer = std::get_if<maintenance::ApiAnswer>(&parsed)) return sendAnswer(req, *answer);
+    auto command = std::get<std::shared_ptr<maintenance::MaintenanceCommand>>(std::move(parsed));
+    maintenance_->submit(command);
+    connectors::EventBatch wake;
+    wake.on_commit = [this, req, command](const Status& committed) {
+      if (!committed.isOk()) {
+        sendError(req, restinio::status_service_unavailable(), committed.message());
+        return;
+      }
+      sendAnswer(req, maintenance::commandAnswer(*command, *maintenance_));
+    };
+    if (!pipeline_.offer(wake)) {
+      // Still applied at the correlator's next round; the caller cannot know, so say so.
+      return sendError(req, restinio::status_service_unavailable(), "pipeline queue full; check the window list before retrying");
+    }
+    return restinio::request_accepted();
   }
 
   restinio::request_handling_status_t listIncidents(const Request& req) {
@@ -599,7 +685,15 @@ class HttpApi::Impl {
     Status s = decoder.decode(req->body(), "http", Clock::now(), batch.events);
     if (!s.isOk()) return sendError(req, restinio::status_bad_request(), s.message());
     const size_t count = batch.events.size();
-    return enqueue(req, std::move(batch), {{"accepted", count}});
+    json answer = {{"accepted", count}};
+    uint64_t first_id = 0;
+    if (verdicts_ != nullptr && count > 0) {
+      first_id = verdicts_->reserve(count);
+      json ids = json::array();
+      for (size_t i = 0; i < count; ++i) ids.push_back(std::to_string(first_id + i));
+      answer["ids"] = std::move(ids);
+    }
+    return enqueue(req, std::move(batch), std::move(answer), first_id);
   }
 
   restinio::request_handling_status_t postAlertmanager(const Request& req) {
@@ -642,7 +736,8 @@ class HttpApi::Impl {
   }
 
   // Hands a batch to the pipeline and answers `answer` with 202 once it is committed.
-  restinio::request_handling_status_t enqueue(const Request& req, connectors::EventBatch batch, json answer) {
+  restinio::request_handling_status_t enqueue(const Request& req, connectors::EventBatch batch, json answer,
+                                              uint64_t first_event_id = 0) {
     if (batch.events.empty()) return sendJson(req, restinio::status_accepted(), answer);
     // Answered from the correlator thread once the batch is durable; RESTinio hands the write to
     // the connection's own executor.
@@ -653,7 +748,7 @@ class HttpApi::Impl {
         sendError(req, restinio::status_service_unavailable(), committed.message());
       }
     };
-    if (!pipeline_.offer(batch)) {
+    if (!(first_event_id != 0 ? pipeline_.offer(batch, first_event_id) : pipeline_.offer(batch))) {
       return req->create_response(restinio::status_service_unavailable())
           .append_header("Retry-After", "1")
           .append_header(restinio::http_field::content_type, "application/json")
@@ -672,6 +767,8 @@ class HttpApi::Impl {
   std::vector<std::pair<std::string, HttpApi::AdminAction>> admin_actions_;  // set before start()
   api::RateLimiter limiter_;
   StreamHub stream_;
+  maintenance::MaintenanceManager* maintenance_ = nullptr;
+  verdicts::VerdictLog* verdicts_ = nullptr;
   std::unique_ptr<Server> server_;          // plain HTTP, or
   std::unique_ptr<TlsServer> tls_server_;   // HTTPS (http.tls)
   std::atomic<uint16_t> bound_port_{0};
@@ -689,6 +786,9 @@ std::string HttpApi::endpoint() const { return impl_->endpoint(); }
 void HttpApi::setReady(bool ready, std::function<std::vector<std::string>()> not_ready_sources) {
   impl_->not_ready_sources_ = std::move(not_ready_sources);
   impl_->ready_ = ready;
+}
+void HttpApi::setMaintenance(maintenance::MaintenanceManager* maintenance, verdicts::VerdictLog* verdicts) {
+  impl_->setMaintenance(maintenance, verdicts);
 }
 ChangeListener& HttpApi::streamListener() { return impl_->stream(); }
 void HttpApi::addAdminAction(std::string path, AdminAction action) {

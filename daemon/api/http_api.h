@@ -22,6 +22,13 @@ namespace asio {
 class io_context;
 }  // namespace asio
 
+namespace vigil::maintenance {
+class MaintenanceManager;
+}  // namespace vigil::maintenance
+namespace vigil::verdicts {
+class VerdictLog;
+}  // namespace vigil::verdicts
+
 namespace vigil::api {
 
 class HttpApi {
@@ -38,6 +45,8 @@ class HttpApi {
   // /readyz answers 200 only when this is set, the pipeline commits and `not_ready_sources`
   // (if given) names no source.
   void setReady(bool ready, std::function<std::vector<std::string>()> not_ready_sources = {});
+  // Serves /api/v1/maintenance and gives POSTed events their ids. REQUIRES: before start().
+  void setMaintenance(maintenance::MaintenanceManager* maintenance, verdicts::VerdictLog* verdicts);
   // Feeds the live stream (GET /api/v1/stream). REQUIRES: registered before the pipeline starts.
   ChangeListener& streamListener();
   // An admin action at POST `path` (admin role): gets the JSON body (null when empty), returns

@@ -49,4 +49,16 @@ HttpResponse httpPost(const std::string& url, const std::string& body, const std
   return perform(curl, token, curl_slist_append(nullptr, type.c_str()));
 }
 
+HttpResponse httpRequest(const std::string& method, const std::string& url, const std::string& body,
+                         const std::string& token) {
+  CURL* curl = curl_easy_init();
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
+  if (!body.empty()) {
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+  }
+  return perform(curl, token, curl_slist_append(nullptr, "Content-Type: application/json"));
+}
+
 }  // namespace vigil::cli

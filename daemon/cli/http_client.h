@@ -15,4 +15,8 @@ HttpResponse httpGet(const std::string& url, const std::string& token = "");
 HttpResponse httpPost(const std::string& url, const std::string& body, const std::string& token = "",
                       const std::string& content_type = "application/json");
 
+// Any method with a JSON body (PUT, DELETE, PATCH); an empty body sends none.
+HttpResponse httpRequest(const std::string& method, const std::string& url, const std::string& body = "",
+                         const std::string& token = "");
+
 }  // namespace vigil::cli

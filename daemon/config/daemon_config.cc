@@ -118,7 +118,7 @@ Result<DaemonConfig> loadDaemonConfig(const std::string& path) {
 
   ConfigErrors errors;
   errors.add(checkKeys(path, root, {"data_dir", "log", "http", "syslog", "kafka", "cmdb", "rules",
-                                    "pipeline", "store", "sla", "escalation", "webhooks"}));
+                                    "pipeline", "store", "sla", "escalation", "webhooks", "maintenance", "verdicts"}));
   if (!errors.empty()) return fail(errors.status());
   // Sections must be mappings: yaml-cpp throws on a key lookup in a scalar or a list.
   for (const char* section : {"log", "http", "pipeline", "store", "rules", "cmdb"}) {
@@ -157,6 +157,18 @@ Result<DaemonConfig> loadDaemonConfig(const std::string& path) {
     errors.add(checkKeys(path, cmdb, {"files", "symptom_window"}));
     if (cmdb["files"]) parseStringList(path, cmdb["files"], config.cmdb_files, errors);
     if (cmdb["symptom_window"]) errors.take(readDuration(path, cmdb["symptom_window"]), config.pipeline.symptom_window);
+  }
+  if (const auto maintenance = root["maintenance"]) {
+    errors.add(checkKeys(path, maintenance, {"files"}));
+    if (maintenance["files"]) parseStringList(path, maintenance["files"], config.maintenance_files, errors);
+  }
+  if (const auto verdicts = root["verdicts"]) {
+    errors.add(checkKeys(path, verdicts, {"retention", "max_records"}));
+    if (verdicts["retention"]) errors.take(readDuration(path, verdicts["retention"]), config.verdicts.retention);
+    int64_t n = 0;
+    if (verdicts["max_records"] && errors.take(readInt(path, verdicts["max_records"], 1, int64_t{1} << 47), n)) {
+      config.verdicts.max_records = static_cast<uint64_t>(n);
+    }
   }
   if (root["syslog"]) config.syslog = root["syslog"];
   if (root["kafka"]) {

@@ -15,6 +15,7 @@
 #include "daemon/pipeline.h"
 #include "daemon/status.h"
 #include "daemon/store/store.h"
+#include "daemon/verdicts/verdict.h"
 
 namespace vigil::config {
 
@@ -56,6 +57,8 @@ struct DaemonConfig {
   // windows as of its own time (docs/rules.md, "Event time").
   std::chrono::milliseconds rules_allowed_lateness{std::chrono::minutes(5)};
   std::vector<std::string> cmdb_files;
+  std::vector<std::string> maintenance_files;  // globs of maintenance window files
+  verdicts::VerdictOptions verdicts;
   std::optional<YAML::Node> syslog;  // parsed by the syslog connector
   std::optional<YAML::Node> kafka;   // parsed by the Kafka connector
   std::optional<YAML::Node> sla;         // parsed by daemon/sla (with `escalation`)

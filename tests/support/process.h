@@ -43,6 +43,7 @@ uint16_t freePort(bool udp = false);
 using cli::HttpResponse;
 using cli::httpGet;
 using cli::httpPost;
+using cli::httpRequest;
 
 // Polls `condition` every 50 ms until it holds or `timeout` passes.
 bool waitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout = std::chrono::seconds(30));

@@ -1,0 +1,71 @@
+// VerdictLog: hands out event ids (1, 2, 3 …, continuing after a restart) and keeps, for a
+// retention period, the verdict of every event that opened nothing (verdict.h) — "why was or
+// wasn't this raised".
+//
+// Store layout (Column::kVerdicts, partition 0, as event ids span the partitions):
+//   "e" u64 BE event id                          → record (by event id)
+//   "c" ci '\0' u64 BE ms u64 BE event id         → record (by CI, time-ordered)
+//   "n"                                          → u64 BE next event id
+// Ids grow with intake, so "e" keys are in intake order and retention trims from the front.
+// Records are small binary values written through the pipeline's batch.
+// Thread-safety: the hook and component methods run on the correlator thread; reserve() and the
+// static readers may be called from any thread.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <prometheus/counter.h>
+#include <prometheus/registry.h>
+
+#include "daemon/event_hook.h"
+#include "daemon/pipeline.h"
+#include "daemon/store/store.h"
+#include "daemon/verdicts/verdict.h"
+
+namespace vigil::verdicts {
+
+class VerdictLog final : public EventHook, public CorrelatorComponent, public EventIdSource {
+ public:
+  VerdictLog(VerdictOptions options, std::function<TimePoint()> clock, prometheus::Registry& registry);
+
+  // EventIdSource (any thread)
+  uint64_t reserve(size_t count) override;
+
+  // EventHook
+  void onIntake(const Event& event, uint64_t id) override;
+  void onVerdict(const Event& event, const Verdict& verdict) override;
+  // CorrelatorComponent
+  Status restore(const store::Store& store) override;
+  void onTick(TimePoint now, incidents::IncidentEngine& engine) override;
+  void collectStateOps(std::vector<store::StateOp>& out) override;
+
+  // Readers over committed state (any thread).
+  static Result<std::optional<VerdictRecord>> byEvent(const store::Store& store, uint64_t event_id);
+  // Newest first, at most `limit`.
+  static Result<std::vector<VerdictRecord>> byCi(const store::Store& store, std::string_view ci, size_t limit);
+
+ private:
+  void trim(TimePoint now);
+
+  const VerdictOptions options_;
+  std::function<TimePoint()> clock_;
+  const store::Store* store_ = nullptr;
+  std::array<prometheus::Counter*, kReasonCount> suppressed_{};
+  std::atomic<uint64_t> next_id_{1};
+  // Correlator-thread state.
+  uint64_t persisted_next_id_ = 0;
+  uint64_t current_id_ = 0;  // of the event being processed
+  std::vector<store::StateOp> pending_;
+  TimePoint now_{};
+  TimePoint last_trim_{};
+  std::string scratch_;
+};
+
+}  // namespace vigil::verdicts
