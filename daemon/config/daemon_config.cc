@@ -27,6 +27,7 @@ void parseStringList(std::string_view file, const YAML::Node& node, std::vector<
 }
 
 void parseRateLimit(std::string_view file, const YAML::Node& node, api::RateLimitConfig& limit, ConfigErrors& errors) {
+  if (!node.IsMap()) return errors.add(yamlError(file, node, "rate_limit: expected a mapping"));
   errors.add(checkKeys(file, node, {"requests_per_second", "burst"}));
   int64_t n = 0;
   if (node["requests_per_second"] && errors.take(readInt(file, node["requests_per_second"], 0, 10000000), n)) {
@@ -37,6 +38,7 @@ void parseRateLimit(std::string_view file, const YAML::Node& node, api::RateLimi
 
 // Relative certificate paths are relative to the config file, like rule and CMDB files.
 void parseTls(std::string_view file, const YAML::Node& node, HttpConfig& http, ConfigErrors& errors) {
+  if (!node.IsMap()) return errors.add(yamlError(file, node, "tls: expected a mapping"));
   errors.add(checkKeys(file, node, {"cert", "key", "client_ca"}));
   TlsConfig tls;
   const auto base = std::filesystem::path(file).parent_path();

@@ -44,7 +44,7 @@ class Vigild:
         with open(self.config_path, "w") as f:
             f.write(f"data_dir: {self.data_dir}\n"
                     "log: {level: info}\n"
-                    f"http:\n  listen: 127.0.0.1:{self.http_port}\n{http_extra}"
+                    f"http:\n  listen: 127.0.0.1:{self.http_port}\n  rate_limit: {{requests_per_second: 0}}\n{http_extra}"
                     f"syslog:\n  listen: [tcp://127.0.0.1:{self.syslog_port}]\n{syslog_extra}"
                     f"rules: {{files: [{root}/config/rules.d/*.yaml]}}\n{extra_yaml}")
         self.process = None

@@ -141,7 +141,7 @@ TEST(MaintenanceApi, ChangingAWindowIsAuditedAndConfigWindowsAreReadOnly) {
   // A broken file on SIGHUP keeps the running windows.
   writeFile(files.file("mw.yaml"), "windows:\n  - id: x\n");
   kill(vigild.pid(), SIGHUP);
-  ASSERT_TRUE(waitFor([&] { return vigild.log().find("maintenance windows rejected") != std::string::npos; }));
+  ASSERT_TRUE(waitFor([&] { return vigild.log().find("keeping the running config") != std::string::npos; }));
   EXPECT_EQ(json::parse(httpGet(vigild.url("/api/v1/maintenance")).body)["windows"].size(), 2u);
 }
 

@@ -146,7 +146,7 @@ TEST(Prometheus, SeesServiceHealthIncidentCountsAndResponseTimes) {
   EXPECT_TRUE(prometheus.waitForValue(R"(count(vigil_build_info{revision!="",compiler!=""}))", 1));
   EXPECT_GT(prometheus.value("process_resident_memory_bytes").value_or(0), 1e6);
   EXPECT_GT(prometheus.value("process_open_fds").value_or(0), 3);
-  EXPECT_TRUE(prometheus.waitForValue(R"(count(vigil_store_live_sst_bytes))", 6));
+  EXPECT_TRUE(prometheus.waitForValue(R"(count(vigil_store_live_sst_bytes))", 10));
 
   // Every family vigild exposes passes Prometheus's own lint (names, units, _total, help).
   std::string lint;
