@@ -245,18 +245,29 @@ bool CorrelationComponent::fireEntry(Entry& e, TimePoint at, IncidentEngine& eng
 void CorrelationComponent::fireResolved(const Resolved& r, TimePoint at, IncidentEngine& engine) {
   const rules::Correlation* c = correlationOf(r.rule);
   if (!c || !c->spec.auto_close_after) return;
+  // Refused when a person reopened or closed it meanwhile: nothing to do then.
+  (void)commandOnResolved(engine, incidents::IncidentCommand::Verb::kClose, r.id, r.rule,
+                          "auto-closed " + rules::formatDuration(*c->spec.auto_close_after) +
+                              " after it was resolved",
+                          at);
+}
+
+// A rule's command on an incident that may no longer be active (then read from the store, as
+// the engine requires).
+bool CorrelationComponent::commandOnResolved(IncidentEngine& engine, incidents::IncidentCommand::Verb verb,
+                                             incidents::IncidentId id, const std::string& rule, std::string text,
+                                             TimePoint at) const {
   std::optional<incidents::Incident> stored;
-  if (store_ && !engine.isActive(r.id)) {
-    auto read = store_->getIncident(r.id);
+  if (store_ && !engine.isActive(id)) {
+    auto read = store_->getIncident(id);
     if (read && *read) stored = std::move(**read);
   }
-  incidents::IncidentCommand close;
-  close.verb = incidents::IncidentCommand::Verb::kClose;
-  close.id = r.id;
-  close.actor = "rule:" + r.rule;
-  close.text = "auto-closed " + rules::formatDuration(*c->spec.auto_close_after) + " after it was resolved";
-  // Refused when a person reopened or closed it meanwhile: nothing to do then.
-  (void)engine.command(close, at, std::move(stored));
+  incidents::IncidentCommand cmd;
+  cmd.verb = verb;
+  cmd.id = id;
+  cmd.actor = "rule:" + rule;
+  cmd.text = std::move(text);
+  return engine.command(cmd, at, std::move(stored)).has_value();
 }
 
 bool CorrelationComponent::reopen(const Event& event, const rules::Decision& decision, TimePoint t,
@@ -267,18 +278,11 @@ bool CorrelationComponent::reopen(const Event& event, const rules::Decision& dec
   const Resolved r = it->second;
   erase(id_);  // either reopened now or too late: a new incident from here on
   if (t - r.resolved_at > *decision.correlation->spec.reopen_within) return false;
-  std::optional<incidents::Incident> stored;
-  if (store_) {
-    auto read = store_->getIncident(r.id);
-    if (read && *read) stored = std::move(**read);
-  }
-  incidents::IncidentCommand cmd;
-  cmd.verb = incidents::IncidentCommand::Verb::kReopen;
-  cmd.id = r.id;
-  cmd.actor = "rule:" + decision.rule;
-  cmd.text = "fired again within " + rules::formatDuration(*decision.correlation->spec.reopen_within) +
-             " of being resolved";
-  return engine.command(cmd, t, std::move(stored)).has_value();
+  return commandOnResolved(engine, incidents::IncidentCommand::Verb::kReopen, r.id, decision.rule,
+                           "fired again within " +
+                               rules::formatDuration(*decision.correlation->spec.reopen_within) +
+                               " of being resolved",
+                           t);
 }
 
 void CorrelationComponent::onEvent(Event& event, rules::Decision& decision, IncidentEngine& engine) {

@@ -125,6 +125,9 @@ class CorrelationComponent final : public CorrelatorComponent {
   std::shared_ptr<const rules::RuleSet> rules_;
   std::unordered_map<std::string, const rules::Correlation*> by_rule_;  // rules with a correlation
   bool has_lifecycle_ = false;  // some rule has reopen_within or auto_close_after
+  bool commandOnResolved(incidents::IncidentEngine& engine, incidents::IncidentCommand::Verb verb, incidents::IncidentId id,
+                         const std::string& rule, std::string text, TimePoint at) const;
+
   const store::Store* store_ = nullptr;
 
   TimePoint clock_{};        // correlation clock

@@ -224,13 +224,7 @@ void encodeIncident(const Incident& in, bool with_details, std::string& out) {
   }
   putVarint(out, with_details ? in.recent_events.size() : 0);
   if (with_details) {
-    for (const auto& e : in.recent_events) {
-      putTime(out, e.at);
-      putString(out, e.source);
-      out.push_back(static_cast<char>(e.severity));
-      out.push_back(static_cast<char>(e.state));
-      putString(out, e.message);
-    }
+    for (const auto& e : in.recent_events) putSample(out, e);
   }
   encodeExtensions(in, out);
 }
@@ -279,15 +273,7 @@ Result<Incident> decodeIncident(std::string_view data) {
     t.detail = r.string();
     in.timeline.push_back(std::move(t));
   }
-  for (size_t n = r.count(); n > 0 && r.ok(); --n) {
-    EventSample e;
-    e.at = r.time();
-    e.source = r.string();
-    e.severity = static_cast<Severity>(std::min<uint8_t>(r.byte(), static_cast<uint8_t>(Severity::kInfo)));
-    e.state = static_cast<EventState>(std::min<uint8_t>(r.byte(), static_cast<uint8_t>(EventState::kOk)));
-    e.message = r.string();
-    in.recent_events.push_back(std::move(e));
-  }
+  for (size_t n = r.count(); n > 0 && r.ok(); --n) in.recent_events.push_back(readSample(r));
   while (r.ok() && !r.atEnd()) {
     const uint64_t tag = r.varint();
     const std::string_view payload = r.bytes();
