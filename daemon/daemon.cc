@@ -18,6 +18,8 @@
 #include "connectors/syslog/syslog_source.h"
 #include "daemon/api/http_api.h"
 #include "daemon/cmdb/cmdb_loader.h"
+#include "daemon/correlator_setup.h"
+#include "daemon/rules_runtime/shadow_rules.h"
 #include "daemon/metrics/metrics.h"
 #include "daemon/pipeline.h"
 #include "daemon/yaml_util.h"
@@ -101,6 +103,15 @@ Result<CheckedConfig> loadAndCheck(const std::string& config_path) {
   std::string errors;
   auto rules = loadRules(*config);
   if (!rules) errors += rules.error().message();
+  std::shared_ptr<const rules::RuleSet> shadow_rules;
+  if (!config->shadow_rule_files.empty()) {
+    auto shadow = rules::RuleSet::loadFiles(config->shadow_rule_files, config->base_dir);
+    if (shadow) {
+      shadow_rules = std::move(*shadow);
+    } else {
+      errors += (errors.empty() ? "" : "\n") + shadow.error().message();
+    }
+  }
   auto cmdb = loadCmdb(*config);
   if (!cmdb) errors += (errors.empty() ? "" : "\n") + cmdb.error().message();
   if (config->syslog) {
@@ -112,7 +123,7 @@ Result<CheckedConfig> loadAndCheck(const std::string& config_path) {
     if (!kafka) errors += (errors.empty() ? "" : "\n") + kafka.error().message();
   }
   if (!errors.empty()) return fail(Status::invalidArgument(errors));
-  return CheckedConfig{std::move(*config), std::move(*rules), std::move(*cmdb)};
+  return CheckedConfig{std::move(*config), std::move(*rules), std::move(*cmdb), std::move(shadow_rules)};
 }
 
 int runReplay(CheckedConfig checked, const std::string& file) {
@@ -124,8 +135,9 @@ int runReplay(CheckedConfig checked, const std::string& file) {
   }
   metrics::MetricsRegistry registry;
   metrics::PipelineMetrics pipeline_metrics(registry.registry());
-  Pipeline pipeline(config.pipeline, checked.rules, **store, pipeline_metrics);
-  pipeline.setCmdb(checked.cmdb);
+  auto correlator = Correlator::build({config.pipeline, checked.rules, checked.cmdb, **store, pipeline_metrics,
+                                       registry.registry()});
+  Pipeline& pipeline = correlator->pipeline();
   if (Status s = pipeline.start(); !s.isOk()) {
     spdlog::critical("pipeline: {}", s.toString());
     return 1;
@@ -181,9 +193,12 @@ int runDaemon(CheckedConfig checked) {
     };
     spdlog::info("systemd watchdog: {} ms", watchdog_usec / 1000);
   }
-  Pipeline pipeline(pipeline_options, checked.rules, **store, pipeline_metrics);
-  pipeline.setCmdb(checked.cmdb);
+  auto correlator = Correlator::build({pipeline_options, checked.rules, checked.cmdb, **store, pipeline_metrics,
+                                       registry.registry()});
+  Pipeline& pipeline = correlator->pipeline();
+  if (checked.shadow_rules) correlator->shadow().setCandidate(checked.shadow_rules, "config");
   api::HttpApi http(config.http, io.io(), pipeline, **store, registry);
+  http.setShadowRules(&correlator->shadow());
   pipeline.addListener(&http.streamListener());
   if (kafka_output) {
     pipeline.addListener(kafka_output.get());

@@ -18,6 +18,7 @@ struct CheckedConfig {
   config::DaemonConfig config;
   std::shared_ptr<const rules::RuleSet> rules;
   std::shared_ptr<const cmdb::CiSnapshot> cmdb;
+  std::shared_ptr<const rules::RuleSet> shadow_rules;  // rules.shadow.files; null when none
 };
 Result<CheckedConfig> loadAndCheck(const std::string& config_path);
 

@@ -182,9 +182,11 @@ void Pipeline::process(std::vector<WorkItem>& work) {
     metrics_.source(batch.events.front().source).received.Increment(static_cast<double>(batch.events.size()));
     for (auto& event : batch.events) {
       const cmdb::ConfigurationItem* ci = bind(event, *cmdb);
-      rules->evaluate(event, decision);
+      for (auto* observer : observers_) observer->beforeRules(event, ci);
+      rules->evaluate(event, ci, decision);
       const bool has_context = openContext(event, ci, decision, *cmdb, context);
       const auto outcome = engine_.apply(event, decision, has_context ? &context : nullptr);
+      for (auto* observer : observers_) observer->afterIncidentStep(event, *rules, decision, outcome);
       metrics_.source(event.source).outcome(outcome).Increment();
       oldest = std::min(oldest, event.received_at);
     }

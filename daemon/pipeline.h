@@ -66,6 +66,18 @@ class CorrelatorComponent {
   virtual void collectStateOps(std::vector<store::StateOp>& /*out*/) {}
 };
 
+// Sees every event on the correlator thread: as bound, before the rules, and after the incident
+// step with the rules' decision (`vigilctl rules test`, shadow rules). Must be cheap.
+class EventObserver {
+ public:
+  virtual ~EventObserver() = default;
+  // `ci` is the bound CI (null when unbound).
+  virtual void beforeRules(const Event& /*event*/, const cmdb::ConfigurationItem* /*ci*/) {}
+  // `rules` is the set that decided (Decision::matched indexes its rules()).
+  virtual void afterIncidentStep(const Event& /*event*/, const rules::RuleSet& /*rules*/,
+                                 const rules::Decision& /*decision*/, incidents::ApplyOutcome /*outcome*/) {}
+};
+
 // Told about every committed batch, after the sources were acknowledged.
 class ChangeListener {
  public:
@@ -81,6 +93,8 @@ class Pipeline final : public connectors::EventSink {
 
   // REQUIRES: before start().
   void addListener(ChangeListener* listener) { listeners_.push_back(listener); }
+  // REQUIRES: before start().
+  void addObserver(EventObserver* observer) { observers_.push_back(observer); }
   // REQUIRES: before start(). Components run in the order they were added.
   void addComponent(CorrelatorComponent* component) { components_.push_back(component); }
   // Restores the active incidents from the store and starts the correlator thread.
@@ -136,6 +150,7 @@ class Pipeline final : public connectors::EventSink {
   metrics::PipelineMetrics& metrics_;
   std::vector<ChangeListener*> listeners_;
   std::vector<CorrelatorComponent*> components_;
+  std::vector<EventObserver*> observers_;
 
   mutable std::mutex rules_mu_;
   std::shared_ptr<const rules::RuleSet> rules_;  // GUARDED_BY(rules_mu_)

@@ -5,6 +5,9 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 namespace vigil::rules {
 
@@ -20,6 +23,16 @@ struct Decision {
   std::string key;    // dedup key of the incident; empty for kDrop, and for kNone unless a rule set it
   std::string title;  // incident title; same as key
   std::string rule;   // name of the rule that decided ("" = the default incident step)
+  std::string description;       // incident description ("" = none set by a rule)
+  uint8_t priority = 0;          // 1..5 from a rule's priority/urgency or the CI's impact; 0 = by severity
+  std::string assignment_group;  // set by a rule's `assign:`; overrides the CI's owner group
+  // Labels a rule's `annotate:` adds to the incident: the first `annotation_count` entries count
+  // (the vector keeps its strings between events so the common case allocates nothing).
+  std::vector<std::pair<std::string, std::string>> annotations;
+  size_t annotation_count = 0;
+  // Indexes (in RuleSet::rules()) of every rule whose match held, in order; for `vigilctl rules
+  // test`, shadow comparisons and metrics.
+  std::vector<uint32_t> matched;
 
   // Clears every field but keeps the strings' capacity.
   void reset() {
@@ -27,6 +40,25 @@ struct Decision {
     key.clear();
     title.clear();
     rule.clear();
+    description.clear();
+    priority = 0;
+    assignment_group.clear();
+    annotation_count = 0;
+    matched.clear();
+  }
+
+  // Sets (or replaces) annotation `name`, reusing a slot's capacity.
+  void annotate(std::string_view name, std::string_view value) {
+    for (size_t i = 0; i < annotation_count; ++i) {
+      if (annotations[i].first == name) {
+        annotations[i].second.assign(value);
+        return;
+      }
+    }
+    if (annotation_count == annotations.size()) annotations.emplace_back();
+    annotations[annotation_count].first.assign(name);
+    annotations[annotation_count].second.assign(value);
+    ++annotation_count;
   }
 };
 

@@ -19,6 +19,10 @@ namespace asio {
 class io_context;
 }  // namespace asio
 
+namespace vigil {
+class ShadowRules;
+}  // namespace vigil
+
 namespace vigil::api {
 
 class HttpApi {
@@ -37,6 +41,8 @@ class HttpApi {
   void setReady(bool ready, std::function<std::vector<std::string>()> not_ready_sources = {});
   // Feeds the live stream (GET /api/v1/stream). REQUIRES: registered before the pipeline starts.
   ChangeListener& streamListener();
+  // Serves /api/v1/rules/shadow from `shadow`. REQUIRES: before start().
+  void setShadowRules(ShadowRules* shadow);
 
  private:
   class Impl;

@@ -101,8 +101,12 @@ Result<DaemonConfig> loadDaemonConfig(const std::string& path) {
     if (store["block_cache"]) errors.take(readSize(path, store["block_cache"]), config.store.block_cache_bytes);
   }
   if (const auto rules = root["rules"]) {
-    errors.add(checkKeys(path, rules, {"files"}));
+    errors.add(checkKeys(path, rules, {"files", "shadow"}));
     if (rules["files"]) parseStringList(path, rules["files"], config.rule_files, errors);
+    if (const auto shadow = rules["shadow"]) {
+      errors.add(checkKeys(path, shadow, {"files"}));
+      if (shadow["files"]) parseStringList(path, shadow["files"], config.shadow_rule_files, errors);
+    }
   }
   if (const auto cmdb = root["cmdb"]) {
     errors.add(checkKeys(path, cmdb, {"files", "symptom_window"}));

@@ -39,6 +39,7 @@ struct DaemonConfig {
   store::StoreOptions store;
   PipelineOptions pipeline;
   std::vector<std::string> rule_files;  // globs
+  std::vector<std::string> shadow_rule_files;  // globs: candidate rules run in shadow mode
   std::vector<std::string> cmdb_files;
   std::optional<YAML::Node> syslog;  // parsed by the syslog connector
   std::optional<YAML::Node> kafka;   // parsed by the Kafka connector

@@ -93,12 +93,17 @@ class Reader {
 
 // The extension records of `in`. Write a field only when it differs from its default, so
 // records of incidents that do not use a feature stay as small as format 1.
-void encodeExtensions(const Incident& /*in*/, std::string& /*out*/) {}
+void encodeExtensions(const Incident& in, std::string& out) {
+  if (!in.description.empty()) putExtension(out, ExtensionTag::kDescription, in.description);
+}
 
 // Fills the field of one extension record; false when the payload is malformed. Unknown tags
 // are skipped (a record written by a newer vigild).
-bool decodeExtension(uint64_t tag, std::string_view /*payload*/, Incident& /*in*/) {
+bool decodeExtension(uint64_t tag, std::string_view payload, Incident& in) {
   switch (tag) {
+    case static_cast<uint64_t>(ExtensionTag::kDescription):
+      in.description.assign(payload);
+      return true;
     default:
       return true;
   }

@@ -21,6 +21,8 @@ Result<Incident> decodeIncident(std::string_view data);
 // Tag ranges, so features can grow without colliding:
 //   1–15 rules provenance and correlation, 16–31 SLA and escalation, 32–47 maintenance and
 //   verdicts, 48–63 everything else.
-enum class ExtensionTag : uint8_t {};
+enum class ExtensionTag : uint8_t {
+  kDescription = 15,  // rules: the incident description rendered from a rule's `description:`
+};
 
 }  // namespace vigil::incidents
