@@ -5,6 +5,7 @@
 
 #include "daemon/incidents/incident_codec.h"
 #include "daemon/incidents/incident_engine.h"
+#include "daemon/time_util.h"
 
 namespace vigil::incidents {
 namespace {
@@ -16,7 +17,7 @@ Event problem(Severity severity) {
   e.type = "firewall";
   e.state = EventState::kProblem;
   e.severity = severity;
-  e.received_at = Clock::now();
+  e.received_at = fromUnixMillis(1768040430123);  // the store keeps milliseconds
   e.message = "sessions 93%";
   return e;
 }
