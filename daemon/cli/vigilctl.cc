@@ -163,8 +163,11 @@ int main(int argc, char** argv) {
   auto* rules_test_cmd = rules_cmd->add_subcommand(
       "test", "run events (JSON or syslog lines) through the rules with a virtual clock, or check test files");
   rules_test_cmd->add_option("input", rules_test.input, "events file, - for stdin")->capture_default_str();
-  rules_test_cmd->add_option("-r,--rules", rules_test.rule_files, "rule file globs (default: from --config)");
-  rules_test_cmd->add_option("--cmdb", rules_test.cmdb_files, "CMDB file globs (default: from --config)");
+  // One glob per flag (repeat it), so the events file after it is not taken for a glob.
+  rules_test_cmd->add_option("-r,--rules", rules_test.rule_files, "rule file glob, repeatable (default: from --config)")
+      ->allow_extra_args(false);
+  rules_test_cmd->add_option("--cmdb", rules_test.cmdb_files, "CMDB file glob, repeatable (default: from --config)")
+      ->allow_extra_args(false);
   rules_test_cmd->add_option("-c,--config", rules_test.config_path, "a vigild config to take rules and CMDB from");
   rules_test_cmd->add_option("--format", rules_test.format, "auto|json|syslog")->capture_default_str();
   rules_test_cmd->add_option("--start", rules_test.start, "virtual clock start (RFC 3339; default now)");
