@@ -20,9 +20,10 @@
 #include "daemon/api/http_api.h"
 #include "daemon/cmdb/cmdb_feeds.h"
 #include "daemon/cmdb/cmdb_loader.h"
-#include "daemon/correlation/correlation_component.h"
-#include "daemon/metrics/collectors.h"
+#include "daemon/correlator_setup.h"
 #include "daemon/maintenance/maintenance.h"
+#include "daemon/metrics/collectors.h"
+#include "daemon/rules_runtime/shadow_rules.h"
 #include "daemon/metrics/metrics.h"
 #include "daemon/outbound/webhooks.h"
 #include "daemon/pipeline.h"
@@ -48,14 +49,6 @@ Result<sla::SlaPolicy> loadSlaPolicy(const config::DaemonConfig& config) {
 Result<std::shared_ptr<const cmdb::CiSnapshot>> loadCmdb(const config::DaemonConfig& config) {
   if (config.cmdb_files.empty()) return cmdb::CiSnapshot::empty();
   return cmdb::loadCmdbFiles(config.cmdb_files, config.base_dir);
-}
-
-prometheus::Counter& lateEventsCounter(metrics::MetricsRegistry& registry) {
-  return prometheus::BuildCounter()
-      .Name("vigil_events_late_total")
-      .Help("Events older than the correlation clock minus rules.allowed_lateness")
-      .Register(registry.registry())
-      .Add({});
 }
 
 Result<std::vector<maintenance::WindowPtr>> loadMaintenance(const config::DaemonConfig& config) {
@@ -106,6 +99,15 @@ Result<CheckedConfig> loadAndCheck(const std::string& config_path, bool allow_st
   std::string errors;
   auto rules = loadRules(*config);
   if (!rules) errors += rules.error().message();
+  std::shared_ptr<const rules::RuleSet> shadow_rules;
+  if (!config->shadow_rule_files.empty()) {
+    auto shadow = rules::RuleSet::loadFiles(config->shadow_rule_files, config->base_dir);
+    if (shadow) {
+      shadow_rules = std::move(*shadow);
+    } else {
+      errors += (errors.empty() ? "" : "\n") + shadow.error().message();
+    }
+  }
   auto cmdb = loadCmdb(*config);
   std::string cmdb_error;
   if (!cmdb && allow_stored_cmdb) {
@@ -129,7 +131,7 @@ Result<CheckedConfig> loadAndCheck(const std::string& config_path, bool allow_st
   if (auto sla = loadSlaPolicy(*config); !sla) errors += (errors.empty() ? "" : "\n") + sla.error().message();
   if (!errors.empty()) return fail(Status::invalidArgument(errors));
   return CheckedConfig{std::move(*config), std::move(*rules), std::move(*cmdb), std::move(cmdb_error),
-                      std::move(*windows)};
+                      std::move(*windows), std::move(shadow_rules)};
 }
 
 int runReplay(CheckedConfig checked, const std::string& file) {
@@ -141,21 +143,17 @@ int runReplay(CheckedConfig checked, const std::string& file) {
   }
   metrics::MetricsRegistry registry;
   metrics::PipelineMetrics pipeline_metrics(registry.registry());
-  // Event time only: the same file gives the same incidents however fast it is read. Declared
-  // before the pipeline, which uses them until it stops.
-  correlation::CorrelationComponent correlation(
-      {config.rules_allowed_lateness, /*wall_clock=*/false, &lateEventsCounter(registry)}, checked.rules);
-  verdicts::VerdictLog verdict_log(config.verdicts, config.pipeline.clock, registry.registry());
-  maintenance::MaintenanceManager maintenance(config.pipeline.clock);
-  maintenance.setConfigWindows(checked.maintenance_windows);
-  Pipeline pipeline(config.pipeline, checked.rules, **store, pipeline_metrics);
-  pipeline.setCmdb(checked.cmdb);
-  pipeline.addComponent(&correlation);
-  pipeline.setEventIdSource(&verdict_log);
-  pipeline.addEventHook(&verdict_log);
-  pipeline.addEventHook(&maintenance);
-  pipeline.addComponent(&verdict_log);
-  pipeline.addComponent(&maintenance);
+  auto correlator = Correlator::build({.options = config.pipeline,
+                                       .rules = checked.rules,
+                                       .cmdb = checked.cmdb,
+                                       .store = **store,
+                                       .metrics = pipeline_metrics,
+                                       .registry = registry.registry(),
+                                       .allowed_lateness = config.rules_allowed_lateness,
+                                       .wall_clock = false,
+                                       .verdicts = config.verdicts,
+                                       .maintenance_windows = std::move(checked.maintenance_windows)});
+  Pipeline& pipeline = correlator->pipeline();
   if (Status s = pipeline.start(); !s.isOk()) {
     spdlog::critical("pipeline: {}", s.toString());
     return 1;
@@ -215,22 +213,21 @@ int runDaemon(CheckedConfig checked) {
     };
     spdlog::info("systemd watchdog: {} ms", watchdog_usec / 1000);
   }
-  correlation::CorrelationComponent correlation(
-      {config.rules_allowed_lateness, /*wall_clock=*/true, &lateEventsCounter(registry)}, checked.rules);
   auto sla_policy = loadSlaPolicy(config);  // checked by loadAndCheck
-  sla::SlaClocks sla_clocks(sla_policy ? std::move(*sla_policy) : sla::SlaPolicy{}, registry.registry());
-  // Declared before the pipeline: its thread uses them until it stops.
-  verdicts::VerdictLog verdict_log(config.verdicts, pipeline_options.clock, registry.registry());
-  maintenance::MaintenanceManager maintenance(pipeline_options.clock);
-  maintenance.setConfigWindows(checked.maintenance_windows);
-  Pipeline pipeline(pipeline_options, checked.rules, **store, pipeline_metrics);
-  pipeline.addComponent(&correlation);
-  pipeline.addComponent(&sla_clocks);
-  pipeline.setEventIdSource(&verdict_log);
-  pipeline.addEventHook(&verdict_log);
-  pipeline.addEventHook(&maintenance);
-  pipeline.addComponent(&verdict_log);
-  pipeline.addComponent(&maintenance);
+  auto correlator = Correlator::build({.options = pipeline_options,
+                                       .rules = checked.rules,
+                                       .cmdb = nullptr,  // set by cmdb_feeds below
+                                       .store = **store,
+                                       .metrics = pipeline_metrics,
+                                       .registry = registry.registry(),
+                                       .allowed_lateness = config.rules_allowed_lateness,
+                                       .wall_clock = true,
+                                       .verdicts = config.verdicts,
+                                       .maintenance_windows = std::move(checked.maintenance_windows),
+                                       .sla = sla_policy ? std::move(*sla_policy) : sla::SlaPolicy{}});
+  Pipeline& pipeline = correlator->pipeline();
+  auto& maintenance = correlator->maintenance();
+  if (checked.shadow_rules) correlator->shadow().setCandidate(checked.shadow_rules, "config");
   // The files' CIs (or, when they fail, the stored ones) merged with the CMDB topic's.
   cmdb::CmdbFeeds cmdb_feeds(**store, [&pipeline](auto snapshot) { pipeline.setCmdb(std::move(snapshot)); });
   if (Status s = cmdb_feeds.start(checked.cmdb, checked.cmdb_error); !s.isOk()) {
@@ -253,7 +250,8 @@ int runDaemon(CheckedConfig checked) {
     }
   }
   api::HttpApi http(config.http, io.io(), pipeline, **store, registry);
-  http.setMaintenance(&maintenance, &verdict_log);
+  http.setMaintenance(&maintenance, &correlator->verdicts());
+  http.setShadowRules(&correlator->shadow());
   pipeline.addListener(&http.streamListener());
   ConfigReloader reloader(config, pipeline, &http, registry.registry(),
                           [&cmdb_feeds](auto snapshot) { return cmdb_feeds.reloadFiles(std::move(snapshot)); });

@@ -23,6 +23,7 @@ struct CheckedConfig {
   // back to the CMDB stored at the last good load (cmdb_feeds.h).
   std::string cmdb_error;
   std::vector<std::shared_ptr<const maintenance::MaintenanceWindow>> maintenance_windows;
+  std::shared_ptr<const rules::RuleSet> shadow_rules;  // rules.shadow.files; null when none
 };
 Result<CheckedConfig> loadAndCheck(const std::string& config_path, bool allow_stored_cmdb = false);
 

@@ -222,13 +222,14 @@ void Pipeline::process(std::vector<WorkItem>& work) {
       const uint64_t id = next_id != 0 ? next_id++ : 0;
       for (auto* hook : event_hooks_) hook->onIntake(event, id);
       const cmdb::ConfigurationItem* ci = bind(event, *cmdb);
-      rules->evaluate(event, decision);
+      for (auto* hook : event_hooks_) hook->beforeRules(event, ci);
+      rules->evaluate(event, ci, decision);
       for (auto* component : components_) component->onEvent(event, decision, engine_);
-      if (!decision.rule.empty()) metrics_.ruleMatched(decision.rule).Increment();
       const bool has_context = openContext(event, ci, decision, *cmdb, context);
       const auto outcome = event_hooks_.empty()
                                ? engine_.apply(event, decision, has_context ? &context : nullptr)
                                : applyWithHooks(event, *cmdb, decision, has_context ? &context : nullptr);
+      for (auto* hook : event_hooks_) hook->afterIncidentStep(event, *rules, decision, outcome);
       metrics_.source(event.source).outcome(outcome).Increment();
       oldest = std::min(oldest, event.received_at);
     }

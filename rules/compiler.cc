@@ -37,11 +37,15 @@ class RuleCompiler {
     compileSet(rule);
     rule.key = compileTemplate(spec_.key, rule.captures);
     rule.title = compileTemplate(spec_.title, rule.captures);
+    rule.description = compileTemplate(spec_.description, rule.captures);
+    rule.assign = compileTemplate(spec_.assign, rule.captures);
+    compileRouting(rule);
     rule.action = spec_.action;
     rule.continue_ = spec_.continue_;
     compileCorrelation(rule);
     rule.names_decision = !rule.continue_ || rule.action == Action::kDrop || rule.key ||
-                          rule.title || rule.set_state || rule.correlation;
+                          rule.title || rule.set_state || rule.correlation || rule.description || rule.assign ||
+                          rule.urgency || rule.priority != 0 || !rule.annotate.empty();
     rule.modifies_fields = !rule.assigns.empty();
     collectGate(rule.match, rule.message_gate);
     int best = -1;
@@ -202,6 +206,31 @@ class RuleCompiler {
     rule.correlation = std::move(c);
   }
 
+  void compileRouting(CompiledRule& rule) {
+    if (spec_.urgency) {
+      static constexpr std::string_view kUrgencies[] = {"high", "medium", "low"};
+      for (uint8_t u = 0; u < 3; ++u) {
+        if (spec_.urgency->text == kUrgencies[u]) rule.urgency = u;
+      }
+      if (!rule.urgency) {
+        error(spec_.urgency->pos, "unknown urgency '" + spec_.urgency->text + "' (expected high, medium or low)");
+      }
+    }
+    if (spec_.priority) {
+      const std::string& p = spec_.priority->text;
+      if (p.size() == 2 && (p[0] == 'P' || p[0] == 'p') && p[1] >= '1' && p[1] <= '5') {
+        rule.priority = static_cast<uint8_t>(p[1] - '0');
+      } else {
+        error(spec_.priority->pos, "unknown priority '" + p + "' (expected P1, P2, P3, P4 or P5)");
+      }
+    }
+    for (const auto& [name, value] : spec_.annotate) {
+      if (std::optional<Template> t = compileTemplate(value, rule.captures)) {
+        rule.annotate.emplace_back(name.text, std::move(*t));
+      }
+    }
+  }
+
   void compileSet(CompiledRule& rule) {
     const SetSpec& set = spec_.set;
     if (set.state) {
@@ -273,8 +302,9 @@ class RuleCompiler {
         findRequiredEqual(child, out, best);
         continue;
       }
-      if (child.kind != Condition::Kind::kTest || child.op != Op::kEquals || child.use_mask) {
-        continue;
+      if (child.kind != Condition::Kind::kTest || child.op != Op::kEquals || child.use_mask ||
+          isCiAttribute(child.field.id)) {
+        continue;  // the prefilter reads the event only
       }
       int score = 0;
       switch (child.field.id) {

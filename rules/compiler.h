@@ -43,6 +43,11 @@ struct CompiledRule {
   std::vector<Assign> assigns;
   std::optional<Template> key;
   std::optional<Template> title;
+  std::optional<Template> description;
+  std::optional<uint8_t> urgency;  // 0 high, 1 medium, 2 low
+  uint8_t priority = 0;            // 1..5 when the rule names one (overrides the matrix)
+  std::optional<Template> assign;
+  std::vector<std::pair<std::string, Template>> annotate;
   Action action = Action::kNone;  // kNone or kDrop
   bool continue_ = false;
   std::shared_ptr<const Correlation> correlation;  // null: the rule keeps no state

@@ -8,6 +8,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "daemon/event.h"
 
@@ -22,6 +24,17 @@ enum class Action : uint8_t {
   kDrop,     // a rule dropped the event; count it and stop processing it
   kHold,     // a correlation primitive held the event back (`reason` says why)
 };
+
+constexpr std::string_view actionName(Action action) {
+  switch (action) {
+    case Action::kNone: return "none";
+    case Action::kOpen: return "open";
+    case Action::kResolve: return "resolve";
+    case Action::kDrop: return "drop";
+    case Action::kHold: return "hold";
+  }
+  return "none";
+}
 
 // An event that contributed to opening an incident (provenance), e.g. the held ones of a threshold.
 struct TriggerEvent {
@@ -47,6 +60,16 @@ struct Decision {
   std::string_view primitive;          // what fired, e.g. "threshold 3 in 5m" (provenance)
   std::span<const TriggerEvent> triggers;  // the events that made it (empty: this event)
   bool flapping = false;               // mark the incident flapping
+  std::string description;       // incident description ("" = none set by a rule)
+  uint8_t priority = 0;          // 1..5 from a rule's priority/urgency or the CI's impact; 0 = by severity
+  std::string assignment_group;  // set by a rule's `assign:`; overrides the CI's owner group
+  // Labels a rule's `annotate:` adds to the incident: the first `annotation_count` entries count
+  // (the vector keeps its strings between events so the common case allocates nothing).
+  std::vector<std::pair<std::string, std::string>> annotations;
+  size_t annotation_count = 0;
+  // Indexes (in RuleSet::rules()) of every rule whose match held, in order; for `vigilctl rules
+  // test`, shadow comparisons and metrics.
+  std::vector<uint32_t> matched;
 
   // Clears every field but keeps the strings' capacity.
   void reset() {
@@ -61,6 +84,25 @@ struct Decision {
     primitive = {};
     triggers = {};
     flapping = false;
+    description.clear();
+    priority = 0;
+    assignment_group.clear();
+    annotation_count = 0;
+    matched.clear();
+  }
+
+  // Sets (or replaces) annotation `name`, reusing a slot's capacity.
+  void annotate(std::string_view name, std::string_view value) {
+    for (size_t i = 0; i < annotation_count; ++i) {
+      if (annotations[i].first == name) {
+        annotations[i].second.assign(value);
+        return;
+      }
+    }
+    if (annotation_count == annotations.size()) annotations.emplace_back();
+    annotations[annotation_count].first.assign(name);
+    annotations[annotation_count].second.assign(value);
+    ++annotation_count;
   }
 };
 

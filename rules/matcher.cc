@@ -6,7 +6,7 @@
 namespace vigil::rules {
 namespace {
 
-bool fieldExists(const Event& event, const FieldRef& field) {
+bool fieldExists(const Event& event, const cmdb::ConfigurationItem* ci, const FieldRef& field) {
   switch (field.id) {
     case FieldId::kState: return event.state != EventState::kNone;
     case FieldId::kSeverity: return true;  // every event has one (default info)
@@ -14,7 +14,7 @@ bool fieldExists(const Event& event, const FieldRef& field) {
     default: break;
   }
   std::string_view value;
-  return readField(event, field, value) && !value.empty();
+  return readField(event, ci, field, value) && !value.empty();
 }
 
 uint32_t enumBit(const Event& event, FieldId id) {
@@ -62,14 +62,14 @@ bool matchRegex(const Condition& c, std::string_view value, MatchContext& ctx) {
 
 bool test(const Condition& c, const Event& event, MatchContext& ctx) {
   if (c.op == Condition::Op::kExists) {
-    return fieldExists(event, c.field) == c.exists;
+    return fieldExists(event, ctx.ci, c.field) == c.exists;
   }
   if (c.use_mask) {
     return (c.mask & enumBit(event, c.field.id)) != 0;
   }
   std::string_view value;
-  if (!readField(event, c.field, value)) {
-    return false;  // a missing label matches nothing but `exists: false`
+  if (!readField(event, ctx.ci, c.field, value)) {
+    return false;  // a missing label (or CI) matches nothing but `exists: false`
   }
   switch (c.op) {
     case Condition::Op::kEquals: return value == c.text;

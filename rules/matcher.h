@@ -27,6 +27,7 @@ namespace vigil::rules {
 struct MatchContext {
   std::array<std::string_view, CaptureNames::kMaxCaptures> captures;
   uint32_t present = 0;  // bit i: captures[i] was set by a matching regex
+  const cmdb::ConfigurationItem* ci = nullptr;  // the CI the event is bound to, if any
 };
 
 struct Condition {

@@ -119,7 +119,7 @@ void Prefilter::build(const Event& event, const std::vector<int>& hits, int afte
   walk.add(always_.data(), always_.data() + always_.size(), after);
   for (const FieldIndex& index : indexes_) {
     std::string_view value;
-    if (!readField(event, index.field, value)) {
+    if (!readField(event, nullptr, index.field, value)) {
       continue;
     }
     auto it = index.by_value.find(value);

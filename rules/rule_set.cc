@@ -1,6 +1,7 @@
 #include "rules/rule_set.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 
 #include "rules/yaml_loader.h"
@@ -64,6 +65,18 @@ void appendTruncated(std::string& out, std::string_view text, size_t max) {
   out += text;
 }
 
+// Urgency when no rule names one: critical/major high, minor/warning medium, info low.
+uint8_t urgencyOf(Severity severity) {
+  switch (severity) {
+    case Severity::kCritical:
+    case Severity::kMajor: return 0;
+    case Severity::kMinor:
+    case Severity::kWarning: return 1;
+    case Severity::kInfo: return 2;
+  }
+  return 2;
+}
+
 void defaultKey(const Event& event, std::string& out) {
   out += event.host.empty() ? event.ci : event.host;
   out += '/';
@@ -92,8 +105,9 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::loadFiles(const std::vector<std:
   const std::vector<std::string> files = expandRuleGlobs(globs, base_dir, errors);
   std::vector<RuleSpec> specs;
   std::string content;
+  std::optional<PriorityMatrix> matrix;
   for (const std::string& file : files) {
-    loadRuleFile(file, specs, errors, content);
+    loadRuleFile(file, specs, errors, content, matrix);
     content += '\0';  // so that moving bytes between files changes the version
   }
   if (!errors.empty()) {
@@ -101,7 +115,7 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::loadFiles(const std::vector<std:
     compileRules(specs, errors);
     return fail(joinErrors(std::move(errors), files));
   }
-  auto set = compile(specs, hashHex(content));
+  auto set = compile(specs, hashHex(content), std::move(matrix));
   if (!set) {
     return set;
   }
@@ -113,16 +127,18 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::loadString(std::string_view yaml
                                                            std::string_view file_name) {
   std::vector<RuleError> errors;
   std::vector<RuleSpec> specs;
-  parseRuleText(yaml, file_name, specs, errors);
+  std::optional<PriorityMatrix> matrix;
+  parseRuleText(yaml, file_name, specs, errors, matrix);
   if (!errors.empty()) {
     compileRules(specs, errors);
     return fail(joinErrors(std::move(errors), {}));
   }
-  return compile(specs, hashHex(yaml));
+  return compile(specs, hashHex(yaml), std::move(matrix));
 }
 
 Result<std::shared_ptr<const RuleSet>> RuleSet::compile(const std::vector<RuleSpec>& specs,
-                                                        std::string version) {
+                                                        std::string version,
+                                                        std::optional<PriorityMatrix> matrix) {
   std::vector<RuleError> errors;
   std::shared_ptr<RuleSet> set(new RuleSet());
   set->rules_ = compileRules(specs, errors);
@@ -135,39 +151,67 @@ Result<std::shared_ptr<const RuleSet>> RuleSet::compile(const std::vector<RuleSp
   }
   set->prefilter_ = std::make_unique<Prefilter>(set->rules_);
   set->version_ = std::move(version);
+  if (matrix) set->matrix_ = std::move(*matrix);
+  set->counters_ = std::make_unique<RuleCounters[]>(set->rules_.size());
   return std::shared_ptr<const RuleSet>(std::move(set));
 }
 
-void RuleSet::evaluate(Event& event, Decision& out) const {
+void RuleSet::evaluate(Event& event, const cmdb::ConfigurationItem* ci, Decision& out) const {
+  thread_local uint32_t calls = 0;
+  if (++calls % EvaluationTiming::kSampleEvery != 0) {
+    evaluateRules(event, ci, out);
+    return;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  evaluateRules(event, ci, out);
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count();
+  const double seconds = static_cast<double>(ns) * 1e-9;
+  size_t bucket = 0;
+  while (bucket < EvaluationTiming::kBounds.size() && seconds > EvaluationTiming::kBounds[bucket]) ++bucket;
+  timing_.buckets[bucket].fetch_add(1, std::memory_order_relaxed);
+  timing_.sum_ns.fetch_add(static_cast<uint64_t>(ns), std::memory_order_relaxed);
+}
+
+void RuleSet::evaluateRules(Event& event, const cmdb::ConfigurationItem* ci, Decision& out) const {
   out.reset();
   out.rule_set_version = version_;
   Scratch& s = scratch();
   Prefilter::Walk walk;
   prefilter_->start(event, s.hits, walk);
   MatchContext ctx;
+  ctx.ci = ci;
   bool has_key = false;
   bool has_title = false;
+  std::optional<uint8_t> urgency;
   for (int i = walk.next(); i != Prefilter::kEnd; i = walk.next()) {
     const CompiledRule& rule = rules_[static_cast<size_t>(i)];
+    RuleCounters& counters = counters_[static_cast<size_t>(i)];
+    counters.evaluations.fetch_add(1, std::memory_order_relaxed);
     ctx.present = 0;
     if (!rule.match.matches(event, ctx)) {
       continue;
     }
+    counters.matches.fetch_add(1, std::memory_order_relaxed);
+    out.matched.push_back(static_cast<uint32_t>(i));
     if (rule.action == Action::kDrop) {
+      const uint32_t dropped_by = static_cast<uint32_t>(i);
       out.reset();
       out.rule_set_version = version_;
+      out.matched.push_back(dropped_by);
       out.action = Action::kDrop;
       out.rule = rule.name;
       return;
     }
     // Copy the captures out first: `set:` may modify the strings they point into.
     CaptureValues captures;
+    captures.ci = ci;
     if (ctx.present != 0) {
       if (s.captures.size() < rule.captures.size()) s.captures.resize(rule.captures.size());
       for (size_t slot = 0; slot < rule.captures.size(); ++slot) {
         if ((ctx.present >> slot) & 1u) s.captures[slot].assign(ctx.captures[slot]);
       }
-      captures = {s.captures.data(), ctx.present};
+      captures.values = s.captures.data();
+      captures.present = ctx.present;
     }
     if (rule.set_state) event.state = *rule.set_state;
     if (rule.set_severity) event.severity = *rule.set_severity;
@@ -198,6 +242,21 @@ void RuleSet::evaluate(Event& event, Decision& out) const {
       rule.title->render(event, captures, out.title);
       has_title = true;
     }
+    if (rule.description) {
+      out.description.clear();
+      rule.description->render(event, captures, out.description);
+    }
+    if (rule.assign) {
+      out.assignment_group.clear();
+      rule.assign->render(event, captures, out.assignment_group);
+    }
+    for (const auto& [name, value] : rule.annotate) {
+      s.value.clear();
+      value.render(event, captures, s.value);
+      out.annotate(name, s.value);
+    }
+    if (rule.urgency) urgency = rule.urgency;
+    if (rule.priority != 0) out.priority = rule.priority;
     if (rule.names_decision) {
       out.rule = rule.name;
     }
@@ -220,6 +279,9 @@ void RuleSet::evaluate(Event& event, Decision& out) const {
   }
   if (!has_key) defaultKey(event, out.key);
   if (!has_title) defaultTitle(event, out.title);
+  if (out.priority == 0 && (ci != nullptr || urgency)) {
+    out.priority = matrix_.priority(ci != nullptr ? ci->criticality : 3, urgency.value_or(urgencyOf(event.severity)));
+  }
 }
 
 }  // namespace vigil::rules

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -84,15 +85,33 @@ struct CorrelationSpec {
 struct RuleSpec {
   std::string file;  // the file the rule came from, for error messages
   Located name;
-  std::string description;
   Position pos;             // the rule's mapping
   ConditionSpec match;      // kAll; no children = matches every event
   SetSpec set;
-  std::optional<Located> key;    // template
-  std::optional<Located> title;  // template
+  std::optional<Located> key;          // template
+  std::optional<Located> title;        // template
+  std::optional<Located> description;  // template: the incident's description
+  std::optional<Located> urgency;      // high | medium | low (priority from the matrix)
+  std::optional<Located> priority;     // P1..P5: overrides the matrix
+  std::optional<Located> assign;       // template: the incident's assignment group
+  std::vector<std::pair<Located, Located>> annotate;  // label name → value template, on the incident
   Action action = Action::kNone;  // kNone or kDrop
   bool continue_ = false;         // `continue: true`: later rules also see the event
   std::optional<CorrelationSpec> correlation;  // a primitive and/or lifecycle hooks
+};
+
+// ITIL priority = impact × urgency. Impact is the bound CI's criticality (1 most critical … 5),
+// urgency high (0), medium (1) or low (2). rows[criticality - 1][urgency] is the priority 1..5.
+// The default below; a rule file may replace it with a top-level `priority_matrix:`.
+struct PriorityMatrix {
+  std::array<std::array<uint8_t, 3>, 5> rows = {{{1, 2, 3}, {2, 3, 4}, {2, 3, 4}, {3, 4, 5}, {4, 5, 5}}};
+  std::string file;  // where it was set ("" = the default)
+  Position pos;
+
+  uint8_t priority(uint8_t criticality, uint8_t urgency) const {
+    const size_t row = criticality < 1 ? 0 : criticality > 5 ? 4 : criticality - 1u;
+    return rows[row][urgency > 2 ? 2 : urgency];
+  }
 };
 
 // A load or compile error; kept structured so that errors from several files can be ordered.

@@ -87,7 +87,7 @@ void Template::render(const Event& event, const CaptureValues& captures, std::st
       case Kind::kField:
         break;
     }
-    if (readField(event, segment.field, value)) {
+    if (readField(event, captures.ci, segment.field, value)) {
       out += value;
     }
   }

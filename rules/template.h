@@ -4,7 +4,9 @@
 // A name resolves, in this order, to:
 //   1. a named capture of one of the rule's regexes, e.g. {{interface}};
 //   2. an event field: host, type, source, ci, severity, state, message;
-//   3. a label, written {{labels.x}}.
+//   3. a label, written {{labels.x}};
+//   4. an attribute of the bound CI: {{ci.name}}, {{ci.class}}, {{ci.criticality}},
+//      {{ci.location}}, {{ci.group}}, {{ci.labels.x}} (empty when the event is unbound).
 // A bare name that is neither a capture nor a field is a compile error (write labels.x), so a
 // typo never renders as an empty string. A capture that did not take part in the match (e.g. in
 // the other branch of an `any`) renders as the label of the same name, or "" if there is none.
@@ -43,6 +45,7 @@ class CaptureNames {
 struct CaptureValues {
   const std::string* values = nullptr;
   uint32_t present = 0;
+  const cmdb::ConfigurationItem* ci = nullptr;  // the bound CI, for {{ci.*}}
 };
 
 class Template {

@@ -8,6 +8,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "daemon/yaml_util.h"
+#include "rules/field.h"
 
 namespace vigil::rules {
 namespace {
@@ -20,14 +21,18 @@ Position posOf(const YAML::Mark& mark) {
 }
 Position posOf(const YAML::Node& node) { return posOf(node.Mark()); }
 
-constexpr std::string_view kFields[] = {"source", "host",     "ci",      "type",
-                                        "state",  "severity", "message"};
+bool isKnownField(std::string_view field) { return parseFieldName(field).has_value(); }
 
-bool isKnownField(std::string_view field) {
-  if (field.starts_with("labels.")) {
-    return field.size() > 7;
+constexpr std::string_view kRuleKeys =
+    "name, description, match, set, key, title, urgency, priority, assign, annotate, action, continue, "
+    "threshold, pair, flapping, group, heartbeat, reopen_within, auto_close_after";
+
+// "P1".."P5" → 1..5; 0 when invalid.
+uint8_t parsePriorityName(std::string_view text) {
+  if (text.size() == 2 && (text[0] == 'P' || text[0] == 'p') && text[1] >= '1' && text[1] <= '5') {
+    return static_cast<uint8_t>(text[1] - '0');
   }
-  return std::find(std::begin(kFields), std::end(kFields), field) != std::end(kFields);
+  return 0;
 }
 
 std::optional<Op> parseOp(std::string_view name) {
@@ -56,7 +61,8 @@ class FileParser {
   FileParser(std::string_view file, std::vector<RuleError>& errors)
       : file_(file), errors_(errors) {}
 
-  void parseDocument(const YAML::Node& root, std::vector<RuleSpec>& rules) {
+  void parseDocument(const YAML::Node& root, std::vector<RuleSpec>& rules,
+                     std::optional<PriorityMatrix>& matrix) {
     if (root.IsNull()) {
       return;  // an empty file holds no rules
     }
@@ -66,8 +72,12 @@ class FileParser {
     }
     for (const auto& item : root) {
       const std::string key = item.first.Scalar();
+      if (key == "priority_matrix") {
+        parsePriorityMatrix(item.first, item.second, matrix);
+        continue;
+      }
       if (key != "rules") {
-        error(item.first, "unknown key '" + key + "' (expected: rules)");
+        error(item.first, "unknown key '" + key + "' (expected: rules, priority_matrix)");
         continue;
       }
       if (item.second.IsNull()) {
@@ -89,6 +99,57 @@ class FileParser {
   }
 
  private:
+  // priority_matrix: {1: [P1, P2, P3], ..., 5: [...]} — rows by CI criticality, columns by
+  // urgency high, medium, low. Every row must be given.
+  void parsePriorityMatrix(const YAML::Node& key, const YAML::Node& node,
+                           std::optional<PriorityMatrix>& matrix) {
+    if (matrix) {
+      error(key, "priority_matrix is already set at " + matrix->file + ':' +
+                     std::to_string(matrix->pos.line) + ':' + std::to_string(matrix->pos.column));
+      return;
+    }
+    if (!node.IsMap()) {
+      error(node, "priority_matrix must map each CI criticality 1..5 to [high, medium, low] priorities");
+      return;
+    }
+    PriorityMatrix m;
+    m.file = file_;
+    m.pos = posOf(key);
+    bool seen[5] = {};
+    bool ok = true;
+    for (const auto& row : node) {
+      const std::string name = row.first.Scalar();
+      if (name.size() != 1 || name[0] < '1' || name[0] > '5') {
+        error(row.first, "unknown criticality '" + name + "' (expected 1, 2, 3, 4 or 5)");
+        ok = false;
+        continue;
+      }
+      const size_t r = static_cast<size_t>(name[0] - '1');
+      seen[r] = true;
+      if (!row.second.IsSequence() || row.second.size() != 3) {
+        error(row.second, "expected three priorities [high, medium, low], e.g. [P1, P2, P3]");
+        ok = false;
+        continue;
+      }
+      for (size_t u = 0; u < 3; ++u) {
+        const YAML::Node cell = row.second[u];
+        const uint8_t p = cell.IsScalar() ? parsePriorityName(cell.Scalar()) : 0;
+        if (p == 0) {
+          error(cell, "expected a priority P1..P5");
+          ok = false;
+        }
+        m.rows[r][u] = p;
+      }
+    }
+    for (size_t r = 0; r < 5; ++r) {
+      if (!seen[r]) {
+        error(node, "priority_matrix has no row for criticality " + std::to_string(r + 1));
+        ok = false;
+      }
+    }
+    if (ok) matrix = m;
+  }
+
   void error(const YAML::Node& node, std::string message) {
     errors_.push_back({file_, posOf(node), std::move(message)});
     failed_ = true;
@@ -133,7 +194,15 @@ class FileParser {
           }
         }
       } else if (key == "description") {
-        if (auto s = scalar(value, "description")) rule.description = s->text;
+        rule.description = scalar(value, "description");
+      } else if (key == "urgency") {
+        rule.urgency = scalar(value, "urgency");
+      } else if (key == "priority") {
+        rule.priority = scalar(value, "priority");
+      } else if (key == "assign") {
+        rule.assign = scalar(value, "assign");
+      } else if (key == "annotate") {
+        parseAnnotate(value, rule);
       } else if (key == "match") {
         rule.match.pos = posOf(value);
         parseConditionMap(value, rule.match);
@@ -156,10 +225,7 @@ class FileParser {
       } else if (isCorrelationKey(key)) {
         parseCorrelation(item.first, value, rule);
       } else {
-        error(item.first, "unknown key '" + key +
-                              "' (expected one of: name, description, match, set, key, title, "
-                              "action, continue, threshold, pair, flapping, group, heartbeat, "
-                              "reopen_within, auto_close_after)");
+        error(item.first, "unknown key '" + key + "' (expected one of: " + std::string(kRuleKeys) + ")");
       }
     }
     if (!has_name) {
@@ -306,9 +372,8 @@ class FileParser {
       } else if (isKnownField(key)) {
         parseFieldTests(Located{key, posOf(item.first)}, value, parent);
       } else {
-        error(item.first, "unknown field '" + key +
-                              "' (expected one of: source, host, ci, type, state, severity, "
-                              "message, labels.<name>, any, all, not)");
+        error(item.first, "unknown field '" + key + "' (expected one of: " + std::string(kFieldNamesHint) +
+                              ", any, all, not)");
       }
     }
   }
@@ -387,6 +452,21 @@ class FileParser {
     }
   }
 
+  void parseAnnotate(const YAML::Node& node, RuleSpec& rule) {
+    if (!node.IsMap()) {
+      error(node, "'annotate' must be a mapping of label: value");
+      return;
+    }
+    for (const auto& item : node) {
+      Located name{item.first.Scalar(), posOf(item.first)};
+      if (name.text.empty()) {
+        error(item.first, "empty label name");
+      } else if (auto s = scalar(item.second, "an annotation value")) {
+        rule.annotate.emplace_back(std::move(name), std::move(*s));
+      }
+    }
+  }
+
   void parseSetLabels(const YAML::Node& node, SetSpec& set) {
     if (!node.IsMap()) {
       error(node, "'labels' must be a mapping of name: value");
@@ -412,7 +492,7 @@ class FileParser {
 }  // namespace
 
 void parseRuleText(std::string_view text, std::string_view file, std::vector<RuleSpec>& rules,
-                   std::vector<RuleError>& errors) {
+                   std::vector<RuleError>& errors, std::optional<PriorityMatrix>& matrix) {
   YAML::Node root;
   try {
     root = YAML::Load(std::string(text));
@@ -420,7 +500,7 @@ void parseRuleText(std::string_view text, std::string_view file, std::vector<Rul
     errors.push_back({std::string(file), posOf(e.mark), e.msg});
     return;
   }
-  FileParser(file, errors).parseDocument(root, rules);
+  FileParser(file, errors).parseDocument(root, rules, matrix);
 }
 
 void parseCondition(const YAML::Node& node, std::string_view file, ConditionSpec& out,
@@ -431,7 +511,8 @@ void parseCondition(const YAML::Node& node, std::string_view file, ConditionSpec
 }
 
 void loadRuleFile(const std::string& path, std::vector<RuleSpec>& rules,
-                  std::vector<RuleError>& errors, std::string& content) {
+                  std::vector<RuleError>& errors, std::string& content,
+                  std::optional<PriorityMatrix>& matrix) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     errors.push_back({path, {1, 1}, "cannot open file"});
@@ -441,7 +522,7 @@ void loadRuleFile(const std::string& path, std::vector<RuleSpec>& rules,
   buffer << in.rdbuf();
   const std::string text = buffer.str();
   content += text;
-  parseRuleText(text, path, rules, errors);
+  parseRuleText(text, path, rules, errors, matrix);
 }
 
 std::vector<std::string> expandRuleGlobs(const std::vector<std::string>& globs,

@@ -8,6 +8,7 @@
 // Thread-safety: free functions without shared state.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,8 +24,9 @@ namespace vigil::rules {
 // Parses the text of one rule file named `file` (used in errors only). Appends the rules that
 // parsed to `rules` (in file order) and every problem found to `errors`. A rule with an error is
 // not appended.
+// A top-level `priority_matrix:` is stored in `matrix`; a second one (in any file) is an error.
 void parseRuleText(std::string_view text, std::string_view file, std::vector<RuleSpec>& rules,
-                   std::vector<RuleError>& errors);
+                   std::vector<RuleError>& errors, std::optional<PriorityMatrix>& matrix);
 
 // Parses a `match:`-style mapping, as found in a rule, into `out` (a kAll node); used wherever
 // the rule condition syntax is reused (maintenance window scopes).
@@ -34,7 +36,8 @@ void parseCondition(const YAML::Node& node, std::string_view file, ConditionSpec
 // Reads and parses the file at `path`. Appends the file's raw bytes to `content` (the caller
 // hashes them for RuleSet::version()). An unreadable file is an error at `path:1:1`.
 void loadRuleFile(const std::string& path, std::vector<RuleSpec>& rules,
-                  std::vector<RuleError>& errors, std::string& content);
+                  std::vector<RuleError>& errors, std::string& content,
+                  std::optional<PriorityMatrix>& matrix);
 
 // Expands `globs` (relative ones against `base_dir`) to file paths: each glob's matches sorted
 // bytewise, globs in the given order, duplicates removed. A pattern without wildcards must name

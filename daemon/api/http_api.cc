@@ -21,6 +21,7 @@
 #include "daemon/event_json.h"
 #include "daemon/maintenance/maintenance_api.h"
 #include "daemon/verdicts/verdict_log.h"
+#include "daemon/rules_runtime/shadow_rules.h"
 #include "web/board_html.h"
 
 namespace vigil::api {
@@ -303,6 +304,7 @@ class HttpApi::Impl {
 
   std::atomic<bool> ready_{false};
   std::function<std::vector<std::string>()> not_ready_sources_;  // set before ready_
+  ShadowRules* shadow_ = nullptr;  // set before start()
   StreamHub& stream() { return stream_; }
   void addAdminAction(std::string path, HttpApi::AdminAction action) {
     admin_actions_.emplace_back(std::move(path), std::move(action));
@@ -395,6 +397,7 @@ class HttpApi::Impl {
     router->http_post("/api/v1/pagerduty",
                       guarded(Role::kIngest, [this](auto req, auto, const std::string& actor) { return postPagerDuty(req, actor); }));
     addMaintenanceRoutes(*router);
+    addShadowRoutes(*router);
     router->http_get("/metrics", [this](auto req, auto) {
       return req->create_response()
           .append_header(restinio::http_field::content_type, "text/plain; version=0.0.4; charset=utf-8")
@@ -758,6 +761,32 @@ class HttpApi::Impl {
     return restinio::request_accepted();
   }
 
+  // GET (viewer) reports; POST (admin) takes a rule file's YAML as the body and starts comparing
+  // it; DELETE (admin) stops. See daemon/rules_runtime/shadow_rules.h.
+  void addShadowRoutes(Router& router) {
+    using api::Role;
+    router.http_get("/api/v1/rules/shadow", guarded(Role::kViewer, [this](auto req, auto, auto&) {
+                      json report;
+                      if (shadow_) shadow_->report(report);
+                      return sendJson(req, restinio::status_ok(), report);
+                    }));
+    router.http_post("/api/v1/rules/shadow", guarded(Role::kAdmin, [this](auto req, auto, const std::string& actor) {
+                       if (!shadow_) return sendError(req, restinio::status_not_found(), "shadow rules are not available");
+                       auto set = rules::RuleSet::loadString(req->body(), "shadow");
+                       if (!set) return sendError(req, restinio::status_bad_request(), set.error().message());
+                       shadow_->setCandidate(*set, "api:" + actor);
+                       spdlog::info("rules: shadow set of {} rules (version {}) from {}", (*set)->size(),
+                                    (*set)->version(), actor);
+                       json report;
+                       shadow_->report(report);
+                       return sendJson(req, restinio::status_ok(), report);
+                     }));
+    router.http_delete("/api/v1/rules/shadow", guarded(Role::kAdmin, [this](auto req, auto, auto&) {
+                         if (shadow_) shadow_->clear();
+                         return sendJson(req, restinio::status_ok(), {{"active", false}});
+                       }));
+  }
+
   const config::HttpConfig config_;
   asio::io_context& io_;
   Pipeline& pipeline_;
@@ -795,5 +824,6 @@ void HttpApi::addAdminAction(std::string path, AdminAction action) {
   impl_->addAdminAction(std::move(path), std::move(action));
 }
 void HttpApi::setTokens(std::vector<ApiToken> tokens) { impl_->setTokens(std::move(tokens)); }
+void HttpApi::setShadowRules(ShadowRules* shadow) { impl_->shadow_ = shadow; }
 
 }  // namespace vigil::api

@@ -28,6 +28,9 @@ class MaintenanceManager;
 namespace vigil::verdicts {
 class VerdictLog;
 }  // namespace vigil::verdicts
+namespace vigil {
+class ShadowRules;
+}  // namespace vigil
 
 namespace vigil::api {
 
@@ -55,6 +58,8 @@ class HttpApi {
   void addAdminAction(std::string path, AdminAction action);
   // Swaps the API token table (config reload).
   void setTokens(std::vector<ApiToken> tokens);
+  // Serves /api/v1/rules/shadow from `shadow`. REQUIRES: before start().
+  void setShadowRules(ShadowRules* shadow);
 
  private:
   class Impl;

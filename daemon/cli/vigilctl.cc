@@ -1,6 +1,6 @@
-// vigilctl: the operator's command line for vigild — check a config, list and show incidents,
-// replay events from a file through a running daemon, reload its config, back up and restore
-// its data.
+// vigilctl: the operator's command line for vigild — check a config, test rules against events,
+// list and show incidents, replay events from a file through a running daemon, reload its
+// config, back up and restore its data.
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -10,6 +10,7 @@
 
 #include "daemon/build_info.h"
 #include "daemon/cli/http_client.h"
+#include "daemon/cli/rules_test.h"
 #include "daemon/daemon.h"
 #include "daemon/store/backup.h"
 
@@ -225,7 +226,32 @@ int main(int argc, char** argv) {
   restore_cmd->add_option("--data-dir", restore_data_dir, "the data_dir vigild will use")->required();
   restore_cmd->add_flag("--force", restore_force, "replace the data dir's existing store");
 
+  vigil::cli::RulesTestOptions rules_test;
+  std::vector<std::string> test_files;
+  bool verbose = false;
+  auto* rules_cmd = app.add_subcommand("rules", "work with rule files");
+  rules_cmd->require_subcommand(1);
+  auto* rules_test_cmd = rules_cmd->add_subcommand(
+      "test", "run events (JSON or syslog lines) through the rules with a virtual clock, or check test files");
+  rules_test_cmd->add_option("input", rules_test.input, "events file, - for stdin")->capture_default_str();
+  // One glob per flag (repeat it), so the events file after it is not taken for a glob.
+  rules_test_cmd->add_option("-r,--rules", rules_test.rule_files, "rule file glob, repeatable (default: from --config)")
+      ->allow_extra_args(false);
+  rules_test_cmd->add_option("--cmdb", rules_test.cmdb_files, "CMDB file glob, repeatable (default: from --config)")
+      ->allow_extra_args(false);
+  rules_test_cmd->add_option("-c,--config", rules_test.config_path, "a vigild config to take rules and CMDB from");
+  rules_test_cmd->add_option("--format", rules_test.format, "auto|json|syslog")->capture_default_str();
+  rules_test_cmd->add_option("--start", rules_test.start, "virtual clock start (RFC 3339; default now)");
+  rules_test_cmd->add_flag("--json", rules_test.as_json, "print JSON");
+  rules_test_cmd->add_option("-t,--tests", test_files, "rule test files (YAML) with expected outcomes");
+  rules_test_cmd->add_flag("-v,--verbose", verbose, "with --tests: print every event's trace");
+
   CLI11_PARSE(app, argc, argv);
+
+  if (*rules_test_cmd) {
+    if (!test_files.empty()) return vigil::cli::runRulesTestFiles(test_files, verbose);
+    return vigil::cli::runRulesTest(rules_test);
+  }
 
   if (*check) {
     auto checked = vigil::loadAndCheck(config_path);

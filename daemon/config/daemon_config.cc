@@ -149,10 +149,14 @@ Result<DaemonConfig> loadDaemonConfig(const std::string& path) {
     if (store["block_cache"]) errors.take(readSize(path, store["block_cache"]), config.store.block_cache_bytes);
   }
   if (const auto rules = root["rules"]) {
-    errors.add(checkKeys(path, rules, {"files", "allowed_lateness"}));
+    errors.add(checkKeys(path, rules, {"files", "allowed_lateness", "shadow"}));
     if (rules["files"]) parseStringList(path, rules["files"], config.rule_files, errors);
     if (rules["allowed_lateness"]) {
       errors.take(readDuration(path, rules["allowed_lateness"]), config.rules_allowed_lateness);
+    }
+    if (const auto shadow = rules["shadow"]) {
+      errors.add(checkKeys(path, shadow, {"files"}));
+      if (shadow["files"]) parseStringList(path, shadow["files"], config.shadow_rule_files, errors);
     }
   }
   if (const auto cmdb = root["cmdb"]) {

@@ -56,6 +56,7 @@ struct DaemonConfig {
   // rules.allowed_lateness: how far behind the correlation clock an event still counts in
   // windows as of its own time (docs/rules.md, "Event time").
   std::chrono::milliseconds rules_allowed_lateness{std::chrono::minutes(5)};
+  std::vector<std::string> shadow_rule_files;  // globs: candidate rules run in shadow mode
   std::vector<std::string> cmdb_files;
   std::vector<std::string> maintenance_files;  // globs of maintenance window files
   verdicts::VerdictOptions verdicts;

@@ -43,6 +43,7 @@ void toJson(const Incident& in, json& out, bool with_details) {
   out["id"] = in.id;
   out["key"] = in.key;
   out["title"] = in.title;
+  out["description"] = in.description;
   out["state"] = incidentStateName(in.state);
   out["severity"] = severityName(in.severity);
   out["priority"] = priorityName(in.priority);

@@ -80,6 +80,7 @@ struct Incident {
   IncidentId id = 0;
   std::string key;  // dedup key
   std::string title;
+  std::string description;  // from the rule's `description:` template ("" = none)
   IncidentState state = IncidentState::kOpen;
   Severity severity = Severity::kInfo;
   uint8_t priority = 5;

@@ -114,6 +114,7 @@ EventSample readSample(Reader& r) {
 enum CorrelationBits : uint8_t { kFlapping = 1, kStale = 2 };
 
 void encodeExtensions(const Incident& in, std::string& out) {
+  if (!in.description.empty()) putExtension(out, ExtensionTag::kDescription, in.description);
   if (!in.provenance.empty()) {
     std::string payload;
     putString(payload, in.provenance.rule_set_version);
@@ -161,6 +162,9 @@ bool decodeExtension(uint64_t tag, std::string_view payload, Incident& in) {
       in.stale = (bits & kStale) != 0;
       return r.ok();
     }
+    case static_cast<uint8_t>(ExtensionTag::kDescription):
+      in.description.assign(payload);
+      return true;
     case static_cast<uint8_t>(ExtensionTag::kSla): {
       const uint8_t bits = r.byte();
       if (bits & 1) in.sla.started_at = r.time();

@@ -24,6 +24,7 @@ Result<Incident> decodeIncident(std::string_view data);
 enum class ExtensionTag : uint8_t {
   kProvenance = 1,        // rule-set version, primitive, triggering events
   kCorrelationFlags = 2,  // flapping, stale
+  kDescription = 15,      // the incident description rendered from a rule's `description:`
   kSla = 16,          // SlaStatus: flag byte, then the times it has
   kEscalations = 17,  // count, then the names of the escalation steps applied
 };

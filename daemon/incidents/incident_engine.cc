@@ -98,6 +98,12 @@ void IncidentEngine::addSample(Incident& incident, const Event& event) {
       {event.time(), event.source, event.severity, event.state, event.message});
 }
 
+void IncidentEngine::annotate(Incident& incident, const rules::Decision& decision) {
+  for (size_t i = 0; i < decision.annotation_count; ++i) {
+    incident.labels.set(decision.annotations[i].first, decision.annotations[i].second);
+  }
+}
+
 void IncidentEngine::markDirty(const Incident& incident, ChangeKind kind) {
   auto [it, first_change] = last_change_.try_emplace(incident.id, changes_.size());
   if (first_change) {
@@ -117,9 +123,10 @@ Incident& IncidentEngine::open(const Event& event, const rules::Decision& decisi
   in.id = id;
   in.key = decision.key;
   in.title = decision.title;
+  in.description = decision.description;
   in.state = IncidentState::kOpen;
   in.severity = event.severity;
-  in.priority = defaultPriority(event.severity);
+  in.priority = decision.priority != 0 ? decision.priority : defaultPriority(event.severity);
   in.host = event.host;
   in.type = event.type;
   in.ci = event.ci;
@@ -137,6 +144,7 @@ Incident& IncidentEngine::open(const Event& event, const rules::Decision& decisi
   in.timeline.push_back({event.time(), "opened",
                          decision.rule.empty() ? "rule:default" : "rule:" + decision.rule,
                          event.message});
+  annotate(in, decision);
   if (context) {
     in.services = context->services;
     in.assignment_group = context->assignment_group;
@@ -151,6 +159,7 @@ Incident& IncidentEngine::open(const Event& event, const rules::Decision& decisi
       }
     }
   }
+  if (!decision.assignment_group.empty()) in.assignment_group = decision.assignment_group;  // a rule's routing wins
   if (open_hook_) open_hook_(in);
   partition.by_key.emplace(decision.key, id);
   key_ops_.push_back({event.partition, decision.key, id});
@@ -179,7 +188,8 @@ ApplyOutcome IncidentEngine::apply(const Event& event, const rules::Decision& de
     in.event_count++;
     in.last_seen = std::max(in.last_seen, event.time());
     in.severity = std::min(in.severity, event.severity);  // lower enum value = worse
-    in.priority = std::min(in.priority, defaultPriority(event.severity));
+    in.priority = std::min(in.priority, decision.priority != 0 ? decision.priority : defaultPriority(event.severity));
+    annotate(in, decision);
     if (decision.flapping && !in.flapping) {
       in.flapping = true;
       in.timeline.push_back({event.time(), "flapping", "rule:" + decision.rule, std::string(decision.primitive)});

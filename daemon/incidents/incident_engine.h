@@ -127,6 +127,8 @@ class IncidentEngine {
                  const OpenContext* context);
   void markDirty(const Incident& incident, ChangeKind kind);
   static void addSample(Incident& incident, const Event& event);
+  // Adds the labels of the decision's `annotate:` to the incident.
+  static void annotate(Incident& incident, const rules::Decision& decision);
   void deactivate(Incident& incident);
   // Keeps roots_by_ci_ and symptoms_ in step with which incidents are active.
   void track(const Incident& incident);

@@ -103,17 +103,7 @@ PipelineMetrics::PipelineMetrics(prometheus::Registry& r)
       binding_family_(prometheus::BuildCounter()
                           .Name("vigil_events_binding_total")
                           .Help("Events by source and how they bound to a configuration item (none = unbound)")
-                          .Register(r)),
-      rule_family_(prometheus::BuildCounter()
-                       .Name("vigil_rule_matches_total")
-                       .Help("Events whose incident step a rule decided, by rule")
-                       .Register(r)) {}
-
-prometheus::Counter& PipelineMetrics::ruleMatched(const std::string& rule) {
-  auto it = rules_.find(rule);
-  if (it == rules_.end()) it = rules_.emplace(rule, &rule_family_.Add({{"rule", rule}})).first;
-  return *it->second;
-}
+                          .Register(r)) {}
 
 PipelineMetrics::SourceCounters::SourceCounters(PipelineMetrics& owner, std::string source)
     : received(owner.received_family_.Add({{"source", source}})), owner_(owner), source_(std::move(source)) {

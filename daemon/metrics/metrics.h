@@ -64,8 +64,6 @@ class PipelineMetrics {
   };
   // Cached: an event from the same source as the previous one costs a string compare.
   SourceCounters& source(std::string_view source);
-  // Events a rule decided, by rule name (bounded by the rule files). No allocation once seen.
-  prometheus::Counter& ruleMatched(const std::string& rule);
 
   prometheus::Gauge& queue_depth;
   prometheus::Gauge& active_incidents;
@@ -80,9 +78,7 @@ class PipelineMetrics {
   prometheus::Family<prometheus::Counter>& received_family_;
   prometheus::Family<prometheus::Counter>& outcome_family_;
   prometheus::Family<prometheus::Counter>& binding_family_;
-  prometheus::Family<prometheus::Counter>& rule_family_;
   std::unordered_map<std::string, std::unique_ptr<SourceCounters>> sources_;
-  std::unordered_map<std::string, prometheus::Counter*> rules_;
   SourceCounters* last_source_ = nullptr;
 };
 

@@ -90,7 +90,7 @@ TEST(Prometheus, SeesServiceHealthIncidentCountsAndResponseTimes) {
   TempDir cmdb_dir;
   writeFile(cmdb_dir.file("cmdb.yaml"),
             "cis:\n"
-            "  - id: app-1\n    class: server\n    aliases: [app-1.example.net]\n"
+            "  - id: app-1\n    class: server\n    criticality: 1\n    aliases: [app-1.example.net]\n"
             "  - id: checkout\n    name: Checkout\n    class: service\n    members: [app-1]\n");
   VigildInstance vigild("cmdb: {files: [" + cmdb_dir.file("cmdb.yaml") + "]}\n");
   ASSERT_TRUE(vigild.start()) << vigild.log();

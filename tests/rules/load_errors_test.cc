@@ -24,14 +24,15 @@ struct ErrorCase {
 std::vector<ErrorCase> errorCases() {
   return {
       {"unknown top-level key", "rule:\n  - name: a\n",
-       "test.yaml:1:1: unknown key 'rule' (expected: rules)"},
+       "test.yaml:1:1: unknown key 'rule' (expected: rules, priority_matrix)"},
       {"unknown rule key", "rules:\n  - name: a\n    mtach: {host: x}\n",
        "test.yaml:3:5: unknown key 'mtach' (expected one of: name, description, match, set, key, "
-       "title, action, continue, threshold, pair, flapping, group, heartbeat, reopen_within, "
-       "auto_close_after)"},
+       "title, urgency, priority, assign, annotate, action, continue, threshold, pair, flapping, group, "
+       "heartbeat, reopen_within, auto_close_after)"},
       {"unknown field", "rules:\n  - name: a\n    match:\n      hostname: x\n",
        "test.yaml:4:7: unknown field 'hostname' (expected one of: source, host, ci, type, state, "
-       "severity, message, labels.<name>, any, all, not)"},
+       "severity, message, labels.<name>, ci.name, ci.class, ci.criticality, ci.location, ci.group, "
+       "ci.labels.<name>, any, all, not)"},
       {"unknown operator", "rules:\n  - name: a\n    match:\n      host: {startswith: x}\n",
        "test.yaml:4:14: unknown operator 'startswith' (expected one of: equals, in, prefix, regex, "
        "exists, gt, lt, ge, le)"},
@@ -155,8 +156,8 @@ TEST_F(RuleFiles, ReportsErrorsOfEveryFileAndDuplicatesAcrossFiles) {
   const std::string d = (dir_ / "rules.d").string();
   EXPECT_EQ(set.error().message(),
             d + "/10-a.yaml:3:5: unknown key 'bogus' (expected one of: name, description, match, "
-                "set, key, title, action, continue, threshold, pair, flapping, group, heartbeat, "
-                "reopen_within, auto_close_after)\n" +
+                "set, key, title, urgency, priority, assign, annotate, action, continue, threshold, pair, "
+                "flapping, group, heartbeat, reopen_within, auto_close_after)\n" +
                 d + "/20-b.yaml:4:18: unknown state 'maybe' (expected problem, ok or none)\n" +
                 d + "/30-c.yaml:3:11: duplicate rule name 'ok' (first defined at " + d +
                 "/20-b.yaml:2:11)");
