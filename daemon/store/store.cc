@@ -277,9 +277,14 @@ Result<std::optional<std::string>> Store::get(Column c, uint16_t partition, std:
 
 Status Store::scan(Column c, uint16_t partition, std::string_view prefix,
                    const std::function<bool(std::string_view key, std::string_view value)>& visit) const {
+  return scanFrom(c, partition, prefix, prefix, visit);
+}
+
+Status Store::scanFrom(Column c, uint16_t partition, std::string_view prefix, std::string_view from,
+                       const std::function<bool(std::string_view key, std::string_view value)>& visit) const {
   const std::string start = partitionedKey(partition, prefix);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), column(c)));
-  for (it->Seek(start); it->Valid() && it->key().starts_with(start); it->Next()) {
+  for (it->Seek(partitionedKey(partition, from)); it->Valid() && it->key().starts_with(start); it->Next()) {
     if (!visit(it->key().ToStringView().substr(2), it->value().ToStringView())) break;
   }
   return fromRocks(it->status(), "scanning state");

@@ -97,6 +97,9 @@ class Store {
   // without the partition), until `visit` returns false.
   Status scan(Column column, uint16_t partition, std::string_view prefix,
               const std::function<bool(std::string_view key, std::string_view value)>& visit) const;
+  // The same, starting at the first key >= `from` (which starts with `prefix`).
+  Status scanFrom(Column column, uint16_t partition, std::string_view prefix, std::string_view from,
+                  const std::function<bool(std::string_view key, std::string_view value)>& visit) const;
 
   uint32_t schemaVersion() const { return schema_version_; }
   // Writes a consistent copy of the store to `dir` (which must not exist yet) while it runs: a

@@ -13,6 +13,7 @@ constexpr std::array<std::string_view, kReasonCount> kReasonNames = {
     "resolved", "unmatched_resolve"};
 
 constexpr uint8_t kFormatVersion = 1;
+constexpr uint8_t kChunkVersion = 0x81;  // never a record's first byte
 
 void putVarint(std::string& out, uint64_t v) {
   while (v >= 0x80) {
@@ -101,6 +102,30 @@ bool decode(std::string_view in, VerdictRecord& r) {
   reader.string(r.verdict.key);
   reader.string(r.verdict.window);
   reader.string(r.verdict.detail);
+  return reader.ok;
+}
+
+void appendToChunk(const VerdictRecord& record, std::string& chunk, std::string& scratch) {
+  if (chunk.empty()) chunk.push_back(static_cast<char>(kChunkVersion));
+  encode(record, scratch);
+  putString(chunk, scratch);
+}
+
+bool forEachInChunk(std::string_view chunk, const std::function<bool(VerdictRecord&)>& visit) {
+  VerdictRecord record;
+  if (!chunk.empty() && static_cast<uint8_t>(chunk[0]) == kFormatVersion) {
+    if (!decode(chunk, record)) return false;
+    visit(record);
+    return true;
+  }
+  if (chunk.empty() || static_cast<uint8_t>(chunk[0]) != kChunkVersion) return false;
+  Reader reader{chunk.substr(1)};
+  while (reader.ok && !reader.in.empty()) {
+    const uint64_t n = reader.varint();
+    if (!reader.ok || n > reader.in.size() || !decode(reader.in.substr(0, n), record)) return false;
+    reader.in.remove_prefix(n);
+    if (!visit(record)) break;
+  }
   return reader.ok;
 }
 

@@ -6,6 +6,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -78,6 +79,13 @@ struct VerdictRecord {
 // Compact binary value for the store: version byte, varints, length-prefixed strings.
 void encode(const VerdictRecord& record, std::string& out);
 bool decode(std::string_view in, VerdictRecord& out);
+
+// The records of one correlator batch packed into one store value, so recording verdicts costs one
+// put per batch rather than one per event. `scratch` is reused between calls.
+void appendToChunk(const VerdictRecord& record, std::string& chunk, std::string& scratch);
+// Visits a chunk's records in order until `visit` returns false; a value holding one encoded
+// record (the layout before chunks) is visited as a chunk of one. False when unreadable.
+bool forEachInChunk(std::string_view chunk, const std::function<bool(VerdictRecord&)>& visit);
 void toJson(const VerdictRecord& record, nlohmann::json& out);
 
 }  // namespace vigil::verdicts

@@ -1,6 +1,7 @@
 #include "daemon/verdicts/verdict_log.h"
 
 #include <algorithm>
+#include <deque>
 
 #include <spdlog/spdlog.h>
 
@@ -26,13 +27,39 @@ std::string eventKey(uint64_t event_id) {
   return key;
 }
 
-std::string ciKey(const VerdictRecord& r) {
+std::string ciKey(std::string_view ci, TimePoint at, uint64_t chunk_last_id) {
   std::string key = "c";
-  key += r.ci;
+  key += ci;
   key.push_back('\0');
-  putU64(key, static_cast<uint64_t>(toUnixMillis(r.at)));
-  putU64(key, r.event_id);
+  putU64(key, static_cast<uint64_t>(toUnixMillis(at)));
+  putU64(key, chunk_last_id);
   return key;
+}
+
+void putVarint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+// The ids of a "c" value; false when unreadable.
+bool readIds(std::string_view in, std::vector<uint64_t>& ids) {
+  ids.clear();
+  uint64_t v = 0;
+  int shift = 0;
+  for (const char c : in) {
+    if (shift > 63) return false;
+    v |= static_cast<uint64_t>(static_cast<uint8_t>(c) & 0x7f) << shift;
+    shift += 7;
+    if ((static_cast<uint8_t>(c) & 0x80) == 0) {
+      ids.push_back(v);
+      v = 0;
+      shift = 0;
+    }
+  }
+  return shift == 0;
 }
 
 }  // namespace
@@ -56,11 +83,16 @@ void VerdictLog::onIntake(const Event& /*event*/, uint64_t id) { current_id_ = i
 void VerdictLog::onVerdict(const Event& event, const Verdict& verdict) {
   if (verdict.reason == Reason::kOpened || current_id_ == 0) return;
   suppressed_[static_cast<size_t>(verdict.reason)]->Increment();
-  VerdictRecord record{.event_id = current_id_, .at = now_, .event_time = event.time(), .ci = event.ci,
-                       .host = event.host, .verdict = verdict};
-  encode(record, scratch_);
-  if (!record.ci.empty()) pending_.push_back(store::StateOp::put(store::Column::kVerdicts, 0, ciKey(record), scratch_));
-  pending_.push_back(store::StateOp::put(store::Column::kVerdicts, 0, eventKey(record.event_id), scratch_));
+  const VerdictRecord record{.event_id = current_id_, .at = now_, .event_time = event.time(), .ci = event.ci,
+                             .host = event.host, .verdict = verdict};
+  if (chunk_.empty()) chunk_at_ = now_;
+  appendToChunk(record, chunk_, scratch_);
+  chunk_last_id_ = std::max(chunk_last_id_, current_id_);
+  if (!event.ci.empty()) {
+    auto it = chunk_cis_.find(event.ci);
+    if (it == chunk_cis_.end()) it = chunk_cis_.emplace(event.ci, std::string()).first;
+    putVarint(it->second, current_id_);
+  }
 }
 
 Status VerdictLog::restore(const store::Store& store) {
@@ -88,16 +120,24 @@ void VerdictLog::trim(TimePoint now) {
   const uint64_t next = next_id_.load(std::memory_order_relaxed);
   const uint64_t keep_from = next > options_.max_records ? next - options_.max_records : 0;
   const TimePoint cutoff = now - options_.retention;
-  size_t budget = options_.trim_per_tick;
-  VerdictRecord record;
+  size_t budget = options_.trim_per_tick;  // records, so a chunk counts by its size
   Status s = store_->scan(store::Column::kVerdicts, 0, "e", [&](std::string_view key, std::string_view value) {
     if (budget == 0 || key.size() != 9) return false;
-    const uint64_t id = readU64(key.substr(1));
-    const bool readable = decode(value, record);
-    if (readable && record.at >= cutoff && id >= keep_from) return false;  // the rest is younger
+    const uint64_t last_id = readU64(key.substr(1));
+    TimePoint newest{};
+    TimePoint at{};
+    std::vector<std::string> cis;
+    size_t records = 0;
+    const bool readable = forEachInChunk(value, [&](VerdictRecord& r) {
+      if (records++ == 0) at = r.at;
+      newest = std::max(newest, r.at);
+      if (!r.ci.empty() && std::find(cis.begin(), cis.end(), r.ci) == cis.end()) cis.push_back(r.ci);
+      return true;
+    });
+    if (readable && newest >= cutoff && last_id >= keep_from) return false;  // the rest is younger
     pending_.push_back(store::StateOp::erase(store::Column::kVerdicts, 0, std::string(key)));
-    if (readable && !record.ci.empty()) pending_.push_back(store::StateOp::erase(store::Column::kVerdicts, 0, ciKey(record)));
-    --budget;
+    for (const auto& ci : cis) pending_.push_back(store::StateOp::erase(store::Column::kVerdicts, 0, ciKey(ci, at, last_id)));
+    budget -= std::min(budget, std::max<size_t>(records, 1));
     return true;
   });
   if (!s.isOk()) spdlog::warn("verdicts: trimming: {}", s.toString());
@@ -106,6 +146,15 @@ void VerdictLog::trim(TimePoint now) {
 void VerdictLog::collectStateOps(std::vector<store::StateOp>& out) {
   for (auto& op : pending_) out.push_back(std::move(op));
   pending_.clear();
+  if (!chunk_.empty()) {
+    for (auto& [ci, ids] : chunk_cis_) {
+      out.push_back(store::StateOp::put(store::Column::kVerdicts, 0, ciKey(ci, chunk_at_, chunk_last_id_), std::move(ids)));
+    }
+    out.push_back(store::StateOp::put(store::Column::kVerdicts, 0, eventKey(chunk_last_id_), std::move(chunk_)));
+    chunk_.clear();
+    chunk_cis_.clear();
+    chunk_last_id_ = 0;
+  }
   const uint64_t next = next_id_.load(std::memory_order_relaxed);
   if (next == persisted_next_id_) return;
   // Ids reserved by an intake whose batch is not committed yet are skipped after a crash: gaps,
@@ -117,35 +166,57 @@ void VerdictLog::collectStateOps(std::vector<store::StateOp>& out) {
 }
 
 Result<std::optional<VerdictRecord>> VerdictLog::byEvent(const store::Store& store, uint64_t event_id) {
-  auto value = store.get(store::Column::kVerdicts, 0, eventKey(event_id));
-  if (!value) return fail(value.error());
-  if (!*value) return std::optional<VerdictRecord>();
-  VerdictRecord record;
-  if (!decode(**value, record)) return fail(Status::internal("verdict of event " + std::to_string(event_id) + ": bad record"));
-  return std::optional<VerdictRecord>(std::move(record));
+  std::optional<VerdictRecord> found;
+  bool readable = true;
+  // The event's chunk is the first one whose last id is at or after it.
+  Status s = store.scanFrom(store::Column::kVerdicts, 0, "e", eventKey(event_id), [&](std::string_view, std::string_view value) {
+    readable = forEachInChunk(value, [&](VerdictRecord& r) {
+      if (r.event_id == event_id) found = std::move(r);
+      return !found && r.event_id < event_id;
+    });
+    return false;
+  });
+  if (!s.isOk()) return fail(s);
+  if (!readable) return fail(Status::internal("verdict of event " + std::to_string(event_id) + ": bad record"));
+  return found;
 }
 
 Result<std::vector<VerdictRecord>> VerdictLog::byCi(const store::Store& store, std::string_view ci, size_t limit) {
-  // The scan goes in key order (oldest first); keep the newest `limit`.
+  // The "c" keys come oldest first; keep the newest chunks that hold `limit` events, then read
+  // those events from their chunks.
   std::string prefix = "c";
   prefix += ci;
   prefix.push_back('\0');
-  std::vector<VerdictRecord> records;
-  size_t start = 0;
-  VerdictRecord record;
-  Status s = store.scan(store::Column::kVerdicts, 0, prefix, [&](std::string_view, std::string_view value) {
-    if (!decode(value, record)) return true;
-    records.push_back(record);
-    if (records.size() >= 2 * limit + 1024) {  // bounded memory: drop the oldest in chunks
-      records.erase(records.begin(), records.end() - static_cast<ptrdiff_t>(limit));
+  struct ChunkIds {
+    uint64_t last_id;
+    std::vector<uint64_t> ids;
+  };
+  std::deque<ChunkIds> chunks;
+  size_t held = 0;
+  Status s = store.scan(store::Column::kVerdicts, 0, prefix, [&](std::string_view key, std::string_view value) {
+    ChunkIds c{readU64(key.substr(key.size() - 8)), {}};
+    if (!readIds(value, c.ids)) return true;
+    held += c.ids.size();
+    chunks.push_back(std::move(c));
+    while (held - chunks.front().ids.size() >= limit) {
+      held -= chunks.front().ids.size();
+      chunks.pop_front();
     }
     return true;
   });
   if (!s.isOk()) return fail(s);
-  if (records.size() > limit) start = records.size() - limit;
-  std::vector<VerdictRecord> newest(std::make_move_iterator(records.begin() + static_cast<ptrdiff_t>(start)),
-                                    std::make_move_iterator(records.end()));
-  std::reverse(newest.begin(), newest.end());
+  std::vector<VerdictRecord> newest;
+  for (auto c = chunks.rbegin(); c != chunks.rend() && newest.size() < limit; ++c) {
+    auto value = store.get(store::Column::kVerdicts, 0, eventKey(c->last_id));
+    if (!value) return fail(value.error());
+    if (!*value) continue;  // trimmed meanwhile
+    std::vector<VerdictRecord> in_chunk;
+    forEachInChunk(**value, [&](VerdictRecord& r) {
+      if (std::find(c->ids.begin(), c->ids.end(), r.event_id) != c->ids.end()) in_chunk.push_back(std::move(r));
+      return true;
+    });
+    for (auto r = in_chunk.rbegin(); r != in_chunk.rend() && newest.size() < limit; ++r) newest.push_back(std::move(*r));
+  }
   return newest;
 }
 

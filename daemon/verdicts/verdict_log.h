@@ -3,11 +3,12 @@
 // wasn't this raised".
 //
 // Store layout (Column::kVerdicts, partition 0, as event ids span the partitions):
-//   "e" u64 BE event id                          → record (by event id)
-//   "c" ci '\0' u64 BE ms u64 BE event id         → record (by CI, time-ordered)
+//   "e" u64 BE last event id                     → chunk: the records of one batch (verdict.h)
+//   "c" ci '\0' u64 BE ms u64 BE last event id    → the ids of that chunk's events on the CI
 //   "n"                                          → u64 BE next event id
-// Ids grow with intake, so "e" keys are in intake order and retention trims from the front.
-// Records are small binary values written through the pipeline's batch.
+// One put per batch (plus one per CI seen in it), not per event: verdicts are kept for every
+// event, and most events open nothing. Ids grow with intake, so "e" keys are in intake order;
+// an event's chunk is the first "e" key at or after its id, and retention trims from the front.
 // Thread-safety: the hook and component methods run on the correlator thread; reserve() and the
 // static readers may be called from any thread.
 #pragma once
@@ -63,6 +64,11 @@ class VerdictLog final : public EventHook, public CorrelatorComponent, public Ev
   uint64_t persisted_next_id_ = 0;
   uint64_t current_id_ = 0;  // of the event being processed
   std::vector<store::StateOp> pending_;
+  // The batch's chunk and, per CI, its events' ids (varints), flushed by collectStateOps.
+  std::string chunk_;
+  uint64_t chunk_last_id_ = 0;
+  TimePoint chunk_at_{};
+  std::map<std::string, std::string, std::less<>> chunk_cis_;
   TimePoint now_{};
   TimePoint last_trim_{};
   std::string scratch_;
