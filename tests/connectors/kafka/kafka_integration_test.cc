@@ -2,6 +2,7 @@
 // kcat as the outside producer/consumer, and the real vigild. No sleeps: every wait is on a
 // condition, with generous timeouts for a loaded 2-core box. Run with: ctest -L kafka
 #include <csignal>
+#include <cstdio>
 #include <map>
 #include <set>
 #include <thread>
@@ -138,11 +139,27 @@ void restartMidStream(bool crash) {
 TEST(KafkaConnector, RestartMidStreamCountsEveryEventOnce) { restartMidStream(/*crash=*/false); }
 TEST(KafkaConnector, KillNineMidStreamCountsEveryEventOnce) { restartMidStream(/*crash=*/true); }
 
-TEST(KafkaConnector, PausesAndResumesWhenThePipelineIsFull) {
+// Each host's episodes (problem, problem, clear) in order on its partition, under a pipeline that
+// refuses most batches: the held batches must reach it in order and once, or a clear lands
+// before its problem (an unmatched resolve) or an episode's counts come out wrong.
+TEST(KafkaConnector, PausesAndResumesWhenThePipelineIsFullKeepingEachHostInOrder) {
   MockKafkaCluster cluster({"events:4"});
   ASSERT_TRUE(cluster.ok());
-  constexpr int kEvents = 3000;
-  ASSERT_EQ(produceStream(cluster, 1, kEvents, 10), kEvents);
+  constexpr int kHosts = 10;
+  constexpr int kEpisodes = 100;
+  constexpr int kEvents = kHosts * kEpisodes * 3;
+  std::vector<std::pair<std::string, std::string>> messages;
+  for (int e = 0; e < kEpisodes; ++e) {
+    for (int h = 0; h < kHosts; ++h) {
+      const std::string host = "h" + std::to_string(h);
+      messages.emplace_back(host, diskEvent(host, 2 * e));
+      messages.emplace_back(host, diskEvent(host, 2 * e + 1));
+      std::string clear = diskEvent(host, e);
+      clear.replace(clear.find("\"problem\""), 9, "\"clear\"");
+      messages.emplace_back(host, clear);
+    }
+  }
+  ASSERT_TRUE(cluster.produceKeyed("events", messages));
   VigildInstance vigild("pipeline: {queue_capacity: 8, max_batch_events: 4}\n" +
                         kafkaYaml(cluster, "events", "  batch_max_events: 4\n  pause_after: 1ms\n"));
   ASSERT_TRUE(vigild.start()) << vigild.log();
@@ -151,8 +168,20 @@ TEST(KafkaConnector, PausesAndResumesWhenThePipelineIsFull) {
   // 3000 events waiting, a queue of 8 events and an fsync per batch: the consumer outruns the
   // pipeline. Whether a stall lasts past pause_after depends on how fast this machine's fsync
   // is (a quiet box may drain the queue within the retry backoff), so the test asserts what
-  // holds either way: nothing lost, and every pause was followed by a resume.
+  // holds either way: nothing lost, nothing reordered, and every pause followed by a resume.
+  const auto incidents = allIncidents(vigild);
+  EXPECT_EQ(incidents.size(), static_cast<size_t>(kHosts * kEpisodes));
+  std::map<std::string, int> resolved_per_host;
+  for (const auto& in : incidents) {
+    EXPECT_EQ(in["event_count"], 3) << in.dump();
+    EXPECT_EQ(in["state"], "resolved") << in.dump();
+    ++resolved_per_host[in["host"].get<std::string>()];
+  }
+  for (const auto& [host, n] : resolved_per_host) EXPECT_EQ(n, kEpisodes) << host;
+  EXPECT_EQ(metricValue(vigild, R"(vigil_events_processed_total{outcome="resolve_unmatched",source="kafka/events"})"),
+            0);
   const double pauses = metricValue(vigild, R"(vigil_kafka_pause_changes_total{action="pause"})");
+  std::printf("pauses under a full pipeline: %.0f\n", pauses);
   EXPECT_TRUE(waitFor([&] {
     return metricValue(vigild, R"(vigil_kafka_pause_changes_total{action="resume"})") == pauses &&
            metricValue(vigild, "vigil_kafka_paused_partitions") == 0;
