@@ -9,7 +9,8 @@
 //   vigil_kafka_pause_changes_total{action}          pause | resume (of the whole assignment)
 //   vigil_kafka_ready                                1 while a broker is reachable
 //   vigil_kafka_rebalances_total{kind}               assign | revoke | lost
-//   vigil_kafka_output_changes_total{result}         produced | failed
+//   vigil_kafka_output_changes_total{result}         produced | failed | already_present (found in
+//                                                    the topic at start, so not sent again)
 //   vigil_kafka_output_seq                           last change seq delivered to output_topic
 // Thread-safety: prometheus-cpp metrics are thread-safe; the per-topic caches are not and are
 // used by the poll thread only.
@@ -49,6 +50,7 @@ class KafkaMetrics {
   prometheus::Counter& lost;
   prometheus::Counter& output_produced;
   prometheus::Counter& output_failed;
+  prometheus::Counter& output_present;
   prometheus::Gauge& output_seq;
 
  private:
