@@ -86,6 +86,11 @@ TEST(KafkaCrashTrials, KillNineTrialsCountEveryEventOnce) {
   const auto all_start = std::chrono::steady_clock::now();
   for (int trial = 1; trial <= trials; ++trial) {
     const auto trial_start = std::chrono::steady_clock::now();
+    // The stream starts once the (re)started consumer owns its partitions: otherwise it arrives
+    // during the group's rebalance and the kill always lands after it was all counted.
+    ASSERT_TRUE(waitFor([&] { return metricValue(vigild, R"(vigil_kafka_rebalances_total{kind="assign"})") >= 1; },
+                        seconds(60)))
+        << vigild.log();
     const uint64_t before = produced_total;
     uint64_t produced = 0;
     std::thread producer([&] {
