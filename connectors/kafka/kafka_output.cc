@@ -179,7 +179,8 @@ void KafkaOutput::Impl::produceAvailable() {
       }
       const std::string seq = std::to_string(record.seq);
       for (;;) {
-        // The seq also as a header, so a consumer can drop repeats without parsing the value.
+        // The seq also as a header: the tail read at start (and any consumer) finds it without
+        // parsing the value.
         RdKafka::Headers* headers = RdKafka::Headers::create();
         headers->add("vigil-seq", seq);
         const auto err = producer_->produce(config_.output_topic, partition,
