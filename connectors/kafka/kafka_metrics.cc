@@ -51,6 +51,12 @@ prometheus::Counter& KafkaMetrics::dropped(const std::string& topic) {
   return *slot;
 }
 
+prometheus::Counter& KafkaMetrics::deletedUnread(const std::string& topic) {
+  auto& slot = deleted_unread_[topic];
+  if (slot == nullptr) slot = &dropped_family_.Add({{"source", "kafka/" + topic}, {"reason", "retention"}});
+  return *slot;
+}
+
 prometheus::Counter& KafkaMetrics::messages(const std::string& topic, bool ok) {
   auto& slot = messages_[{topic, ok}];
   if (slot == nullptr) slot = &messages_family_.Add({{"topic", topic}, {"result", ok ? "ok" : "malformed"}});

@@ -188,6 +188,36 @@ TEST(KafkaConnector, PausesAndResumesWhenThePipelineIsFullKeepingEachHostInOrder
   EXPECT_EQ(vigild.stop(), 0) << vigild.log();
 }
 
+// The broker deletes what vigil has not read yet (the mock cluster keeps 5 MiB per partition):
+// librdkafka would silently restart at the log start; vigild says how much was lost.
+TEST(KafkaConnector, EventsDeletedBeforeTheyWereReadAreReported) {
+  MockKafkaCluster cluster({"events:1"});
+  ASSERT_TRUE(cluster.ok());
+  VigildInstance vigild(kafkaYaml(cluster, "events"));
+  ASSERT_TRUE(vigild.start()) << vigild.log();
+  ASSERT_EQ(produceStream(cluster, 1, 10, 1), 10);
+  ASSERT_TRUE(waitFor([&] { return sumEventCounts(vigild) == 10; }, seconds(60))) << vigild.log();
+  ASSERT_EQ(vigild.stop(), 0) << vigild.log();
+  // 4000 events of 2 KiB while vigild is down: the oldest ~3 MiB of them are deleted.
+  constexpr int kLater = 4000;
+  std::vector<std::pair<std::string, std::string>> big;
+  for (int i = 0; i < kLater; ++i) {
+    big.emplace_back("h0", R"({"host":"h0","type":"disk","state":"problem","severity":"major","message":")" +
+                               std::string(2048, 'x') + "\"}");
+  }
+  ASSERT_TRUE(cluster.produceKeyed("events", big));
+  const auto kept = static_cast<int>(cluster.consumeAll("events").size());
+  ASSERT_LT(kept, kLater) << "the mock cluster kept everything: nothing to detect";
+  ASSERT_TRUE(vigild.start()) << vigild.log();
+  ASSERT_TRUE(waitFor([&] { return sumEventCounts(vigild) == static_cast<uint64_t>(10 + kept); }, seconds(60)))
+      << sumEventCounts(vigild) << " of " << 10 + kept << "\n" << vigild.log();
+  EXPECT_EQ(metricValue(vigild, R"(vigil_events_dropped_total{reason="retention",source="kafka/events"})"),
+            kLater - kept);
+  EXPECT_NE(vigild.log().find("were deleted by the broker (retention) before vigil read them"), std::string::npos)
+      << vigild.log();
+  EXPECT_EQ(vigild.stop(), 0) << vigild.log();
+}
+
 TEST(KafkaConnector, BrokerDownAtStartIsNotReadyThenCatchesUp) {
   MockKafkaCluster cluster({"events:2"});
   ASSERT_TRUE(cluster.ok());
