@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -219,20 +220,68 @@ bool sendHttp(Workload& workload, const std::string& url, size_t connections, si
   });
 }
 
+// Counts the messages the broker did not take: flush() returning says only that none is queued.
+class DeliveryCounter final : public RdKafka::DeliveryReportCb {
+ public:
+  void dr_cb(RdKafka::Message& message) override {
+    if (message.err() == RdKafka::ERR_NO_ERROR) return;
+    if (failed_++ == 0) std::cerr << "vigil-loadgen: delivery: " << message.errstr() << "\n";
+  }
+  uint64_t failed() const { return failed_; }
+
+ private:
+  uint64_t failed_ = 0;
+};
+
+// The high watermark of each partition of `topic`, or an empty vector on error.
+std::vector<int64_t> highWatermarks(RdKafka::Producer& producer, const std::string& topic,
+                                    std::vector<int64_t>* lows = nullptr) {
+  RdKafka::Metadata* raw = nullptr;
+  std::string err;
+  std::unique_ptr<RdKafka::Topic> handle(RdKafka::Topic::create(&producer, topic, nullptr, err));
+  if (!handle || producer.metadata(false, handle.get(), &raw, 10000) != RdKafka::ERR_NO_ERROR) return {};
+  std::unique_ptr<RdKafka::Metadata> metadata(raw);
+  if (metadata->topics()->empty()) return {};
+  std::vector<int64_t> highs(metadata->topics()->front()->partitions()->size(), 0);
+  if (lows) lows->assign(highs.size(), 0);
+  for (size_t p = 0; p < highs.size(); ++p) {
+    int64_t low = 0;
+    if (producer.query_watermark_offsets(topic, static_cast<int32_t>(p), &low, &highs[p], 10000) !=
+        RdKafka::ERR_NO_ERROR) {
+      return {};
+    }
+    if (lows) (*lows)[p] = low;
+  }
+  return highs;
+}
+
 bool sendKafka(Workload& workload, const std::string& brokers, const std::string& topic, double rate) {
   std::string err;
+  DeliveryCounter deliveries;
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  // lz4 as producers commonly use: librdkafka's mock cluster deletes the oldest messages beyond
+  // 5 MiB per partition, which uncompressed JSON events pass at ~30 000 per partition.
   for (const auto& [k, v] : std::vector<std::pair<std::string, std::string>>{
            {"bootstrap.servers", brokers}, {"linger.ms", "20"}, {"batch.num.messages", "10000"},
-           {"queue.buffering.max.messages", "1000000"}, {"enable.idempotence", "true"}}) {
+           {"queue.buffering.max.messages", "1000000"}, {"enable.idempotence", "true"},
+           {"compression.codec", "lz4"}}) {
     if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) {
       std::cerr << "vigil-loadgen: " << k << ": " << err << "\n";
       return false;
     }
   }
+  if (conf->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(&deliveries), err) != RdKafka::Conf::CONF_OK) {
+    std::cerr << "vigil-loadgen: dr_cb: " << err << "\n";
+    return false;
+  }
   std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), err));
   if (!producer) {
     std::cerr << "vigil-loadgen: " << err << "\n";
+    return false;
+  }
+  const std::vector<int64_t> before = highWatermarks(*producer, topic);
+  if (before.empty()) {
+    std::cerr << "vigil-loadgen: no metadata or offsets for topic " << topic << "\n";
     return false;
   }
   Pacer pacer(rate);
@@ -255,7 +304,27 @@ bool sendKafka(Workload& workload, const std::string& brokers, const std::string
     producer->poll(0);
     if (++sent % 1024 == 0) pacer.wait(sent);
   }
-  return producer->flush(60000) == RdKafka::ERR_NO_ERROR;
+  if (producer->flush(60000) != RdKafka::ERR_NO_ERROR || deliveries.failed() != 0) {
+    std::cerr << "vigil-loadgen: " << deliveries.failed() << " of " << sent << " events not delivered\n";
+    return false;
+  }
+  // Delivered is not kept: a broker deletes the oldest messages beyond its retention. Count what
+  // this run left in the topic, so a benchmark never waits for events that are gone.
+  std::vector<int64_t> lows;
+  const std::vector<int64_t> after = highWatermarks(*producer, topic, &lows);
+  if (after.size() != before.size()) {
+    std::cerr << "vigil-loadgen: no offsets for topic " << topic << " after producing\n";
+    return false;
+  }
+  uint64_t kept = 0;
+  for (size_t p = 0; p < after.size(); ++p) kept += static_cast<uint64_t>(after[p] - std::max(lows[p], before[p]));
+  if (kept != sent) {
+    std::cerr << "vigil-loadgen: the topic keeps " << kept << " of the " << sent
+              << " events delivered: the broker deleted the oldest (retention; librdkafka's mock cluster keeps "
+                 "5 MiB per partition). Use fewer events or more partitions.\n";
+    return false;
+  }
+  return true;
 }
 
 bool writeFile(Workload& workload, const std::string& path, bool syslog) {

@@ -34,9 +34,10 @@ KafkaMetrics::KafkaMetrics(prometheus::Registry& registry)
       revoked(counters(registry, "vigil_kafka_rebalances_total", "").Add({{"kind", "revoke"}})),
       lost(counters(registry, "vigil_kafka_rebalances_total", "").Add({{"kind", "lost"}})),
       output_produced(counters(registry, "vigil_kafka_output_changes_total",
-                               "Incident changes delivered to (or failed for) the output topic")
+                               "Incident changes delivered to the output topic, failed, or found there already after a restart")
                           .Add({{"result", "produced"}})),
       output_failed(counters(registry, "vigil_kafka_output_changes_total", "").Add({{"result", "failed"}})),
+      output_present(counters(registry, "vigil_kafka_output_changes_total", "").Add({{"result", "already_present"}})),
       output_seq(gauges(registry, "vigil_kafka_output_seq", "Last change seq delivered to the output topic").Add({})),
       messages_family_(counters(registry, "vigil_kafka_messages_total", "Kafka messages consumed, by result")),
       lag_family_(gauges(registry, "vigil_kafka_consumer_lag",
@@ -47,6 +48,12 @@ KafkaMetrics::KafkaMetrics(prometheus::Registry& registry)
 prometheus::Counter& KafkaMetrics::dropped(const std::string& topic) {
   auto& slot = dropped_[topic];
   if (slot == nullptr) slot = &dropped_family_.Add({{"source", "kafka/" + topic}, {"reason", "malformed"}});
+  return *slot;
+}
+
+prometheus::Counter& KafkaMetrics::deletedUnread(const std::string& topic) {
+  auto& slot = deleted_unread_[topic];
+  if (slot == nullptr) slot = &dropped_family_.Add({{"source", "kafka/" + topic}, {"reason", "retention"}});
   return *slot;
 }
 

@@ -1,16 +1,20 @@
 #include "connectors/kafka/kafka_output.h"
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <set>
 #include <thread>
+#include <vector>
 
+#include <librdkafka/rdkafka.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "connectors/kafka/kafka_client.h"
 #include "connectors/kafka/kafka_metrics.h"
+#include "connectors/kafka/output_tail.h"
 #include "daemon/store/store.h"
 
 namespace vigil::connectors::kafka {
@@ -20,6 +24,8 @@ namespace {
 constexpr size_t kMaxInFlight = 100000;       // records produced but not yet confirmed
 constexpr size_t kReadChunk = 2000;           // change records read per store call
 constexpr auto kPositionInterval = std::chrono::milliseconds(100);
+constexpr auto kTailTimeout = std::chrono::seconds(5);
+constexpr auto kTailRetry = std::chrono::seconds(1);
 
 std::string outputPositionKey(const std::string& topic) { return "output/kafka/" + topic; }
 
@@ -46,8 +52,11 @@ class KafkaOutput::Impl final : public RdKafka::DeliveryReportCb {
 
  private:
   void run();
+  // Reads the topic's tail into tails_; false (logged) while the broker cannot tell.
+  bool readTail();
   // Produces records after sent_; false on a store error.
   void produceAvailable();
+  void waitWoken(std::chrono::milliseconds timeout);
   void advance(bool force);
 
   const KafkaConfig config_;
@@ -65,6 +74,8 @@ class KafkaOutput::Impl final : public RdKafka::DeliveryReportCb {
   uint64_t sent_ = 0;           // highest seq handed to the producer
   uint64_t stored_ = 0;         // position last written to the store
   std::set<uint64_t> pending_;  // produced, no delivery report yet
+  std::vector<uint64_t> tails_;  // per partition: the last seq found there at start
+  RateLimitedLog tail_log_{std::chrono::seconds(30)};
   bool failed_ = false;         // a delivery failed: production stops (fatal producer state)
   std::chrono::steady_clock::time_point last_store_{};
 };
@@ -98,13 +109,13 @@ void KafkaOutput::Impl::stop() {
 }
 
 void KafkaOutput::Impl::run() {
+  while (!stopping_.load(std::memory_order_relaxed) && !readTail()) waitWoken(kTailRetry);
+  if (tails_.empty()) return;  // stopped before a broker answered: nothing was produced
   while (!stopping_.load(std::memory_order_relaxed)) {
     produceAvailable();
     producer_->poll(0);
     advance(false);
-    std::unique_lock lock(mu_);
-    cv_.wait_for(lock, std::chrono::milliseconds(20), [&] { return woken_; });
-    woken_ = false;
+    waitWoken(std::chrono::milliseconds(20));
   }
   // The pipeline has stopped: everything committed is in the log now.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -117,6 +128,37 @@ void KafkaOutput::Impl::run() {
   advance(true);
 }
 
+void KafkaOutput::Impl::waitWoken(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  cv_.wait_for(lock, timeout, [&] { return woken_; });
+  woken_ = false;
+}
+
+bool KafkaOutput::Impl::readTail() {
+  auto tails = readOutputTail(*producer_, config_, kTailTimeout);
+  if (!tails) {
+    uint64_t suppressed = 0;
+    if (tail_log_.allow(suppressed)) {
+      spdlog::warn("kafka: output waits for the topic's last records: {} ({} similar suppressed)",
+                   tails.error().toString(), suppressed);
+    }
+    return false;
+  }
+  const uint64_t newest = *std::max_element(tails->begin(), tails->end());
+  // Every record there came from this store's change log, so none is newer than its last seq;
+  // a newer one belongs to another history (a data dir started afresh): nothing of it counts.
+  if (newest > store_.lastChangeSeq()) {
+    spdlog::warn("kafka: {} holds change seq {} but the store's last is {}: a different history; "
+                 "producing from seq {} regardless", config_.output_topic, newest, store_.lastChangeSeq(), sent_ + 1);
+    std::fill(tails->begin(), tails->end(), 0);
+  } else if (newest > sent_) {
+    spdlog::info("kafka: {} already holds changes up to seq {} (position {}): those are not sent again",
+                 config_.output_topic, newest, sent_);
+  }
+  tails_ = std::move(*tails);
+  return true;
+}
+
 void KafkaOutput::Impl::produceAvailable() {
   while (!failed_ && pending_.size() < kMaxInFlight && store_.lastChangeSeq() > sent_) {
     size_t produced = 0;
@@ -126,12 +168,22 @@ void KafkaOutput::Impl::produceAvailable() {
       if (j.is_object() && j.contains("incident") && j["incident"].contains("id")) {
         key = std::to_string(j["incident"]["id"].get<uint64_t>());
       }
+      const auto partition = static_cast<int32_t>(rd_kafka_msg_partitioner_consistent(
+          nullptr, key.data(), key.size(), static_cast<int32_t>(tails_.size()), nullptr, nullptr));
+      if (record.seq <= tails_[partition]) {
+        // Delivered before a crash that kept it from being recorded: already in its partition.
+        sent_ = record.seq;
+        ++produced;
+        metrics_.output_present.Increment();
+        return true;
+      }
       const std::string seq = std::to_string(record.seq);
       for (;;) {
-        // The seq also as a header, so a consumer can drop repeats without parsing the value.
+        // The seq also as a header: the tail read at start (and any consumer) finds it without
+        // parsing the value.
         RdKafka::Headers* headers = RdKafka::Headers::create();
         headers->add("vigil-seq", seq);
-        const auto err = producer_->produce(config_.output_topic, RdKafka::Topic::PARTITION_UA,
+        const auto err = producer_->produce(config_.output_topic, partition,
                                             RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(record.json.data()),
                                             record.json.size(), key.data(), key.size(), 0, headers,
                                             reinterpret_cast<void*>(static_cast<uintptr_t>(record.seq)));

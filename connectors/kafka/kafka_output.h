@@ -5,11 +5,15 @@
 // It reads the store's durable change log rather than the in-memory ChangeSets, so nothing
 // committed is skipped across restarts or broker outages: the output thread sends the records
 // after the last delivered seq, and records how far delivery reports have confirmed as the
-// position "output/kafka/<topic>" (partition 0) at most every 100 ms and at stop. After a clean
-// stop nothing is sent again; after a crash the records delivered in the last ~100 ms before it
-// may be sent a second time — each carries its `seq`, so a consumer drops seq <= last seen.
-// A first start begins at the oldest retained change record.
-// While the broker is down, records wait in the producer (message.timeout.ms=0: no expiry).
+// position "output/kafka/<topic>" (partition 0) at most every 100 ms and at stop.
+// Exactly once across crashes, without transactions: each record goes to the partition of its
+// key (librdkafka's consistent partitioner, computed here), so one partition's records are in
+// seq order. Before producing, the output reads the last records of every partition (their
+// vigil-seq headers); a change after the recorded position whose seq is at most its partition's
+// last is already there and is not sent again. (A topic that gained partitions since the crash
+// maps keys anew; its records may then repeat once.) A first start begins at the oldest
+// retained change record. While the broker is down, nothing is produced until the tail is read,
+// then records wait in the producer (message.timeout.ms=0: no expiry).
 // Thread-safety: start()/stop() on the main thread; onCommitted() on the correlator thread (it
 // only wakes the output thread); the output thread owns the producer.
 #pragma once
@@ -35,6 +39,7 @@ class KafkaOutput final : public ChangeListener {
 
   Status start();
   // Sends what is committed (waiting up to 10 s for delivery), records the position, stops.
+  // With the topic's tail never read (no broker since start) it sends nothing.
   // Call after the pipeline stopped. Idempotent.
   void stop();
   // The last seq confirmed delivered.

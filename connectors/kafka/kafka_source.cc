@@ -70,6 +70,8 @@ class KafkaSource::Impl final : public RdKafka::RebalanceCb, public RdKafka::Eve
   void commitCompletions(bool sync);
   void onAssign(std::vector<RdKafka::TopicPartition*>& partitions);
   void onRevoke(std::vector<RdKafka::TopicPartition*>& partitions, bool lost);
+  // The first message after resuming at `stored` came at `first`: reports what retention deleted.
+  void checkDeletedUnread(const TopicPartition& tp, int64_t stored, int64_t first);
 
   const KafkaConfig config_;
   const store::Store& store_;
@@ -88,6 +90,7 @@ class KafkaSource::Impl final : public RdKafka::RebalanceCb, public RdKafka::Eve
   // Poll-thread state.
   std::set<TopicPartition> assigned_;
   std::map<TopicPartition, int64_t> committed_next_;  // next offset committed with the incidents
+  std::map<TopicPartition, int64_t> resumed_at_;      // stored offset, until its first message
   std::deque<Pending> held_;                         // refused by the pipeline, in order
   size_t held_events_ = 0;
   std::chrono::steady_clock::time_point held_since_{};
@@ -213,6 +216,10 @@ void KafkaSource::Impl::handleMessage(RdKafka::Message& msg, std::map<TopicParti
                                       TimePoint received_at) {
   TopicPartition tp{msg.topic_name(), msg.partition()};
   if (assigned_.count(tp) == 0) return;  // revoked meanwhile: the new owner reads it
+  if (auto resumed = resumed_at_.find(tp); resumed != resumed_at_.end()) {
+    if (msg.offset() > resumed->second) checkDeletedUnread(tp, resumed->second, msg.offset());
+    resumed_at_.erase(resumed);
+  }
   auto [it, inserted] = building.try_emplace(tp);
   Pending& pending = it->second;
   if (inserted) pending.tp = tp;
@@ -321,6 +328,7 @@ void KafkaSource::Impl::onAssign(std::vector<RdKafka::TopicPartition*>& partitio
       const int64_t offset = std::stoll(**stored);
       p->set_offset(offset);
       committed_next_[tp] = offset;
+      resumed_at_[tp] = offset;
     } else {
       p->set_offset(RdKafka::Topic::OFFSET_INVALID);  // the group's committed offset, else earliest
     }
@@ -365,6 +373,7 @@ void KafkaSource::Impl::onRevoke(std::vector<RdKafka::TopicPartition*>& partitio
     }
     assigned_.erase(tp);
     committed_next_.erase(tp);
+    resumed_at_.erase(tp);
     metrics_.removeLag(tp.first, tp.second);
     spdlog::info("kafka: {} {}/{}", lost ? "lost" : "revoked", tp.first, tp.second);
   }
@@ -374,6 +383,20 @@ void KafkaSource::Impl::onRevoke(std::vector<RdKafka::TopicPartition*>& partitio
     consumer_->unassign();
   }
   if (held_.empty()) setPaused(false);
+}
+
+void KafkaSource::Impl::checkDeletedUnread(const TopicPartition& tp, int64_t stored, int64_t first) {
+  // A gap alone is no loss (transaction markers, compaction); a log start past the stored offset
+  // is: librdkafka then resets to the earliest offset without a word.
+  int64_t low = -1;
+  int64_t high = -1;
+  if (consumer_->get_watermark_offsets(tp.first, tp.second, &low, &high) != RdKafka::ERR_NO_ERROR || low <= stored) {
+    return;
+  }
+  const int64_t deleted = std::min(low, first) - stored;
+  metrics_.deletedUnread(tp.first).Increment(static_cast<double>(deleted));
+  spdlog::error("kafka: {}/{}: offsets {}..{} were deleted by the broker (retention) before vigil read them: "
+                "{} message(s) lost; consuming from {}", tp.first, tp.second, stored, stored + deleted - 1, deleted, first);
 }
 
 void KafkaSource::Impl::event_cb(RdKafka::Event& event) {
