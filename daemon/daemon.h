@@ -31,7 +31,8 @@ struct CheckedConfig {
 };
 Result<CheckedConfig> loadAndCheck(const std::string& config_path, bool allow_stored_cmdb = false);
 
-// Runs the daemon until SIGTERM/SIGINT; SIGHUP reloads config, rules, CMDB and tokens (reload.h).
+// Runs the daemon until SIGTERM/SIGINT; SIGHUP reloads config, rules, CMDB, tokens, maintenance
+// windows, SLA, escalation and webhooks (reload.h).
 // Returns the exit code.
 int runDaemon(CheckedConfig checked);
 
