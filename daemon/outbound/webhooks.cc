@@ -130,7 +130,7 @@ class Webhooks::Receiver {
   const WebhookConfig& config() const { return config_; }
 
   // Puts dead letters back into the outbox (one atomic write) and wakes the thread.
-  // REQUIRES: serialised with other calls of it (Webhooks::mu_).
+  // REQUIRES: serialised with other calls of it and with setReceivers() (Webhooks::reload_mu_).
   Status requeue(const std::vector<StoredDeadLetter>& letters) {
     if (letters.empty()) return Status::ok();
     std::vector<store::StateOp> ops;
@@ -470,7 +470,14 @@ Result<std::vector<DeadLetter>> Webhooks::deadLetters(const DeadLetterFilter& fi
 }
 
 Result<RetryOutcome> Webhooks::retryDeadLetters(const DeadLetterFilter& filter) {
-  std::lock_guard lock(mu_);
+  // Under reload_mu_ the receivers neither change nor go away; mu_ is held only for the copy, so
+  // the correlator's onCommitted() never waits for this scan.
+  std::lock_guard reload(reload_mu_);
+  std::vector<Receiver*> receivers;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& r : receivers_) receivers.push_back(r.get());
+  }
   std::vector<StoredDeadLetter> stored;
   if (Status s = scanDeadLetters(store_, filter, std::numeric_limits<size_t>::max(), stored); !s.isOk()) return fail(s);
   RetryOutcome outcome;
@@ -479,11 +486,11 @@ Result<RetryOutcome> Webhooks::retryDeadLetters(const DeadLetterFilter& filter) 
     if (!found) outcome.not_found.push_back(id);
   }
   for (const auto& d : stored) {
-    const bool configured = std::any_of(receivers_.begin(), receivers_.end(),
-                                        [&](const auto& r) { return r->config().name == d.letter.receiver; });
+    const bool configured = std::any_of(receivers.begin(), receivers.end(),
+                                        [&](const Receiver* r) { return r->config().name == d.letter.receiver; });
     if (!configured) outcome.skipped_unconfigured.push_back(d.letter.id);
   }
-  for (auto& r : receivers_) {
+  for (Receiver* r : receivers) {
     std::vector<StoredDeadLetter> mine;
     for (const auto& d : stored) {
       // A record without its change (unreadable when it died) cannot be sent again.

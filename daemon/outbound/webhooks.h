@@ -96,10 +96,12 @@ class Webhooks final : public ChangeListener {
   class Receiver;
   store::Store& store_;
   prometheus::Registry& registry_;
-  mutable std::mutex mu_;  // receivers_ and started_; retries are serialised under it too
+  mutable std::mutex mu_;  // held briefly: onCommitted() takes it on the correlator thread
   std::vector<std::unique_ptr<Receiver>> receivers_;  // GUARDED_BY(mu_)
   bool started_ = false;                              // GUARDED_BY(mu_)
-  std::mutex reload_mu_;  // one setReceivers() at a time
+  // One setReceivers() or retryDeadLetters() at a time: a retry's receivers stay alive, and
+  // its requeued records are counted by the receiver that delivers them.
+  std::mutex reload_mu_;
 };
 
 }  // namespace vigil::outbound
