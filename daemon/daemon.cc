@@ -131,8 +131,8 @@ Result<CheckedConfig> loadAndCheck(const std::string& config_path, bool allow_st
   auto sla = loadSlaPolicy(*config);
   if (!sla) errors += (errors.empty() ? "" : "\n") + sla.error().message();
   if (!errors.empty()) return fail(Status::invalidArgument(errors));
-  return CheckedConfig{std::move(*config),   std::move(*rules), std::move(*cmdb), std::move(cmdb_error),
-                      std::move(*windows),  std::move(shadow_rules), std::move(*sla), std::move(*hooks)};
+  return CheckedConfig{std::move(*config),  std::move(*rules),       std::move(*cmdb), std::move(cmdb_error),
+                      std::move(*windows), std::move(shadow_rules), std::move(*sla),  std::move(*hooks)};
 }
 
 int runReplay(CheckedConfig checked, const std::string& file) {
@@ -197,8 +197,8 @@ int runDaemon(CheckedConfig checked) {
     }
     kafka_output = std::move(*output);
   }
-  outbound::Webhooks webhooks(std::move(checked.webhooks), **store,
-                              registry.registry());  // declared first: outlives the pipeline
+  // Declared first: outlives the pipeline.
+  outbound::Webhooks webhooks(std::move(checked.webhooks), **store, registry.registry());
   IoThreads io(2);
   PipelineOptions pipeline_options = config.pipeline;
   uint64_t watchdog_usec = 0;
