@@ -25,7 +25,11 @@ std::unique_ptr<Correlator> Correlator::build(CorrelatorDeps deps) {
                           .Add({});
   c->components_.push_back(std::make_unique<correlation::CorrelationComponent>(
       correlation::CorrelationOptions{deps.allowed_lateness, deps.wall_clock, &late_events}, deps.rules));
-  if (deps.sla) c->components_.push_back(std::make_unique<sla::SlaClocks>(std::move(*deps.sla), deps.registry));
+  if (deps.sla) {
+    auto clocks = std::make_unique<sla::SlaClocks>(std::move(*deps.sla), deps.registry);
+    c->sla_ = clocks.get();
+    c->components_.push_back(std::move(clocks));
+  }
   c->components_.push_back(std::make_unique<RuleMetrics>(deps.registry, pipeline));
   for (auto& component : c->components_) pipeline.addComponent(component.get());
 

@@ -30,6 +30,9 @@ class CorrelationComponent;
 namespace verdicts {
 class VerdictLog;
 }
+namespace sla {
+class SlaClocks;
+}
 
 struct CorrelatorDeps {
   PipelineOptions options;
@@ -59,6 +62,8 @@ class Correlator {
   ShadowRules& shadow() { return *shadow_; }
   maintenance::MaintenanceManager& maintenance() { return *maintenance_; }
   verdicts::VerdictLog& verdicts() { return *verdicts_; }
+  // The SLA clocks (config reload swaps their policy); null when built without `sla`.
+  sla::SlaClocks* sla() { return sla_; }
 
  private:
   Correlator() = default;
@@ -67,6 +72,7 @@ class Correlator {
   std::vector<std::unique_ptr<CorrelatorComponent>> components_;
   std::unique_ptr<ShadowRules> shadow_;
   std::unique_ptr<verdicts::VerdictLog> verdicts_;
+  sla::SlaClocks* sla_ = nullptr;  // owned by components_
   std::unique_ptr<maintenance::MaintenanceManager> maintenance_;
   std::unique_ptr<Pipeline> pipeline_;
 };

@@ -25,6 +25,7 @@
 #include "daemon/metrics/collectors.h"
 #include "daemon/rules_runtime/shadow_rules.h"
 #include "daemon/metrics/metrics.h"
+#include "daemon/outbound/dead_letters_api.h"
 #include "daemon/outbound/webhooks.h"
 #include "daemon/pipeline.h"
 #include "daemon/reload.h"
@@ -125,13 +126,13 @@ Result<CheckedConfig> loadAndCheck(const std::string& config_path, bool allow_st
     auto kafka = connectors::kafka::parseKafkaConfig(*config->kafka, config_path);
     if (!kafka) errors += (errors.empty() ? "" : "\n") + kafka.error().message();
   }
-  if (auto hooks = outbound::parseWebhooks(config->webhooks.value_or(YAML::Node()), config_path); !hooks) {
-    errors += (errors.empty() ? "" : "\n") + hooks.error().message();
-  }
-  if (auto sla = loadSlaPolicy(*config); !sla) errors += (errors.empty() ? "" : "\n") + sla.error().message();
+  auto hooks = outbound::parseWebhooks(config->webhooks.value_or(YAML::Node()), config_path);
+  if (!hooks) errors += (errors.empty() ? "" : "\n") + hooks.error().message();
+  auto sla = loadSlaPolicy(*config);
+  if (!sla) errors += (errors.empty() ? "" : "\n") + sla.error().message();
   if (!errors.empty()) return fail(Status::invalidArgument(errors));
-  return CheckedConfig{std::move(*config), std::move(*rules), std::move(*cmdb), std::move(cmdb_error),
-                      std::move(*windows), std::move(shadow_rules)};
+  return CheckedConfig{std::move(*config),  std::move(*rules),       std::move(*cmdb), std::move(cmdb_error),
+                      std::move(*windows), std::move(shadow_rules), std::move(*sla),  std::move(*hooks)};
 }
 
 int runReplay(CheckedConfig checked, const std::string& file) {
@@ -196,9 +197,8 @@ int runDaemon(CheckedConfig checked) {
     }
     kafka_output = std::move(*output);
   }
-  auto webhook_configs = outbound::parseWebhooks(config.webhooks.value_or(YAML::Node()), config.path);
-  outbound::Webhooks webhooks(webhook_configs ? std::move(*webhook_configs) : std::vector<outbound::WebhookConfig>{},
-                              **store, registry.registry());  // declared first: outlives the pipeline
+  // Declared first: outlives the pipeline.
+  outbound::Webhooks webhooks(std::move(checked.webhooks), **store, registry.registry());
   IoThreads io(2);
   PipelineOptions pipeline_options = config.pipeline;
   uint64_t watchdog_usec = 0;
@@ -213,7 +213,6 @@ int runDaemon(CheckedConfig checked) {
     };
     spdlog::info("systemd watchdog: {} ms", watchdog_usec / 1000);
   }
-  auto sla_policy = loadSlaPolicy(config);  // checked by loadAndCheck
   auto correlator = Correlator::build({.options = pipeline_options,
                                        .rules = checked.rules,
                                        .cmdb = nullptr,  // set by cmdb_feeds below
@@ -224,7 +223,7 @@ int runDaemon(CheckedConfig checked) {
                                        .wall_clock = true,
                                        .verdicts = config.verdicts,
                                        .maintenance_windows = std::move(checked.maintenance_windows),
-                                       .sla = sla_policy ? std::move(*sla_policy) : sla::SlaPolicy{}});
+                                       .sla = std::move(checked.sla)});
   Pipeline& pipeline = correlator->pipeline();
   auto& maintenance = correlator->maintenance();
   if (checked.shadow_rules) correlator->shadow().setCandidate(checked.shadow_rules, "config");
@@ -258,6 +257,21 @@ int runDaemon(CheckedConfig checked) {
   reloader.addApplier([&maintenance](CheckedConfig& loaded) {
     maintenance.setConfigWindows(std::move(loaded.maintenance_windows));
   });
+  // SLA and escalation apply from the correlator's next tick; webhook receivers restart as changed.
+  reloader.addApplier([&correlator, &webhooks](CheckedConfig& loaded) {
+    if (auto* clocks = correlator->sla()) clocks->setPolicy(std::move(loaded.sla));
+    if (Status s = webhooks.setReceivers(std::move(loaded.webhooks)); !s.isOk()) {
+      spdlog::error("reload: webhooks: {}", s.toString());
+    }
+  });
+  http.addAction(api::HttpApi::Method::kGet, "/api/v1/webhooks/dead-letters", api::Role::kOperator,
+                 [&webhooks](const nlohmann::json& query, const std::string&) {
+                   return outbound::listDeadLettersAction(webhooks, query);
+                 });
+  http.addAction(api::HttpApi::Method::kPost, "/api/v1/webhooks/dead-letters/retry", api::Role::kOperator,
+                 [&webhooks](const nlohmann::json& body, const std::string& actor) {
+                   return outbound::retryDeadLettersAction(webhooks, body, actor);
+                 });
   http.addAdminAction("/api/v1/reload", [&reloader](const nlohmann::json&) {
     const ReloadOutcome outcome = reloader.reload();
     return std::pair{outcome.ok ? 200 : 422, outcome.toJson()};
@@ -272,12 +286,10 @@ int runDaemon(CheckedConfig checked) {
       return 1;
     }
   }
-  if (!webhooks.empty()) {
-    pipeline.addListener(&webhooks);
-    if (Status s = webhooks.start(); !s.isOk()) {
-      spdlog::critical("webhooks: {}", s.toString());
-      return 1;
-    }
+  pipeline.addListener(&webhooks);  // even with none configured: a reload may add receivers
+  if (Status s = webhooks.start(); !s.isOk()) {
+    spdlog::critical("webhooks: {}", s.toString());
+    return 1;
   }
   if (Status s = pipeline.start(); !s.isOk()) {
     spdlog::critical("pipeline: {}", s.toString());

@@ -10,6 +10,8 @@
 #include "daemon/status.h"
 #include "daemon/cmdb/ci_index.h"
 #include "daemon/maintenance/window.h"
+#include "daemon/outbound/webhook_config.h"
+#include "daemon/sla/sla_policy.h"
 #include "rules/rule_set.h"
 
 namespace vigil {
@@ -24,10 +26,13 @@ struct CheckedConfig {
   std::string cmdb_error;
   std::vector<std::shared_ptr<const maintenance::MaintenanceWindow>> maintenance_windows;
   std::shared_ptr<const rules::RuleSet> shadow_rules;  // rules.shadow.files; null when none
+  sla::SlaPolicy sla;                                   // `sla:` and `escalation:`
+  std::vector<outbound::WebhookConfig> webhooks;        // `webhooks:`
 };
 Result<CheckedConfig> loadAndCheck(const std::string& config_path, bool allow_stored_cmdb = false);
 
-// Runs the daemon until SIGTERM/SIGINT; SIGHUP reloads config, rules, CMDB and tokens (reload.h).
+// Runs the daemon until SIGTERM/SIGINT; SIGHUP reloads config, rules, CMDB, tokens, maintenance
+// windows, SLA, escalation and webhooks (reload.h).
 // Returns the exit code.
 int runDaemon(CheckedConfig checked);
 

@@ -306,8 +306,8 @@ class HttpApi::Impl {
   std::function<std::vector<std::string>()> not_ready_sources_;  // set before ready_
   ShadowRules* shadow_ = nullptr;  // set before start()
   StreamHub& stream() { return stream_; }
-  void addAdminAction(std::string path, HttpApi::AdminAction action) {
-    admin_actions_.emplace_back(std::move(path), std::move(action));
+  void addAction(HttpApi::Method method, std::string path, api::Role role, HttpApi::Action action) {
+    actions_.push_back({method, std::move(path), role, std::move(action)});
   }
   void setTokens(std::vector<api::ApiToken> tokens) { auth_.replace(std::move(tokens)); }
   void setMaintenance(maintenance::MaintenanceManager* m, verdicts::VerdictLog* v) {
@@ -419,13 +419,31 @@ class HttpApi::Impl {
           .set_body(std::string(web::kBoardHtml))
           .done();
     });
-    for (const auto& [path, action] : admin_actions_) {
-      router->http_post(path, guarded(Role::kAdmin, [action](auto req, auto, auto&) {
+    for (const auto& a : actions_) {
+      auto answer = [](const Request& req, const std::pair<int, json>& result) {
+        return sendJson(
+            req, restinio::http_status_line_t{restinio::http_status_code_t{static_cast<uint16_t>(result.first)}, ""},
+            result.second);
+      };
+      if (a.method == HttpApi::Method::kGet) {
+        router->http_get(a.path, guarded(a.role, [action = a.action, answer](auto req, auto, const std::string& actor) {
+          auto params = restinio::try_parse_query<restinio::parse_query_traits::relaxed>(req->header().query());
+          if (!params) return sendError(req, restinio::status_bad_request(), "malformed query string");
+          json query = json::object();
+          for (const auto& [name, value] : *params) {
+            const std::string key(name);
+            if (!query.contains(key)) query[key] = std::string(value);
+            else if (query[key].is_array()) query[key].push_back(std::string(value));
+            else query[key] = json::array({query[key], std::string(value)});
+          }
+          return answer(req, action(query, actor));
+        }));
+        continue;
+      }
+      router->http_post(a.path, guarded(a.role, [action = a.action, answer](auto req, auto, const std::string& actor) {
         const json body = req->body().empty() ? json() : json::parse(req->body(), nullptr, false);
         if (body.is_discarded()) return sendError(req, restinio::status_bad_request(), "body: expected JSON");
-        auto [code, answer] = action(body);
-        return sendJson(req, restinio::http_status_line_t{restinio::http_status_code_t{static_cast<uint16_t>(code)}, ""},
-                        answer);
+        return answer(req, action(body, actor));
       }));
     }
     router->non_matched_request_handler([](auto req) {
@@ -793,7 +811,13 @@ class HttpApi::Impl {
   const store::Store& store_;
   metrics::MetricsRegistry& metrics_;
   api::Authenticator auth_;
-  std::vector<std::pair<std::string, HttpApi::AdminAction>> admin_actions_;  // set before start()
+  struct Action {
+    HttpApi::Method method;
+    std::string path;
+    api::Role role;
+    HttpApi::Action action;
+  };
+  std::vector<Action> actions_;  // set before start()
   api::RateLimiter limiter_;
   StreamHub stream_;
   maintenance::MaintenanceManager* maintenance_ = nullptr;
@@ -821,7 +845,11 @@ void HttpApi::setMaintenance(maintenance::MaintenanceManager* maintenance, verdi
 }
 ChangeListener& HttpApi::streamListener() { return impl_->stream(); }
 void HttpApi::addAdminAction(std::string path, AdminAction action) {
-  impl_->addAdminAction(std::move(path), std::move(action));
+  impl_->addAction(Method::kPost, std::move(path), Role::kAdmin,
+                   [action = std::move(action)](const nlohmann::json& body, const std::string&) { return action(body); });
+}
+void HttpApi::addAction(Method method, std::string path, Role role, Action action) {
+  impl_->addAction(method, std::move(path), role, std::move(action));
 }
 void HttpApi::setTokens(std::vector<ApiToken> tokens) { impl_->setTokens(std::move(tokens)); }
 void HttpApi::setShadowRules(ShadowRules* shadow) { impl_->shadow_ = shadow; }

@@ -56,6 +56,12 @@ class HttpApi {
   // the HTTP status and the JSON answer. Runs on an io thread. REQUIRES: called before start().
   using AdminAction = std::function<std::pair<int, nlohmann::json>(const nlohmann::json& body)>;
   void addAdminAction(std::string path, AdminAction action);
+  // The same for any role and GET or POST: a GET action gets the query parameters as a JSON
+  // object of strings (a repeated parameter: an array of them). `actor` is the token's name
+  // ("anonymous" without tokens). REQUIRES: called before start().
+  enum class Method : uint8_t { kGet, kPost };
+  using Action = std::function<std::pair<int, nlohmann::json>(const nlohmann::json& input, const std::string& actor)>;
+  void addAction(Method method, std::string path, Role role, Action action);
   // Swaps the API token table (config reload).
   void setTokens(std::vector<ApiToken> tokens);
   // Serves /api/v1/rules/shadow from `shadow`. REQUIRES: before start().

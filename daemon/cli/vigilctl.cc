@@ -1,6 +1,7 @@
 // vigilctl: the operator's command line for vigild — check a config, test rules against events,
 // list and show incidents, replay events from a file through a running daemon, reload its
 // config, back up and restore its data.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -123,6 +124,54 @@ int reload(const Options& o) {
   return 0;
 }
 
+// GET /api/v1/webhooks/dead-letters as a table; with `retry`, POST …/retry first and print
+// what it did.
+int deadLetters(const Options& o, const std::string& receiver, const std::vector<std::string>& ids, bool retry,
+                bool as_json) {
+  if (retry) {
+    json body = json::object();
+    if (!receiver.empty()) body["receiver"] = receiver;
+    if (!ids.empty()) body["ids"] = ids;
+    auto r = vigil::cli::httpPost(o.url + "/api/v1/webhooks/dead-letters/retry", body.dump(), o.token);
+    if (r.status != 200) return reportFailure(r);
+    const json outcome = json::parse(r.body);
+    if (as_json) {
+      std::cout << outcome.dump(2) << "\n";
+      return 0;
+    }
+    std::cout << "retried " << outcome["retried"] << " dead letters (back in the outbox)\n";
+    for (const auto& id : outcome["not_found"]) std::cerr << "not a dead letter: " << cellOf(id) << "\n";
+    for (const auto& id : outcome["skipped_unconfigured"]) {
+      std::cerr << "skipped, its receiver is not configured: " << cellOf(id) << "\n";
+    }
+    return outcome["not_found"].empty() ? 0 : 1;
+  }
+  std::string query = receiver.empty() ? "" : "?receiver=" + receiver;
+  auto r = vigil::cli::httpGet(o.url + "/api/v1/webhooks/dead-letters" + query, o.token);
+  if (r.status != 200) return reportFailure(r);
+  json page = json::parse(r.body);
+  if (!ids.empty()) {
+    json kept = json::array();
+    for (auto& d : page["dead_letters"]) {
+      if (std::find(ids.begin(), ids.end(), d.value("id", "")) != ids.end()) kept.push_back(d);
+    }
+    page["dead_letters"] = kept;
+  }
+  if (as_json) {
+    std::cout << page.dump(2) << "\n";
+    return 0;
+  }
+  std::printf("%-36s %-16s %-8s %-8s %-12s %-8s %-20s %s\n", "ID", "RECEIVER", "INCIDENT", "SEQ", "CHANGE", "ATTEMPTS",
+              "DEAD AT", "LAST ERROR");
+  for (const auto& d : page["dead_letters"]) {
+    std::printf("%-36s %-16s %-8s %-8s %-12s %-8s %-20s %s%s\n", cellOf(d["id"]).c_str(), cellOf(d["receiver"]).c_str(),
+                cellOf(d["incident"]).c_str(), cellOf(d["seq"]).c_str(), cellOf(d["change"]).c_str(),
+                cellOf(d["attempts"]).c_str(), cellOf(d["dead_at"]).substr(0, 19).c_str(), cellOf(d["error"]).c_str(),
+                d.value("configured", true) ? "" : " (receiver not configured)");
+  }
+  return 0;
+}
+
 int backup(const Options& o, const std::string& dir) {
   // A relative path means one on this host, as the daemon cannot know our working directory.
   const std::string absolute = std::filesystem::absolute(dir).lexically_normal().string();
@@ -215,6 +264,19 @@ int main(int argc, char** argv) {
 
   auto* reload_cmd = app.add_subcommand("reload", "make vigild reload its config, rules, CMDB and tokens (admin)");
 
+  std::string dl_receiver;
+  std::vector<std::string> dl_ids;
+  bool dl_retry = false, dl_json = false;
+  auto* webhooks_cmd = app.add_subcommand("webhooks", "outbound webhooks");
+  webhooks_cmd->require_subcommand(1);
+  auto* dead_cmd = webhooks_cmd->add_subcommand(
+      "dead-letters", "list the deliveries given up on (operator); --retry puts them back into the outbox");
+  dead_cmd->add_option("--receiver", dl_receiver, "only this receiver's");
+  dead_cmd->add_option("--id", dl_ids, "only this dead letter (its id, the idempotency key); repeatable")
+      ->allow_extra_args(false);
+  dead_cmd->add_flag("--retry", dl_retry, "deliver them again, with the same idempotency keys");
+  dead_cmd->add_flag("--json", dl_json, "print the API's JSON");
+
   std::string backup_dir;
   auto* backup_cmd = app.add_subcommand("backup", "checkpoint the running daemon's store into a directory (admin)");
   backup_cmd->add_option("--to", backup_dir, "new or empty directory on the daemon's host")->required();
@@ -295,6 +357,7 @@ int main(int argc, char** argv) {
   }
   if (*replay_cmd) return replay(o, replay_file, std::max<size_t>(1, batch));
   if (*reload_cmd) return reload(o);
+  if (*dead_cmd) return deadLetters(o, dl_receiver, dl_ids, dl_retry, dl_json);
   if (*backup_cmd) return backup(o, backup_dir);
   if (*restore_cmd) return restore(restore_from, restore_data_dir, restore_force);
   return 0;

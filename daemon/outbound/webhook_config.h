@@ -50,6 +50,7 @@ struct WebhookMatcher {
   std::vector<std::string> rules;
 
   bool matches(incidents::ChangeKind change, const incidents::Incident& in) const;
+  bool operator==(const WebhookMatcher&) const = default;
 };
 
 struct WebhookConfig {
@@ -62,6 +63,7 @@ struct WebhookConfig {
   int max_retries = 10;
   std::chrono::milliseconds backoff_initial{1000};
   std::chrono::milliseconds backoff_max{300000};
+  bool operator==(const WebhookConfig&) const = default;  // a reload restarts a receiver that changed
 };
 
 Result<std::vector<WebhookConfig>> parseWebhooks(const YAML::Node& section, std::string_view file);

@@ -1,8 +1,11 @@
 #include "daemon/outbound/webhooks.h"
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
+#include <limits>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -11,6 +14,8 @@
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <spdlog/spdlog.h>
+
+#include "daemon/time_util.h"
 
 namespace vigil::outbound {
 
@@ -36,6 +41,57 @@ struct Attempt {
   long status = 0;     // 0: no HTTP answer
   std::string error;
 };
+
+constexpr std::string_view kDeadInfix = "/dead/";
+
+// A dead letter as stored: the outbox entry plus error, attempts and dead_at.
+struct StoredDeadLetter {
+  DeadLetter letter;
+  std::string key;    // the store key, "wh/<name>/dead/<seq>"
+  json entry;         // what goes back into the outbox on retry
+};
+
+// Reads "wh/<name>/dead/<seq>" → value; nullopt for any other outbox key.
+std::optional<StoredDeadLetter> readDeadLetter(std::string_view key, std::string_view value) {
+  if (key.substr(0, 3) != "wh/") return std::nullopt;
+  const size_t infix = key.find(kDeadInfix, 3);
+  if (infix == std::string_view::npos) return std::nullopt;
+  const std::string_view name = key.substr(3, infix - 3);
+  if (name.find('/') != std::string_view::npos) return std::nullopt;
+  StoredDeadLetter d;
+  d.key = std::string(key);
+  d.letter.receiver = std::string(name);
+  const std::string_view seq = key.substr(infix + kDeadInfix.size());
+  d.letter.seq = std::strtoull(std::string(seq).c_str(), nullptr, 10);
+  json entry = json::parse(value, nullptr, false);
+  if (!entry.is_object()) entry = json::object();
+  d.letter.id = entry.value("key", std::string());
+  d.letter.incident = entry.value("incident", uint64_t{0});
+  d.letter.change = entry.value("change", std::string());
+  d.letter.error = entry.value("error", std::string());
+  d.letter.attempts = entry.value("attempts", 0);
+  d.letter.dead_at = entry.value("dead_at", std::string());
+  for (const char* field : {"error", "attempts", "dead_at"}) entry.erase(field);
+  d.entry = std::move(entry);
+  return d;
+}
+
+bool wanted(const DeadLetterFilter& filter, const DeadLetter& d) {
+  if (filter.receiver && *filter.receiver != d.receiver) return false;
+  return filter.ids.empty() || std::find(filter.ids.begin(), filter.ids.end(), d.id) != filter.ids.end();
+}
+
+// Every stored dead letter that `filter` selects, oldest change first per receiver.
+Status scanDeadLetters(const store::Store& store, const DeadLetterFilter& filter, size_t limit,
+                       std::vector<StoredDeadLetter>& out) {
+  // With a receiver, only its dead letters are read; otherwise the whole outbox.
+  const std::string prefix = filter.receiver ? "wh/" + *filter.receiver + std::string(kDeadInfix) : "wh/";
+  return store.scan(store::Column::kOutbox, 0, prefix, [&](std::string_view key, std::string_view value) {
+    auto d = readDeadLetter(key, value);
+    if (d && wanted(filter, d->letter)) out.push_back(std::move(*d));
+    return out.size() < limit;
+  });
+}
 
 }  // namespace
 
@@ -64,7 +120,31 @@ class Webhooks::Receiver {
                          .Name("vigil_webhook_queue_depth")
                          .Help("Incident changes waiting in a webhook receiver's outbox")
                          .Register(registry)
-                         .Add({{"receiver", config_.name}})) {}
+                         .Add({{"receiver", config_.name}})),
+        retries_(prometheus::BuildCounter()
+                     .Name("vigil_webhook_dead_letter_retries_total")
+                     .Help("Webhook dead letters moved back into the outbox by an operator (API retry)")
+                     .Register(registry)
+                     .Add({{"receiver", config_.name}})) {}
+
+  const WebhookConfig& config() const { return config_; }
+
+  // Puts dead letters back into the outbox (one atomic write) and wakes the thread.
+  // REQUIRES: serialised with other calls of it and with setReceivers() (Webhooks::reload_mu_).
+  Status requeue(const std::vector<StoredDeadLetter>& letters) {
+    if (letters.empty()) return Status::ok();
+    std::vector<store::StateOp> ops;
+    for (const auto& d : letters) {
+      ops.push_back(store::StateOp::erase(store::Column::kOutbox, 0, d.key));
+      ops.push_back(putOp("q/" + padded(d.letter.seq), d.entry.dump()));
+    }
+    if (Status s = store_.write(ops); !s.isOk()) return s;
+    retries_.Increment(static_cast<double>(letters.size()));
+    requeued_.fetch_add(letters.size());
+    spdlog::info("webhook {}: {} dead letters back in the outbox", config_.name, letters.size());
+    wake();
+    return Status::ok();
+  }
 
   ~Receiver() { stop(); }
 
@@ -115,6 +195,11 @@ class Webhooks::Receiver {
   void run() {
     auto next_attempt = std::chrono::steady_clock::now();
     while (!stopping_.load(std::memory_order_relaxed)) {
+      if (const size_t retried = requeued_.exchange(0); retried > 0) {
+        depth_ += retried;
+        depth_gauge_.Set(static_cast<double>(depth_));
+        next_attempt = std::chrono::steady_clock::now();
+      }
       route();
       auto now = std::chrono::steady_clock::now();
       if (depth_ > 0 && now >= next_attempt) {
@@ -225,7 +310,14 @@ class Webhooks::Receiver {
   // Takes a record out of the outbox: delivered, or moved to the dead letters.
   bool settle(const std::string& queue_key, const std::string& value, bool delivered, const std::string& why) {
     std::vector<store::StateOp> ops{eraseOp(queue_key)};
-    if (!delivered) ops.push_back(putOp("dead/" + queue_key.substr(2), value));
+    if (!delivered) {
+      json dead = json::parse(value, nullptr, false);
+      if (!dead.is_object()) dead = json::object();
+      dead["error"] = why;
+      dead["attempts"] = attempts_;
+      dead["dead_at"] = formatRfc3339(Clock::now());
+      ops.push_back(putOp("dead/" + queue_key.substr(2), dead.dump()));
+    }
     if (Status s = store_.write(ops); !s.isOk()) {
       spdlog::error("webhook {}: updating the outbox: {}", config_.name, s.toString());
       return false;
@@ -280,6 +372,8 @@ class Webhooks::Receiver {
   prometheus::Counter& failures_;
   prometheus::Counter& dead_;
   prometheus::Gauge& depth_gauge_;
+  prometheus::Counter& retries_;
+  std::atomic<size_t> requeued_{0};  // dead letters put back by requeue(), not yet in depth_
   std::thread thread_;
   std::atomic<bool> stopping_{false};
   std::mutex mu_;
@@ -292,13 +386,16 @@ class Webhooks::Receiver {
   int attempts_ = 0;  // failed attempts of the oldest record
 };
 
-Webhooks::Webhooks(std::vector<WebhookConfig> receivers, store::Store& store, prometheus::Registry& registry) {
+Webhooks::Webhooks(std::vector<WebhookConfig> receivers, store::Store& store, prometheus::Registry& registry)
+    : store_(store), registry_(registry) {
   for (auto& config : receivers) receivers_.push_back(std::make_unique<Receiver>(std::move(config), store, registry));
 }
 
 Webhooks::~Webhooks() { stop(); }
 
 Status Webhooks::start() {
+  std::lock_guard lock(mu_);
+  started_ = true;
   for (auto& r : receivers_) {
     if (Status s = r->start(); !s.isOk()) return s;
   }
@@ -306,10 +403,107 @@ Status Webhooks::start() {
 }
 
 void Webhooks::stop() {
+  std::lock_guard lock(mu_);
   for (auto& r : receivers_) r->stop();
 }
 
+bool Webhooks::empty() const {
+  std::lock_guard lock(mu_);
+  return receivers_.empty();
+}
+
+Status Webhooks::setReceivers(std::vector<WebhookConfig> configs) {
+  std::lock_guard reload(reload_mu_);
+  std::vector<std::unique_ptr<Receiver>> retired;
+  std::vector<WebhookConfig> added;
+  bool started = false;
+  {
+    std::lock_guard lock(mu_);
+    started = started_;
+    std::vector<std::unique_ptr<Receiver>> kept;
+    for (auto& r : receivers_) {
+      const bool same = std::find(configs.begin(), configs.end(), r->config()) != configs.end();
+      (same ? kept : retired).push_back(std::move(r));
+    }
+    receivers_ = std::move(kept);
+    for (auto& c : configs) {
+      const bool running = std::any_of(receivers_.begin(), receivers_.end(),
+                                       [&](const auto& r) { return r->config().name == c.name; });
+      if (!running) added.push_back(std::move(c));
+    }
+  }
+  // Stopped before a changed receiver starts again under the same name: one thread per outbox.
+  for (auto& r : retired) {
+    r->stop();
+    spdlog::info("webhook {}: stopped by a config reload (its outbox stays in the store)", r->config().name);
+  }
+  retired.clear();
+  Status result = Status::ok();
+  std::vector<std::unique_ptr<Receiver>> fresh;
+  for (auto& c : added) {
+    auto r = std::make_unique<Receiver>(std::move(c), store_, registry_);
+    if (started) {
+      if (Status s = r->start(); !s.isOk()) {
+        spdlog::error("webhook {}: cannot start after a config reload: {}", r->config().name, s.toString());
+        result = s;
+        continue;
+      }
+    }
+    fresh.push_back(std::move(r));
+  }
+  std::lock_guard lock(mu_);
+  for (auto& r : fresh) receivers_.push_back(std::move(r));
+  return result;
+}
+
+Result<std::vector<DeadLetter>> Webhooks::deadLetters(const DeadLetterFilter& filter, size_t limit) const {
+  std::vector<StoredDeadLetter> stored;
+  if (Status s = scanDeadLetters(store_, filter, limit, stored); !s.isOk()) return fail(s);
+  std::lock_guard lock(mu_);
+  std::vector<DeadLetter> out;
+  for (auto& d : stored) {
+    d.letter.configured = std::any_of(receivers_.begin(), receivers_.end(),
+                                      [&](const auto& r) { return r->config().name == d.letter.receiver; });
+    out.push_back(std::move(d.letter));
+  }
+  return out;
+}
+
+Result<RetryOutcome> Webhooks::retryDeadLetters(const DeadLetterFilter& filter) {
+  // Under reload_mu_ the receivers neither change nor go away; mu_ is held only for the copy, so
+  // the correlator's onCommitted() never waits for this scan.
+  std::lock_guard reload(reload_mu_);
+  std::vector<Receiver*> receivers;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& r : receivers_) receivers.push_back(r.get());
+  }
+  std::vector<StoredDeadLetter> stored;
+  if (Status s = scanDeadLetters(store_, filter, std::numeric_limits<size_t>::max(), stored); !s.isOk()) return fail(s);
+  RetryOutcome outcome;
+  for (const auto& id : filter.ids) {
+    const bool found = std::any_of(stored.begin(), stored.end(), [&](const auto& d) { return d.letter.id == id; });
+    if (!found) outcome.not_found.push_back(id);
+  }
+  for (const auto& d : stored) {
+    const bool configured = std::any_of(receivers.begin(), receivers.end(),
+                                        [&](const Receiver* r) { return r->config().name == d.letter.receiver; });
+    if (!configured) outcome.skipped_unconfigured.push_back(d.letter.id);
+  }
+  for (Receiver* r : receivers) {
+    std::vector<StoredDeadLetter> mine;
+    for (const auto& d : stored) {
+      // A record without its change (unreadable when it died) cannot be sent again.
+      if (d.letter.receiver == r->config().name && d.entry.contains("record")) mine.push_back(d);
+    }
+    if (Status s = r->requeue(mine); !s.isOk()) return fail(s);
+    outcome.retried += mine.size();
+  }
+  return outcome;
+}
+
 void Webhooks::onCommitted(const incidents::ChangeSet& /*changes*/) {
+  std::lock_guard lock(mu_);
   for (auto& r : receivers_) r->wake();
 }
 

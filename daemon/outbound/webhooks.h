@@ -19,12 +19,20 @@
 //
 // Outbox keys (partition 0): wh/<name>/pos → last routed change seq; wh/<name>/q/<seq> → a
 // pending delivery; wh/<name>/told/<id>; wh/<name>/dead/<seq> → given up after max_retries or
-// a permanent 4xx (kept for inspection).
+// a permanent 4xx, with the last error, the attempts and when (listed and retried through the
+// API: retrying moves it back to q/<seq>, so it keeps its idempotency key).
 // A receiver seen for the first time starts at the newest change (no replay of history).
-// Thread-safety: start()/stop() on the main thread; onCommitted() on the correlator thread.
+// Config reload (setReceivers) stops the receivers that were removed or changed and starts the
+// new ones; their outbox records stay in the store under their names, so a receiver that stays
+// or comes back continues where it was.
+// Thread-safety: start()/stop() on the main thread; onCommitted() on the correlator thread;
+// setReceivers(), deadLetters() and retryDeadLetters() from any thread.
 #pragma once
 
 #include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include <prometheus/registry.h>
@@ -35,6 +43,30 @@
 
 namespace vigil::outbound {
 
+// A delivery given up on, as kept in the outbox.
+struct DeadLetter {
+  std::string id;        // its idempotency key, <receiver>-<incident id>-<change seq>
+  std::string receiver;
+  uint64_t incident = 0;
+  uint64_t seq = 0;      // the change's sequence number in the change log
+  std::string change;    // opened, updated, resolved, …
+  std::string error;     // the last attempt's ("HTTP 400", a curl error)
+  int attempts = 0;
+  std::string dead_at;   // RFC 3339
+  bool configured = false;  // its receiver is in the running config (only those can be retried)
+};
+
+struct DeadLetterFilter {
+  std::optional<std::string> receiver;
+  std::vector<std::string> ids;  // empty: all
+};
+
+struct RetryOutcome {
+  size_t retried = 0;
+  std::vector<std::string> not_found;               // ids asked for that are no dead letter
+  std::vector<std::string> skipped_unconfigured;    // ids whose receiver is not configured
+};
+
 class Webhooks final : public ChangeListener {
  public:
   Webhooks(std::vector<WebhookConfig> receivers, store::Store& store, prometheus::Registry& registry);
@@ -43,14 +75,33 @@ class Webhooks final : public ChangeListener {
   Status start();
   // Stops delivering (an attempt in flight is abandoned; its record stays in the outbox).
   void stop();
-  bool empty() const { return receivers_.empty(); }
+  bool empty() const;
+
+  // Config reload: keeps the receivers whose config is unchanged, stops those removed or
+  // changed, starts the new and changed ones (each resumes from its stored position and outbox).
+  // Before start() it only replaces the list.
+  Status setReceivers(std::vector<WebhookConfig> receivers);
+
+  // The dead letters of every receiver in the store (configured or not), oldest change first.
+  Result<std::vector<DeadLetter>> deadLetters(const DeadLetterFilter& filter, size_t limit) const;
+  // Moves the matching dead letters of configured receivers back into their outboxes, each
+  // under its original change seq (so the same idempotency key), and wakes the receivers.
+  // Counted in vigil_webhook_dead_letter_retries_total{receiver}.
+  Result<RetryOutcome> retryDeadLetters(const DeadLetterFilter& filter);
 
   // ChangeListener
   void onCommitted(const incidents::ChangeSet& changes) override;
 
  private:
   class Receiver;
-  std::vector<std::unique_ptr<Receiver>> receivers_;
+  store::Store& store_;
+  prometheus::Registry& registry_;
+  mutable std::mutex mu_;  // held briefly: onCommitted() takes it on the correlator thread
+  std::vector<std::unique_ptr<Receiver>> receivers_;  // GUARDED_BY(mu_)
+  bool started_ = false;                              // GUARDED_BY(mu_)
+  // One setReceivers() or retryDeadLetters() at a time: a retry's receivers stay alive, and
+  // its requeued records are counted by the receiver that delivers them.
+  std::mutex reload_mu_;
 };
 
 }  // namespace vigil::outbound

@@ -59,7 +59,8 @@ bool SlaClocks::escalationPending(const EscalationStep& step, const Incident& in
 }
 
 TimePoint SlaClocks::nextDeadline(const Incident& in) const {
-  if (!in.sla.started_at) return TimePoint::min();  // opened before the policy existed: start now
+  // Opened before the policy existed: start now (unless there is still no policy to start).
+  if (!in.sla.started_at) return policy_.empty() ? TimePoint::max() : TimePoint::min();
   Incident aligned = in;
   alignDues(aligned);
   if (aligned.sla != in.sla) return TimePoint::min();  // its priority changed
@@ -134,9 +135,25 @@ void SlaClocks::advance(Incident& in, TimePoint now) {
   alignDues(in);  // an escalated priority moves the dues of clocks still running
 }
 
+void SlaClocks::setPolicy(SlaPolicy policy) {
+  std::lock_guard lock(incoming_mu_);
+  incoming_ = std::move(policy);
+}
+
 void SlaClocks::onTick(TimePoint now, incidents::IncidentEngine& engine) {
   now_ = now;
-  if (policy_.empty()) return;
+  bool replaced = false;
+  {
+    std::lock_guard lock(incoming_mu_);
+    if (incoming_) {
+      policy_ = std::move(*incoming_);
+      incoming_.reset();
+      replaced = true;
+    }
+  }
+  // A new policy rescans at once: nextDeadline() sees the dues differ and re-aligns them.
+  if (replaced) next_check_ = TimePoint::min();
+  if (policy_.empty() && !replaced) return;
   if (now < next_check_ && now - last_scan_ < kRescanInterval) return;
   last_scan_ = now;
   TimePoint next = TimePoint::max();

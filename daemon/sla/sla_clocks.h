@@ -3,10 +3,13 @@
 // priority; on its timer it records breaches (timeline, `sla` fields, vigil_sla_breaches_total)
 // and applies the escalation steps that are due. All of its state lives on the incidents
 // themselves (codec extension tags 16–17), so a restart re-derives every timer from the store.
-// Thread-safety: a CorrelatorComponent; called on the correlator thread only.
+// Thread-safety: a CorrelatorComponent; called on the correlator thread only, except
+// setPolicy() (any thread), which hands a new policy over to the next tick.
 #pragma once
 
 #include <array>
+#include <mutex>
+#include <optional>
 #include <unordered_map>
 
 #include <prometheus/counter.h>
@@ -21,6 +24,11 @@ namespace vigil::sla {
 class SlaClocks final : public CorrelatorComponent {
  public:
   SlaClocks(SlaPolicy policy, prometheus::Registry& registry);
+
+  // Config reload: from the next tick the policy's targets and escalation steps apply, and every
+  // active incident's due times that have not breached yet follow them (the same path as a
+  // priority change).
+  void setPolicy(SlaPolicy policy);
 
   void onOpened(incidents::Incident& incident) override;
   void onTick(TimePoint now, incidents::IncidentEngine& engine) override;
@@ -38,7 +46,9 @@ class SlaClocks final : public CorrelatorComponent {
   bool escalationPending(const EscalationStep& step, const incidents::Incident& in) const;
   prometheus::Counter& escalationCounter(const std::string& step);
 
-  const SlaPolicy policy_;
+  SlaPolicy policy_;
+  std::mutex incoming_mu_;
+  std::optional<SlaPolicy> incoming_;  // GUARDED_BY(incoming_mu_)
   TimePoint now_{};  // the time of the current batch (onTick runs before its events)
   TimePoint next_check_ = TimePoint::min();
   TimePoint last_scan_{};

@@ -223,6 +223,45 @@ TEST_F(SlaClocksTest, PriorityChangeMovesTheDueTimes) {
   EXPECT_NE(metricsText().find(R"(vigil_sla_breaches_total{clock="acknowledge",priority="P1"} 1)"), std::string::npos);
 }
 
+TEST_F(SlaClocksTest, ANewPolicyMovesTheDueTimesOfActiveIncidentsFromTheNextTick) {
+  start();
+  send("sw1", "Interface ge-0/0/1 down");
+  setTime(2min);
+  auto acked = command({.verb = incidents::IncidentCommand::Verb::kAcknowledge, .id = 1, .actor = "alice"});
+  ASSERT_TRUE(acked) << acked.error().toString();
+  send("sw2", "Interface ge-0/0/2 down");  // opened at 2 min, stays open
+  clocks_->setPolicy(parsePolicy(R"(
+sla:
+  P2: {acknowledge: 1h, resolve: 10m}
+escalation:
+  - name: p2-resolve-late
+    on: resolve_breach
+    unless: none
+    set: {assignee: duty-manager}
+)"));
+  tick();  // the policy applies from the next tick (an idle one may come first)
+  Incident in = incident(1);
+  EXPECT_EQ(in.sla.started_at, TimePoint(kStart));  // the clocks keep running from the open
+  EXPECT_EQ(in.sla.acknowledge_due, TimePoint(kStart) + 1h);
+  EXPECT_EQ(in.sla.resolve_due, TimePoint(kStart) + 10min);
+  EXPECT_EQ(incident(2).sla.acknowledge_due, TimePoint(kStart) + 2min + 1h);
+
+  setTime(10min + 1s);
+  tick();
+  in = incident(1);
+  EXPECT_TRUE(in.sla.resolve_breached);
+  EXPECT_EQ(in.escalations, std::vector<std::string>{"p2-resolve-late"});  // a step of the new policy
+  EXPECT_EQ(in.assignee, "duty-manager");
+  setTime(31min);
+  tick();
+  EXPECT_EQ(incident(2).assignment_group, "");  // the old policy's p2-unacked is gone
+
+  clocks_->setPolicy(SlaPolicy{});  // sla: and escalation: removed
+  tick();
+  EXPECT_EQ(incident(2).sla.acknowledge_due, std::nullopt);
+  EXPECT_TRUE(incident(1).sla.resolve_breached);  // what breached stays recorded
+}
+
 TEST(SlaCodecTest, SlaAndEscalationsRoundTrip) {
   Incident in;
   in.id = 7;

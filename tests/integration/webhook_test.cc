@@ -9,48 +9,14 @@
 #include <gtest/gtest.h>
 
 #include "tests/support/vigild_fixture.h"
+#include "tests/support/webhook_receiver.h"
 
 namespace vigil::testing {
 namespace {
 
 using nlohmann::json;
 
-struct Receiver {
-  explicit Receiver(const TempDir& dir, int fail_first)
-      : port_file(dir.file("receiver.port")), log(dir.file("receiver.jsonl")) {
-    process = std::make_unique<Process>(
-        std::vector<std::string>{"/usr/bin/python3", sourceDir() + "/tests/support/webhook_receiver.py", "--port-file", port_file,
-                                 "--log", log, "--fail-first", std::to_string(fail_first)},
-        dir.file("receiver.out"));
-  }
-  uint16_t port() const {
-    uint16_t port = 0;
-    waitFor([&] {
-      const std::string text = readFile(port_file);
-      if (!text.empty()) port = static_cast<uint16_t>(std::stoi(text));
-      return port != 0;
-    });
-    return port;
-  }
-  std::vector<json> calls() const {
-    std::vector<json> out;
-    std::istringstream in(readFile(log));
-    for (std::string line; std::getline(in, line);) {
-      if (!line.empty()) out.push_back(json::parse(line));
-    }
-    return out;
-  }
-  // Idempotency key → how many times the receiver acknowledged it with a 200.
-  std::map<std::string, int> acknowledged() const {
-    std::map<std::string, int> out;
-    for (const auto& c : calls()) {
-      if (c["status"] == 200) out[c["key"].get<std::string>()]++;
-    }
-    return out;
-  }
-  std::string port_file, log;
-  std::unique_ptr<Process> process;
-};
+using Receiver = WebhookReceiver;
 
 void postEvent(const VigildInstance& vigild, const std::string& host, const std::string& state,
                const std::string& severity) {

@@ -78,13 +78,29 @@ let config = [
   `  listen: 127.0.0.1:${httpPort}`,
   `syslog:`,
   `  listen: [tcp://127.0.0.1:${syslogPort}]`,
-  `rules: {files: [${SRC}/config/rules.d/*.yaml]}`,
+  `rules: {files: [${SRC}/config/rules.d/*.yaml, ${join(dir, "board-rules.yaml")}]}`,
   `sla:`,
   `  P1: {acknowledge: 15m, resolve: 4h}`,
   `  P2: {acknowledge: 30m, resolve: 8h}`,
   `  P3: {acknowledge: 4h, resolve: 3d}`,
+  `  P5: {acknowledge: 1s, resolve: 3d}`,
+  `escalation:`,
+  `  - {name: board-p5-unacked, on: acknowledge_breach, match: {priority: [P5]}, set: {assignment_group: noc-l2}}`,
   ``,
 ].join("\n");
+// A threshold rule for the detail pane's "Why" (mode live): three CRC errors open a P5 incident,
+// whose 1 s acknowledge target breaches at once and escalates.
+writeFileSync(join(dir, "board-rules.yaml"), [
+  `rules:`,
+  `  - name: board-crc-errors`,
+  `    match: {message: {regex: 'CRC error on (?P<port>\\S+)'}}`,
+  `    set: {type: crc, state: problem, severity: minor}`,
+  `    priority: P5`,
+  `    key: '{{host}}/crc/{{port}}'`,
+  `    title: 'CRC errors on {{port}}'`,
+  `    threshold: {count: 3, window: 5m}`,
+  ``,
+].join("\n"));
 // mode auth: vigild wants bearer tokens; the board asks for one and passes it to the stream.
 const TOKENS = { viewer: "viewer-token-board-test-0001", operator: "operator-token-board-test-0001" };
 if (args.mode === "auth") {
@@ -300,6 +316,8 @@ async function liveTest(page) {
   ok(`screenshot saved: ${shot}`);
   console.log(`board screenshot: ${shot}`);
 
+  await whyTest(page);
+
   // ---- keyboard ---------------------------------------------------------------------------------
   await page.keyboard.press("Escape");
   await page.locator("#detail[hidden]").waitFor({ state: "attached", timeout: T });
@@ -315,6 +333,68 @@ async function liveTest(page) {
   await page.locator("body.wall").waitFor({ timeout: T });
   await page.screenshot({ path: join(ARTIFACTS, "board-wall.png") });
   ok("w switches to wall mode (screenshots board-list.png, board-wall.png)");
+}
+
+// The detail pane's "Why": provenance of a threshold incident (rule, rule-set version, primitive,
+// the triggering events — one of them carrying markup that must stay text), its SLA breach and
+// escalation, and the verdicts of the events on its CI that opened nothing (held below the
+// threshold, held by a maintenance window).
+async function whyTest(page) {
+  const ci = "rtr-edge-par1";
+  const hostile = `CRC error on Gi0/3 <img src=x onerror="window.__xss=1"> {{incident.title}}`;
+  const crc = (message) => ({ host: ci, source: "why-test", severity: "minor", message });
+  const r = await api("/api/v1/events", { method: "POST", body: [crc("CRC error on Gi0/3 (1)"), crc(hostile), crc("CRC error on Gi0/3 (3)")] });
+  check(r.status === 202, "three CRC events are taken (202)", JSON.stringify(r.body));
+  const crcIncident = await waitFor("the threshold incident, breached and escalated", async () => {
+    const inc = (await allIncidents()).find((i) => i.rule === "board-crc-errors");
+    return inc && inc.escalations.includes("board-p5-unacked") && inc;
+  });
+  const full = (await api(`/api/v1/incidents/${crcIncident.id}`)).body;
+  check(full.provenance.primitive.startsWith("threshold") && full.provenance.events.length === 3,
+        "the API gives the threshold incident's provenance", JSON.stringify(full.provenance));
+
+  const now = Date.now();
+  const mw = await api("/api/v1/maintenance", { method: "POST", body: {
+    author: "board-test", reason: "fan tray swap", start: new Date(now - 60_000).toISOString(),
+    end: new Date(now + 3_600_000).toISOString(), scope: [{ ci }] } });
+  check(mw.status === 201, "a maintenance window on the CI is created (201)", JSON.stringify(mw.body));
+  const windowId = mw.body.id;
+  await api("/api/v1/events", { method: "POST", body: { host: ci, type: "fan", source: "why-test", severity: "major",
+                                                         state: "problem", message: "fan tray 2 failed" } });
+  await waitFor("the maintenance verdict on the CI", async () =>
+    (await api(`/api/v1/verdicts?ci=${ci}`)).body.verdicts.some((v) => v.reason === "maintenance" && v.window_id === windowId));
+  ok("the event in the window opened nothing and has a maintenance verdict");
+
+  await page.locator(`#spacer .row[data-id="${crcIncident.id}"]`).click();
+  const why = page.locator("#dWhy");
+  await page.locator("#dTrigger tr", { hasText: "(3)" }).waitFor({ timeout: T });
+  const fields = await page.locator("#dWhyFields").textContent();
+  check(fields.includes("board-crc-errors"), "Why names the rule", fields);
+  check(fields.includes(full.provenance.rule_set_version), "…the rule-set version", full.provenance.rule_set_version);
+  check(fields.includes(full.provenance.primitive) && fields.includes("threshold"), "…the primitive that fired", fields);
+  check(/acknowledge by.*breached/.test(fields) && await page.locator("#dWhyFields dd.breached").count() === 1,
+        "…the acknowledge due time, breached", fields);
+  check(fields.includes("board-p5-unacked"), "…and the escalation applied", fields);
+  const triggers = await page.locator("#dTrigger tr").allTextContents();
+  check(triggers.length === 3 && triggers.every((t) => t.includes("why-test") && t.includes("CRC error on Gi0/3")),
+        "the three triggering events are listed with source and message", triggers.join(" | "));
+  check(await page.locator("#dTrigger td.msg", { hasText: hostile }).count() === 1,
+        "markup in an event's message shows as text", triggers.join(" | "));
+  check(await page.locator("#detail img").count() === 0 && await page.evaluate(() => window.__xss) === undefined,
+        "…and never becomes an element or runs");
+  const maint = page.locator('#dVerdicts tr[data-reason="maintenance"]', { hasText: windowId });
+  await maint.waitFor({ timeout: T });
+  ok(`the CI's verdicts show the event held by window ${windowId}`);
+  const held = await page.locator('#dVerdicts tr[data-reason="held"]').allTextContents();
+  check(held.length === 2 && held.every((t) => t.includes("below threshold")),
+        "…and the two CRC events held below the threshold", held.join(" | "));
+  check(await why.locator('#dVerdicts tr[data-reason="deduplicated"]').count() === 0,
+        "…but not the events that updated this incident");
+  const shot = join(ARTIFACTS, "board-why.png");
+  await page.locator("#dWhy").scrollIntoViewIfNeeded();
+  await page.screenshot({ path: shot });
+  ok(`screenshot saved: ${shot}`);
+  await page.keyboard.press("Escape");
 }
 
 // ---- mode auth ----------------------------------------------------------------------------------
