@@ -154,6 +154,7 @@ class RuleCompiler {
       out.capture_slots.emplace_back(group, slot);
       out.submatches = std::max(out.submatches, group + 1);
     }
+    if (out.submatches > 0) out.literal_prefix = requiredLiteralPrefix(value.text);
     out.regex = std::move(re);
   }
 

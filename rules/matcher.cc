@@ -1,6 +1,7 @@
 #include "rules/matcher.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 
 namespace vigil::rules {
@@ -41,13 +42,31 @@ bool compare(const Condition& c, const Event& event, std::string_view value) {
   }
 }
 
+// Every match starts with c.literal_prefix, so the leftmost match is the anchored match at the
+// first occurrence where one exists, with the same submatches. After a few occurrences without
+// one, the unanchored search takes over, so a hostile text costs linear time, not quadratic.
+bool matchWithPrefix(const Condition& c, const re2::StringPiece& text, re2::StringPiece* groups) {
+  constexpr int kAnchoredTries = 4;
+  const std::string_view haystack(text.data(), text.size());
+  size_t at = haystack.find(c.literal_prefix);
+  for (int tries = 0; at != std::string_view::npos; ++tries) {
+    if (tries == kAnchoredTries) return c.regex->Match(text, at, text.size(), RE2::UNANCHORED, groups, c.submatches);
+    if (c.regex->Match(text, at, text.size(), RE2::ANCHOR_START, groups, c.submatches)) return true;
+    at = haystack.find(c.literal_prefix, at + 1);
+  }
+  return false;
+}
+
 bool matchRegex(const Condition& c, std::string_view value, MatchContext& ctx) {
   const re2::StringPiece text(value.data(), value.size());
   if (c.submatches == 0) {
     return c.regex->Match(text, 0, text.size(), RE2::UNANCHORED, nullptr, 0);
   }
   std::array<re2::StringPiece, Condition::kMaxSubmatches> groups;
-  if (!c.regex->Match(text, 0, text.size(), RE2::UNANCHORED, groups.data(), c.submatches)) {
+  const bool matched = c.literal_prefix.empty()
+                           ? c.regex->Match(text, 0, text.size(), RE2::UNANCHORED, groups.data(), c.submatches)
+                           : matchWithPrefix(c, text, groups.data());
+  if (!matched) {
     return false;
   }
   for (const auto& [group, slot] : c.capture_slots) {
@@ -82,6 +101,50 @@ bool test(const Condition& c, const Event& event, MatchContext& ctx) {
 }
 
 }  // namespace
+
+std::string requiredLiteralPrefix(std::string_view pattern) {
+  // An alternation outside any group or class means a match need not start with the first branch.
+  int depth = 0;
+  bool in_class = false;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    const char c = pattern[i];
+    if (c == '\\') {
+      ++i;
+    } else if (in_class) {
+      in_class = c != ']';
+    } else if (c == '[') {
+      in_class = true;
+      if (i + 1 < pattern.size() && pattern[i + 1] == ']') ++i;  // "[]…]": the ']' is a member
+    } else if (c == '(') {
+      ++depth;
+    } else if (c == ')') {
+      --depth;
+    } else if (c == '|' && depth == 0) {
+      return "";
+    }
+  }
+  std::string prefix;
+  size_t i = 0;
+  while (i < pattern.size()) {
+    const char c = pattern[i];
+    size_t next = i + 1;
+    char literal = c;
+    if (static_cast<unsigned char>(c) >= 0x80) break;  // a multibyte character may be quantified whole
+    if (c == '\\') {
+      // An escaped punctuation character is itself; \d, \w, \b, \x41 … are not plain literals.
+      if (i + 1 >= pattern.size() || std::isalnum(static_cast<unsigned char>(pattern[i + 1]))) break;
+      literal = pattern[i + 1];
+      next = i + 2;
+    } else if (std::string_view(".[](){}*+?|^$").find(c) != std::string_view::npos) {
+      break;
+    }
+    // A quantified character is not required (or not once): stop before it.
+    if (next < pattern.size() && std::string_view("*+?{").find(pattern[next]) != std::string_view::npos) break;
+    prefix.push_back(literal);
+    i = next;
+  }
+  return prefix.size() >= 2 ? prefix : "";
+}
 
 bool Condition::matches(const Event& event, MatchContext& ctx) const {
   switch (kind) {

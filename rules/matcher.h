@@ -22,6 +22,11 @@
 
 namespace vigil::rules {
 
+// The literal text every match of RE2 `pattern` (default options) must start with, or "" when the
+// pattern does not begin with one (a class, group, anchor, alternation, case folding …).
+// Conservative: a shorter prefix than the longest possible is fine, a wrong one is not.
+std::string requiredLiteralPrefix(std::string_view pattern);
+
 // Per-evaluation scratch, on the caller's stack: the captures of the rule being tried. The views
 // point into the event and are valid until the event is modified.
 struct MatchContext {
@@ -53,6 +58,10 @@ struct Condition {
   std::unique_ptr<const RE2> regex;
   int submatches = 0;                              // 0 when the regex captures nothing we use
   std::vector<std::pair<int, int>> capture_slots;  // (regex group, rule capture slot)
+  // Literal text every match starts with (requiredLiteralPrefix), "" when unknown. With it a
+  // capturing match runs anchored where the literal occurs: about half the cost of RE2's
+  // unanchored search with submatches (forward DFA, reverse DFA, then the capture engine).
+  std::string literal_prefix;
   // kAll / kAny / kNot (one child).
   std::vector<Condition> children;
 
