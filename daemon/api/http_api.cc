@@ -17,6 +17,7 @@
 #include "connectors/http/alert_payloads.h"
 #include "daemon/api/auth.h"
 #include "daemon/api/rate_limiter.h"
+#include "daemon/api/rejected_requests.h"
 #include "daemon/cmdb/topology.h"
 #include "daemon/event_json.h"
 #include "daemon/maintenance/maintenance_api.h"
@@ -53,6 +54,7 @@ restinio::request_handling_status_t sendJson(const Request& req, restinio::http_
 restinio::request_handling_status_t sendError(const Request& req, restinio::http_status_line_t status,
                                               std::string_view message) {
   const auto code = status.status_code().raw_code();
+  api::countRejectedRequest(code);
   return sendJson(req, std::move(status), {{"error", {{"code", code}, {"message", message}}}});
 }
 
@@ -68,6 +70,7 @@ restinio::request_handling_status_t sendAnswer(const Request& req, const mainten
       default: return restinio::status_internal_server_error();
     }
   };
+  api::countRejectedRequest(static_cast<unsigned>(answer.status));
   return sendJson(req, line(answer.status), answer.body);
 }
 
@@ -223,7 +226,9 @@ class HttpApi::Impl {
         metrics_(metrics),
         auth_(config.tokens),
         limiter_(config.rate_limit),
-        stream_(io, store) {}
+        stream_(io, store) {
+    metrics.addCollectable(api::makeRejectedRequestsCollector());
+  }
 
   Status start() {
     if (!config_.tls) {
@@ -328,6 +333,7 @@ class HttpApi::Impl {
     }
     const auto token = auth_.find(header, query_token);
     if (token == nullptr) {
+      api::countRejectedRequest(401);
       req->create_response(restinio::status_unauthorized())
           .append_header("WWW-Authenticate", "Bearer")
           .append_header(restinio::http_field::content_type, "application/json")
@@ -354,6 +360,7 @@ class HttpApi::Impl {
                              std::to_string(config_.max_body_bytes));
       }
       if (auto retry_after = limiter_.acquire(req->remote_endpoint().address().to_string())) {
+        api::countRejectedRequest(429);
         return req->create_response(restinio::status_too_many_requests())
             .append_header("Retry-After", std::to_string(*retry_after))
             .append_header(restinio::http_field::content_type, "application/json")
@@ -421,6 +428,7 @@ class HttpApi::Impl {
         const json body = req->body().empty() ? json() : json::parse(req->body(), nullptr, false);
         if (body.is_discarded()) return sendError(req, restinio::status_bad_request(), "body: expected JSON");
         auto [code, answer] = action(body);
+        api::countRejectedRequest(static_cast<unsigned>(code));
         return sendJson(req, restinio::http_status_line_t{restinio::http_status_code_t{static_cast<uint16_t>(code)}, ""},
                         answer);
       }));
@@ -749,6 +757,7 @@ class HttpApi::Impl {
       }
     };
     if (!(first_event_id != 0 ? pipeline_.offer(batch, first_event_id) : pipeline_.offer(batch))) {
+      api::countRejectedRequest(503);
       return req->create_response(restinio::status_service_unavailable())
           .append_header("Retry-After", "1")
           .append_header(restinio::http_field::content_type, "application/json")
