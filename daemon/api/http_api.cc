@@ -8,6 +8,7 @@
 #include <list>
 #include <mutex>
 #include <optional>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 #include <restinio/all.hpp>
@@ -41,6 +42,23 @@ struct TlsTraits : public restinio::tls_traits_t<restinio::asio_timer_manager_t,
 };
 using TlsServer = restinio::http_server_t<TlsTraits>;
 using Request = restinio::request_handle_t;
+
+// Holds closed servers for as long as their io_context lives: an io_context service is destroyed
+// only after the io_context has destroyed its pending handlers (see HttpApi::Impl::stop()).
+class ClosedServerKeeper final : public asio::execution_context::service {
+ public:
+  static inline asio::execution_context::id id;
+  explicit ClosedServerKeeper(asio::execution_context& context) : asio::execution_context::service(context) {}
+  void keep(std::shared_ptr<void> server) {
+    std::lock_guard lock(mu_);
+    servers_.push_back(std::move(server));
+  }
+
+ private:
+  void shutdown() override {}
+  std::mutex mu_;
+  std::vector<std::shared_ptr<void>> servers_;  // GUARDED_BY(mu_)
+};
 
 restinio::request_handling_status_t sendJson(const Request& req, restinio::http_status_line_t status,
                                              const json& body) {
@@ -297,8 +315,13 @@ class HttpApi::Impl {
     if (server_) server_->close_async(done, failed);
     if (tls_server_) tls_server_->close_async(done, failed);
     closed.get_future().wait();
-    server_.reset();
-    tls_server_.reset();
+    // Connections still open (keep-alive clients) outlive the close as pending handlers of the
+    // io_context; when it destroys them, each decrements the connection limiter inside its
+    // server. So the io_context keeps the closed server until then (a use-after-free at every
+    // shutdown with an open connection, found by scripts/sanitize-tests).
+    auto& keeper = asio::use_service<ClosedServerKeeper>(io_);
+    if (server_) keeper.keep(std::shared_ptr<Server>(std::move(server_)));
+    if (tls_server_) keeper.keep(std::shared_ptr<TlsServer>(std::move(tls_server_)));
   }
 
   std::string endpoint() const {

@@ -376,5 +376,19 @@ TEST(HostileInput, EveryRefusedRequestIsCountedByReason) {
   EXPECT_TRUE(healthy(vigild));
 }
 
+TEST(HostileInput, StopsCleanlyWithKeepAliveConnectionsOpen) {
+  VigildInstance vigild;
+  ASSERT_TRUE(vigild.start()) << vigild.log();
+  // Connections that answered a request and stay open, as browsers keep them.
+  std::vector<RawConnection> open;
+  for (int i = 0; i < 3; ++i) {
+    open.emplace_back(httpPort(vigild));
+    ASSERT_TRUE(open.back().send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+    ASSERT_NE(open.back().readAll(1s).find("HTTP/1.1 200"), std::string::npos);
+  }
+  // Before the fix the server was freed under them and the sanitized vigild aborted here.
+  EXPECT_EQ(vigild.stop(), 0) << vigild.log();
+}
+
 }  // namespace
 }  // namespace vigil::testing
