@@ -1,8 +1,12 @@
+// Its own header first: it includes the standard library before Asio, so Asio's config sees
+// _GLIBCXX_HAVE_ALIGNED_ALLOC as in every other file. With Asio first, this file's inline
+// asio::aligned_new/aligned_delete used operator new/delete and the others' aligned_alloc/free:
+// an ODR violation that ASan reported as alloc-dealloc-mismatch (scripts/sanitize-tests).
+#include "connectors/syslog/syslog_tcp.h"
+
 #include <asio/post.hpp>
 #include <asio/ssl/error.hpp>
 #include <spdlog/spdlog.h>
-
-#include "connectors/syslog/syslog_tcp.h"
 
 namespace vigil::connectors::syslog {
 namespace {

@@ -8,6 +8,7 @@
 #include <list>
 #include <mutex>
 #include <optional>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 #include <restinio/all.hpp>
@@ -17,6 +18,7 @@
 #include "connectors/http/alert_payloads.h"
 #include "daemon/api/auth.h"
 #include "daemon/api/rate_limiter.h"
+#include "daemon/api/rejected_requests.h"
 #include "daemon/cmdb/topology.h"
 #include "daemon/event_json.h"
 #include "daemon/maintenance/maintenance_api.h"
@@ -42,6 +44,23 @@ struct TlsTraits : public restinio::tls_traits_t<restinio::asio_timer_manager_t,
 using TlsServer = restinio::http_server_t<TlsTraits>;
 using Request = restinio::request_handle_t;
 
+// Holds closed servers for as long as their io_context lives: an io_context service is destroyed
+// only after the io_context has destroyed its pending handlers (see HttpApi::Impl::stop()).
+class ClosedServerKeeper final : public asio::execution_context::service {
+ public:
+  static inline asio::execution_context::id id;
+  explicit ClosedServerKeeper(asio::execution_context& context) : asio::execution_context::service(context) {}
+  void keep(std::shared_ptr<void> server) {
+    std::lock_guard lock(mu_);
+    servers_.push_back(std::move(server));
+  }
+
+ private:
+  void shutdown() override {}
+  std::mutex mu_;
+  std::vector<std::shared_ptr<void>> servers_;  // GUARDED_BY(mu_)
+};
+
 restinio::request_handling_status_t sendJson(const Request& req, restinio::http_status_line_t status,
                                              const json& body) {
   return req->create_response(std::move(status))
@@ -54,6 +73,7 @@ restinio::request_handling_status_t sendJson(const Request& req, restinio::http_
 restinio::request_handling_status_t sendError(const Request& req, restinio::http_status_line_t status,
                                               std::string_view message) {
   const auto code = status.status_code().raw_code();
+  api::countRejectedRequest(code);
   return sendJson(req, std::move(status), {{"error", {{"code", code}, {"message", message}}}});
 }
 
@@ -69,6 +89,7 @@ restinio::request_handling_status_t sendAnswer(const Request& req, const mainten
       default: return restinio::status_internal_server_error();
     }
   };
+  api::countRejectedRequest(static_cast<unsigned>(answer.status));
   return sendJson(req, line(answer.status), answer.body);
 }
 
@@ -224,7 +245,9 @@ class HttpApi::Impl {
         metrics_(metrics),
         auth_(config.tokens),
         limiter_(config.rate_limit),
-        stream_(io, store) {}
+        stream_(io, store) {
+    metrics.addCollectable(api::makeRejectedRequestsCollector());
+  }
 
   Status start() {
     if (!config_.tls) {
@@ -293,8 +316,13 @@ class HttpApi::Impl {
     if (server_) server_->close_async(done, failed);
     if (tls_server_) tls_server_->close_async(done, failed);
     closed.get_future().wait();
-    server_.reset();
-    tls_server_.reset();
+    // Connections still open (keep-alive clients) outlive the close as pending handlers of the
+    // io_context; when it destroys them, each decrements the connection limiter inside its
+    // server. So the io_context keeps the closed server until then (a use-after-free at every
+    // shutdown with an open connection, found by scripts/sanitize-tests).
+    auto& keeper = asio::use_service<ClosedServerKeeper>(io_);
+    if (server_) keeper.keep(std::shared_ptr<Server>(std::move(server_)));
+    if (tls_server_) keeper.keep(std::shared_ptr<TlsServer>(std::move(tls_server_)));
   }
 
   std::string endpoint() const {
@@ -330,6 +358,7 @@ class HttpApi::Impl {
     }
     const auto token = auth_.find(header, query_token);
     if (token == nullptr) {
+      api::countRejectedRequest(401);
       req->create_response(restinio::status_unauthorized())
           .append_header("WWW-Authenticate", "Bearer")
           .append_header(restinio::http_field::content_type, "application/json")
@@ -356,6 +385,7 @@ class HttpApi::Impl {
                              std::to_string(config_.max_body_bytes));
       }
       if (auto retry_after = limiter_.acquire(req->remote_endpoint().address().to_string())) {
+        api::countRejectedRequest(429);
         return req->create_response(restinio::status_too_many_requests())
             .append_header("Retry-After", std::to_string(*retry_after))
             .append_header(restinio::http_field::content_type, "application/json")
@@ -421,6 +451,7 @@ class HttpApi::Impl {
     });
     for (const auto& a : actions_) {
       auto answer = [](const Request& req, const std::pair<int, json>& result) {
+        api::countRejectedRequest(static_cast<unsigned>(result.first));
         return sendJson(
             req, restinio::http_status_line_t{restinio::http_status_code_t{static_cast<uint16_t>(result.first)}, ""},
             result.second);
@@ -770,6 +801,7 @@ class HttpApi::Impl {
       }
     };
     if (!(first_event_id != 0 ? pipeline_.offer(batch, first_event_id) : pipeline_.offer(batch))) {
+      api::countRejectedRequest(503);
       return req->create_response(restinio::status_service_unavailable())
           .append_header("Retry-After", "1")
           .append_header(restinio::http_field::content_type, "application/json")

@@ -56,7 +56,8 @@ const rules::Correlation* CorrelationComponent::correlationOf(const std::string&
 void CorrelationComponent::onRules(const std::shared_ptr<const rules::RuleSet>& rules) {
   if (rules == rules_ || !rules) return;
   const bool first = rules_ == nullptr;
-  rules_ = rules;
+  // The entries point into the previous rule set until they are matched below: keep it alive.
+  const std::shared_ptr<const rules::RuleSet> previous = std::exchange(rules_, rules);
   by_rule_.clear();
   has_lifecycle_ = false;
   for (const auto& rule : rules_->rules()) {

@@ -31,8 +31,9 @@ def find_vigild(root, build_dir=None):
 class Vigild:
     """One vigild process on a config in `work_dir`; restartable on the same data dir."""
 
-    def __init__(self, binary, work_dir, data_dir=None, extra_yaml="", http_extra="", syslog_extra=""):
+    def __init__(self, binary, work_dir, data_dir=None, extra_yaml="", http_extra="", syslog_extra="", env=None):
         self.binary = binary
+        self.env = env  # extra environment of the vigild process (e.g. LD_PRELOAD)
         self.work_dir = work_dir
         os.makedirs(work_dir, exist_ok=True)
         self.data_dir = data_dir or os.path.join(work_dir, "data")
@@ -52,7 +53,8 @@ class Vigild:
     def start(self, timeout=60):
         log = open(self.log_path, "a")
         self.process = subprocess.Popen([self.binary, "--config", self.config_path], stdout=log,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+                                        stderr=subprocess.STDOUT, start_new_session=True,
+                                        env={**os.environ, **self.env} if self.env else None)
         log.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

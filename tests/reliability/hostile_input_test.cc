@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -305,6 +306,88 @@ TEST(HostileInput, MissingOrWrongTokensAre401And403OnTheIntakeEndpoints) {
   }
   EXPECT_EQ(httpPost(vigild.url("/api/v1/events"), R"({"host":"t1","type":"t"})", ingest).status, 202);
   EXPECT_TRUE(healthy(vigild));
+}
+
+// One request on its own connection (Connection: close); the status answered, 0 for none.
+int rawRequestStatus(uint16_t port, const std::string& method, const std::string& path, const std::string& token,
+                     const std::string& body = "") {
+  RawConnection c(port);
+  if (!c.connected()) return 0;
+  std::string request = method + " " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n";
+  if (!token.empty()) request += "Authorization: Bearer " + token + "\r\n";
+  request += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  if (!c.send(request)) return 0;
+  const std::string answer = c.readAll(30s);
+  return answer.rfind("HTTP/1.1 ", 0) == 0 ? std::stoi(answer.substr(9, 3)) : 0;
+}
+
+TEST(HostileInput, EveryRefusedRequestIsCountedByReason) {
+  const std::string ingest = "ingest-token-0123456789abcdef", viewer = "viewer-token-0123456789abcdef";
+  // A queue of one event and a small rate limit, so 503 and 429 can be provoked too.
+  VigildInstance vigild("pipeline: {queue_capacity: 1}\n",
+                        "  max_body_size: 64KiB\n  rate_limit: {requests_per_second: 1, burst: 300}\n"
+                        "  tokens:\n    - {name: zabbix, token: " + ingest + ", role: ingest}\n"
+                        "    - {name: wall, token: " + viewer + ", role: viewer}\n");
+  ASSERT_TRUE(vigild.start()) << vigild.log();
+  const auto rejected = [&](const char* reason) {
+    return metricValue(vigild, "vigil_http_requests_rejected_total", {std::string("reason=\"") + reason + "\""});
+  };
+  for (const char* reason : {"bad_request", "unauthorized", "forbidden", "not_found", "conflict", "body_too_large",
+                             "rate_limited", "internal_error", "unavailable", "other"}) {
+    EXPECT_EQ(rejected(reason), 0) << reason << " is rendered from the start";
+  }
+  const uint16_t port = httpPort(vigild);
+  std::map<int, int> seen;  // status -> requests answered with it
+  const std::string event = R"({"host":"counted","type":"t"})";
+  ++seen[rawRequestStatus(port, "POST", "/api/v1/events", "", event)];
+  ++seen[rawRequestStatus(port, "POST", "/api/v1/events", "wrong-token-0123456789abcdef", event)];
+  ++seen[rawRequestStatus(port, "POST", "/api/v1/events", viewer, event)];
+  ++seen[rawRequestStatus(port, "POST", "/api/v1/events", ingest, std::string(80 << 10, 'x'))];
+  ++seen[rawRequestStatus(port, "POST", "/api/v1/events", ingest, "{not json")];
+  ++seen[rawRequestStatus(port, "GET", "/api/v1/no-such-thing", "")];
+  ++seen[rawRequestStatus(port, "GET", "/api/v1/incidents/987654321", viewer)];
+  ++seen[rawRequestStatus(port, "POST", "/api/v1/events", ingest, event)];
+  // Queue full: many requests at once until one finds the one-event queue taken.
+  EXPECT_TRUE(waitFor([&] {
+    std::vector<RawConnection> burst;
+    for (int i = 0; i < 16; ++i) burst.emplace_back(port);
+    const std::string request = "POST /api/v1/events HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer " +
+                                ingest + "\r\nContent-Length: " + std::to_string(event.size()) + "\r\n\r\n" + event;
+    for (auto& c : burst) c.send(request);
+    for (auto& c : burst) {
+      const std::string answer = c.readAll(30s);
+      ++seen[answer.rfind("HTTP/1.1 ", 0) == 0 ? std::stoi(answer.substr(9, 3)) : 0];
+    }
+    return seen[503] > 0;
+  })) << "no request found the queue full";
+  // Over the rate limit: 300 requests of burst, then 1 a second.
+  for (int i = 0; i < 5000 && seen[429] == 0; ++i) ++seen[rawRequestStatus(port, "GET", "/api/v1/incidents", viewer)];
+  for (int status : {400, 401, 403, 404, 413, 429, 503}) EXPECT_GT(seen[status], 0) << status;
+  EXPECT_EQ(seen[0], 0) << "a request got no answer";
+  EXPECT_EQ(rejected("bad_request"), seen[400]);
+  EXPECT_EQ(rejected("unauthorized"), seen[401]);
+  EXPECT_EQ(rejected("forbidden"), seen[403]);
+  EXPECT_EQ(rejected("not_found"), seen[404]);
+  EXPECT_EQ(rejected("body_too_large"), seen[413]);
+  EXPECT_EQ(rejected("rate_limited"), seen[429]);
+  EXPECT_EQ(rejected("unavailable"), seen[503]);
+  EXPECT_EQ(rejected("conflict") + rejected("internal_error") + rejected("other"), 0);
+  EXPECT_GT(seen[202], 0);
+  EXPECT_TRUE(healthy(vigild));
+}
+
+TEST(HostileInput, StopsCleanlyWithKeepAliveConnectionsOpen) {
+  VigildInstance vigild;
+  ASSERT_TRUE(vigild.start()) << vigild.log();
+  // Connections that answered a request and stay open, as browsers keep them.
+  std::vector<RawConnection> open;
+  for (int i = 0; i < 3; ++i) {
+    open.emplace_back(httpPort(vigild));
+    ASSERT_TRUE(open.back().send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+    ASSERT_NE(open.back().readAll(1s).find("HTTP/1.1 200"), std::string::npos);
+  }
+  // Before the fix the server was freed under them and the sanitized vigild aborted here.
+  EXPECT_EQ(vigild.stop(), 0) << vigild.log();
 }
 
 }  // namespace
