@@ -329,11 +329,15 @@ void KafkaSource::Impl::onAssign(std::vector<RdKafka::TopicPartition*>& partitio
       p->set_offset(offset);
       committed_next_[tp] = offset;
     } else {
-      p->set_offset(RdKafka::Topic::OFFSET_INVALID);  // the group's committed offset, else earliest
+      p->set_offset(handoff_ && handoff_->offsetsOnlyFromState()
+                        ? RdKafka::Topic::OFFSET_BEGINNING
+                        : RdKafka::Topic::OFFSET_INVALID);  // the group's committed offset, else earliest
     }
     assigned_.insert(tp);
     spdlog::info("kafka: assigned {}/{} at {}", tp.first, tp.second,
-                 stored && *stored ? "stored offset " + **stored : std::string("the group's offset"));
+                 stored && *stored ? "stored offset " + **stored
+                 : handoff_ && handoff_->offsetsOnlyFromState() ? std::string("the beginning")
+                                                                  : std::string("the group's offset"));
   }
   const bool cooperative = consumer_->rebalance_protocol() == "COOPERATIVE";
   if (cooperative) {

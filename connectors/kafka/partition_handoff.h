@@ -18,6 +18,9 @@ class PartitionHandoff {
   // After the partitions' batches are committed, before they are released. `lost`: the group
   // took them away (session timeout), another instance may already own them.
   virtual void revoked(const std::vector<TopicPartition>& partitions, bool lost) = 0;
+  // True when the state alone says where to resume: a partition without a stored offset starts
+  // at the beginning, not at the group's committed offset (which may be ahead of the state).
+  virtual bool offsetsOnlyFromState() const { return false; }
 };
 
 }  // namespace vigil::connectors::kafka

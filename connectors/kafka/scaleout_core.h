@@ -45,6 +45,9 @@ class ScaleoutCore final : public PartitionHandoff {
   // PartitionHandoff
   void assigned(const std::vector<TopicPartition>& partitions) override;
   void revoked(const std::vector<TopicPartition>& partitions, bool lost) override;
+  // The group's offsets are committed once the store has the batch, before the changelog does:
+  // only the restored state says where to resume.
+  bool offsetsOnlyFromState() const override { return true; }
 
  private:
   class Impl;
