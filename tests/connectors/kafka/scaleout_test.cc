@@ -248,6 +248,31 @@ TEST(Scaleout, ATakeoverDiscardsABatchItsWriterDidNotFinish) {
   EXPECT_EQ(c.incidents_per_key.size(), 12u);
 }
 
+// A clean stop records how far each partition's changelog is applied: the restart that gets them
+// back reads only what was written since (nothing), and counts on from its own state.
+TEST(Scaleout, ACleanRestartDoesNotReplayTheChangelog) {
+  MockKafkaCluster cluster({"ingest:" + std::to_string(kPartitions), "changelog:" + std::to_string(kPartitions)});
+  ASSERT_TRUE(cluster.ok());
+  VigildInstance core(coreYaml(cluster));
+  ASSERT_TRUE(core.start()) << core.log();
+  ASSERT_TRUE(waitFor([&] { return settled({&core}); }, seconds(60))) << core.log();
+  ASSERT_EQ(produceRound(cluster, 12, 3, 0), 36);
+  ASSERT_TRUE(waitFor([&] { return census({&core}).events == 36; }, seconds(60))) << core.log();
+  ASSERT_EQ(core.stop(), 0) << core.log();
+  const size_t changelog_before = cluster.consumeAll("changelog").size();
+  ASSERT_GT(changelog_before, 0u);
+
+  ASSERT_TRUE(core.start()) << core.log();
+  ASSERT_TRUE(waitFor([&] { return settled({&core}); }, seconds(60))) << core.log();
+  EXPECT_EQ(metricValue(core, "vigil_scaleout_changelog_records_total{result=\"restored\"}"), 0) << core.log();
+  EXPECT_EQ(cluster.consumeAll("changelog").size(), changelog_before) << "the restart rewrote state";
+  ASSERT_EQ(produceRound(cluster, 12, 1, 3), 12);
+  Census c;
+  ASSERT_TRUE(waitFor([&] { return (c = census({&core})).events >= 48; }, seconds(60))) << core.log();
+  EXPECT_EQ(c.events, 48u);
+  EXPECT_EQ(c.incidents_per_key.size(), 12u);
+}
+
 TEST(Scaleout, ConfigErrorsNameTheLine) {
   TempDir dir;
   const std::string path = dir.file("vigil.yaml");
