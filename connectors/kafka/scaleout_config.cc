@@ -4,7 +4,7 @@ namespace vigil::connectors::kafka {
 
 Result<ScaleoutConfig> parseScaleoutConfig(const YAML::Node& node, const YAML::Node& kafka, std::string_view file) {
   ScaleoutConfig config;
-  if (!node) return config;
+  if (!node || node.IsNull()) return config;  // no section: standalone
   ConfigErrors errors;
   try {
     if (!node.IsMap()) return fail(yamlError(file, node, "scaleout: expected a mapping"));
