@@ -251,7 +251,16 @@ Result<int64_t> ScaleoutCore::Impl::restore(uint16_t partition) {
                                       ": " + RdKafka::err2str(err)));
     }
   }
-  int64_t position = std::max(from, low);
+  if (low > from) {
+    // Records the state needs are gone: a size- or time-retained topic instead of a compacted
+    // one (the mock cluster keeps 5 MB per partition). Loading the rest would be a wrong state.
+    consumer->close();
+    return fail(Status::failedPrecondition(
+        "changelog " + scaleout_.changelog_topic + "/" + std::to_string(partition) + " starts at offset " +
+        std::to_string(low) + " but the state needs it from " + std::to_string(from) +
+        ": the topic must be compacted (cleanup.policy=compact), not deleted by retention"));
+  }
+  int64_t position = from;
   if (position >= high) {
     consumer->close();
     return high;
