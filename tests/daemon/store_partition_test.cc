@@ -1,5 +1,7 @@
 // The store's partition records for scale-out: what a commit hands the changelog, and a second
 // store rebuilt from those records alone (apply, drop, load into an engine).
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include "daemon/store/store.h"
@@ -62,7 +64,9 @@ TEST(StorePartition, CommitsHandOverOnlyPartitionStateAndAnotherStoreRebuildsFro
     if (r.partition == 3) of3.push_back(r);
   }
   ASSERT_TRUE((*target)->applyPartitionRecords(of3, 3, "changelog/c", "42").isOk());
-  EXPECT_FALSE((*target)->applyPartitionRecords({seen.back()}, 3, "changelog/c", "43").isOk())
+  const auto of5 = std::find_if(seen.begin(), seen.end(), [](const PartitionRecord& r) { return r.partition == 5; });
+  ASSERT_NE(of5, seen.end());
+  EXPECT_FALSE((*target)->applyPartitionRecords({*of5}, 3, "changelog/c", "43").isOk())
       << "a record of partition 5 applied as partition 3's";
   IncidentEngine restored;
   ASSERT_TRUE((*target)->restorePartitionInto(restored, 3).isOk());

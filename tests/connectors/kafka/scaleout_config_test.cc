@@ -65,7 +65,7 @@ scaleout:
   EXPECT_NE(no_kafka.error().message().find("need the kafka section"), std::string::npos);
   auto two_topics = parse("kafka: {brokers: a:9092, topics: [a, b]}\nscaleout: {role: core, ingest_topic: a}\n");
   ASSERT_FALSE(two_topics);
-  EXPECT_NE(two_topics.error().message().find("vigil.yaml:1:35: role core: kafka.topics must be exactly"),
+  EXPECT_NE(two_topics.error().message().find("vigil.yaml:1:34: role core: kafka.topics must be exactly"),
             std::string::npos)
       << two_topics.error().message();
 }
