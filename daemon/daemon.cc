@@ -221,6 +221,9 @@ int runDaemon(CheckedConfig checked) {
     };
     spdlog::info("systemd watchdog: {} ms", watchdog_usec / 1000);
   }
+  // Scale-out; declared first: the pipeline calls into them until it is destroyed.
+  std::unique_ptr<connectors::kafka::IngestForwarder> forwarder;
+  std::unique_ptr<connectors::kafka::ScaleoutCore> core;
   auto sla_policy = loadSlaPolicy(config);  // checked by loadAndCheck
   auto correlator = Correlator::build({.options = pipeline_options,
                                        .rules = checked.rules,
@@ -239,8 +242,6 @@ int runDaemon(CheckedConfig checked) {
   // the state of its ingest partitions and keeps it in the changelog.
   const auto scaleout = *connectors::kafka::parseScaleoutConfig(config.scaleout.value_or(YAML::Node()),
                                                                 config.kafka.value_or(YAML::Node()), config.path);
-  std::unique_ptr<connectors::kafka::IngestForwarder> forwarder;
-  std::unique_ptr<connectors::kafka::ScaleoutCore> core;
   if (scaleout.role != connectors::kafka::Role::kStandalone) {
     auto kafka_config = *connectors::kafka::parseKafkaConfig(*config.kafka, config.path);
     if (scaleout.role == connectors::kafka::Role::kEdge) {
