@@ -14,6 +14,9 @@
 #include "connectors/kafka/kafka_config.h"
 #include "connectors/kafka/kafka_output.h"
 #include "connectors/kafka/kafka_source.h"
+#include "connectors/kafka/ingest_forwarder.h"
+#include "connectors/kafka/scaleout_config.h"
+#include "connectors/kafka/scaleout_core.h"
 #include "connectors/replay/replay_source.h"
 #include "connectors/syslog/syslog_config.h"
 #include "connectors/syslog/syslog_source.h"
@@ -126,6 +129,11 @@ Result<CheckedConfig> loadAndCheck(const std::string& config_path, bool allow_st
     auto kafka = connectors::kafka::parseKafkaConfig(*config->kafka, config_path);
     if (!kafka) errors += (errors.empty() ? "" : "\n") + kafka.error().message();
   }
+  if (auto scaleout = connectors::kafka::parseScaleoutConfig(config->scaleout.value_or(YAML::Node()),
+                                                            config->kafka.value_or(YAML::Node()), config_path);
+      !scaleout) {
+    errors += (errors.empty() ? "" : "\n") + scaleout.error().message();
+  }
   auto hooks = outbound::parseWebhooks(config->webhooks.value_or(YAML::Node()), config_path);
   if (!hooks) errors += (errors.empty() ? "" : "\n") + hooks.error().message();
   auto sla = loadSlaPolicy(*config);
@@ -213,6 +221,9 @@ int runDaemon(CheckedConfig checked) {
     };
     spdlog::info("systemd watchdog: {} ms", watchdog_usec / 1000);
   }
+  // Scale-out; declared first: the pipeline calls into them until it is destroyed.
+  std::unique_ptr<connectors::kafka::IngestForwarder> forwarder;
+  std::unique_ptr<connectors::kafka::ScaleoutCore> core;
   auto correlator = Correlator::build({.options = pipeline_options,
                                        .rules = checked.rules,
                                        .cmdb = nullptr,  // set by cmdb_feeds below
@@ -226,6 +237,29 @@ int runDaemon(CheckedConfig checked) {
                                        .sla = std::move(checked.sla)});
   Pipeline& pipeline = correlator->pipeline();
   auto& maintenance = correlator->maintenance();
+  // Scale-out (docs/scale-out.md): an edge forwards its intake to the ingest topic; a core owns
+  // the state of its ingest partitions and keeps it in the changelog.
+  const auto scaleout = *connectors::kafka::parseScaleoutConfig(config.scaleout.value_or(YAML::Node()),
+                                                                config.kafka.value_or(YAML::Node()), config.path);
+  if (scaleout.role != connectors::kafka::Role::kStandalone) {
+    auto kafka_config = *connectors::kafka::parseKafkaConfig(*config.kafka, config.path);
+    if (scaleout.role == connectors::kafka::Role::kEdge) {
+      forwarder = std::make_unique<connectors::kafka::IngestForwarder>(
+          kafka_config, scaleout, [&pipeline] { return pipeline.cmdb(); }, registry.registry());
+      if (Status s = forwarder->start(); !s.isOk()) {
+        spdlog::critical("scale-out edge: {}", s.toString());
+        return 1;
+      }
+      pipeline.setIntake(forwarder.get());
+    } else {
+      core = std::make_unique<connectors::kafka::ScaleoutCore>(kafka_config, scaleout, **store, pipeline,
+                                                               registry.registry());
+      if (Status s = core->start(); !s.isOk()) {
+        spdlog::critical("scale-out core: {}", s.toString());
+        return 1;
+      }
+    }
+  }
   if (checked.shadow_rules) correlator->shadow().setCandidate(checked.shadow_rules, "config");
   // The files' CIs (or, when they fail, the stored ones) merged with the CMDB topic's.
   cmdb::CmdbFeeds cmdb_feeds(**store, [&pipeline](auto snapshot) { pipeline.setCmdb(std::move(snapshot)); });
@@ -296,6 +330,12 @@ int runDaemon(CheckedConfig checked) {
     return 1;
   }
   spdlog::info("rules: {} loaded (version {})", checked.rules->size(), checked.rules->version());
+  if (core) {
+    if (Status s = core->forgetUntilAssigned(); !s.isOk()) {
+      spdlog::critical("scale-out core: {}", s.toString());
+      return 1;
+    }
+  }
 
   connectors::SourceContext context{io.io(), registry.registry()};
   std::vector<connectors::SourcePtr> sources;
@@ -307,12 +347,13 @@ int runDaemon(CheckedConfig checked) {
     }
     sources.push_back(std::move(*syslog));
   }
-  if (config.kafka) {
+  if (config.kafka && !forwarder) {  // an edge consumes no events from Kafka
     auto kafka = connectors::kafka::makeKafkaSource(*config.kafka, config.path, **store, context);
     if (!kafka) {
       spdlog::critical("{}", kafka.error().message());
       return 1;
     }
+    if (core) (*kafka)->setHandoff(core.get());
     sources.push_back(std::move(*kafka));
   }
   for (auto& source : sources) {
@@ -350,9 +391,12 @@ int runDaemon(CheckedConfig checked) {
 
   sd_notify(0, "STOPPING=1");
   http.setReady(false);
+  if (core) core->beginShutdown();
   for (auto& source : sources) source->stop();
   if (cmdb_topic) cmdb_topic->stop();
   pipeline.stop();  // drains the queue and commits; callbacks still answer through the io threads
+  if (core) core->stop();  // after the last commit: its changelog records are sent
+  if (forwarder) forwarder->stop();  // after the sources: what they offered is delivered
   if (kafka_output) kafka_output->stop();  // sends what the pipeline committed last
   webhooks.stop();  // what is not delivered yet waits in the outbox for the next start
   http.stop();

@@ -1,5 +1,7 @@
 #include "daemon/pipeline.h"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "daemon/cmdb/topology.h"
@@ -47,6 +49,7 @@ bool Pipeline::offer(connectors::EventBatch& batch) {
 }
 
 bool Pipeline::offer(connectors::EventBatch& batch, uint64_t first_event_id) {
+  if (intake_) return intake_->offer(batch);
   WorkItem item;
   item.first_event_id = first_event_id;
   item.batch = std::move(batch);
@@ -57,11 +60,18 @@ bool Pipeline::offer(connectors::EventBatch& batch, uint64_t first_event_id) {
 }
 
 bool Pipeline::push(connectors::EventBatch batch) {
+  if (intake_) return intake_->push(std::move(batch));
   const size_t weight = std::max<size_t>(1, batch.events.size());
   WorkItem item;
   if (event_ids_ && !batch.events.empty()) item.first_event_id = event_ids_->reserve(batch.events.size());
   item.batch = std::move(batch);
   return queue_.push(std::move(item), weight);
+}
+
+bool Pipeline::submitTask(std::function<void(incidents::IncidentEngine&)> task) {
+  WorkItem item;
+  item.task = std::move(task);
+  return queue_.push(std::move(item), 1);
 }
 
 bool Pipeline::submit(incidents::IncidentCommand command, CommandCallback done) {
@@ -175,9 +185,29 @@ void Pipeline::run() {
     if (options_.heartbeat && ready_) options_.heartbeat();
     metrics_.assurance.advance(std::chrono::steady_clock::now());  // down/degraded time keeps counting
     metrics_.queue_depth.Set(static_cast<double>(queue_.weight()));
-    if (!work.empty() || !components_.empty()) process(work);
+    processWithTasks(work);
     work.clear();
   }
+}
+
+void Pipeline::processWithTasks(std::vector<WorkItem>& work) {
+  const bool has_task = std::any_of(work.begin(), work.end(), [](const WorkItem& w) { return bool(w.task); });
+  if (!has_task) {
+    if (!work.empty() || !components_.empty()) process(work);
+    return;
+  }
+  std::vector<WorkItem> run;
+  for (auto& item : work) {
+    if (!item.task) {
+      run.push_back(std::move(item));
+      continue;
+    }
+    if (!run.empty()) process(run);
+    run.clear();
+    item.task(engine_);
+    metrics_.active_incidents.Set(static_cast<double>(engine_.activeCount()));
+  }
+  if (!run.empty()) process(run);
 }
 
 void Pipeline::applyCommand(WorkItem& item, TimePoint now) {

@@ -98,6 +98,13 @@ class Pipeline final : public connectors::EventSink {
   void addEventHook(EventHook* hook) { event_hooks_.push_back(hook); }
   // REQUIRES: before start(). Every batch then reserves ids for its events when it is offered.
   void setEventIdSource(EventIdSource* ids) { event_ids_ = ids; }
+  // REQUIRES: before start(). Scale-out edge: batches offered go to `intake` (the ingest topic)
+  // instead of the correlator.
+  void setIntake(connectors::EventSink* intake) { intake_ = intake; }
+  // Runs `task` on the correlator thread between batches (after every batch queued before it is
+  // committed): scale-out hands partitions' in-memory state over this way. Blocks while the
+  // queue is full; false once the pipeline is stopped.
+  bool submitTask(std::function<void(incidents::IncidentEngine&)> task);
   // Restores the active incidents from the store and starts the correlator thread.
   Status start();
   // Refuses new batches, processes and commits everything queued, then joins the thread.
@@ -135,10 +142,13 @@ class Pipeline final : public connectors::EventSink {
     CommandCallback command_done;
     std::optional<Result<incidents::Incident>> command_result;  // set by process()
     uint64_t first_event_id = 0;  // the batch's events have ids first_event_id, +1, … (0: none)
+    std::function<void(incidents::IncidentEngine&)> task;  // submitTask()
   };
 
   void run();
   void process(std::vector<WorkItem>& work);
+  // process() on the runs of work between tasks, and the tasks in their turn.
+  void processWithTasks(std::vector<WorkItem>& work);
   void applyCommand(WorkItem& item, TimePoint now);
   // Binds the event to its CI (sets event.ci) before the rules see it; null when unbound.
   const cmdb::ConfigurationItem* bind(Event& event, const cmdb::CiSnapshot& cmdb);
@@ -160,6 +170,7 @@ class Pipeline final : public connectors::EventSink {
   std::vector<CorrelatorComponent*> components_;
   std::vector<EventHook*> event_hooks_;
   EventIdSource* event_ids_ = nullptr;
+  connectors::EventSink* intake_ = nullptr;
 
   mutable std::mutex rules_mu_;
   std::shared_ptr<const rules::RuleSet> rules_;  // GUARDED_BY(rules_mu_)

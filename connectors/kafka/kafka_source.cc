@@ -45,6 +45,7 @@ class KafkaSource::Impl final : public RdKafka::RebalanceCb, public RdKafka::Eve
   void stop();
   bool ready() const { return ready_.load(std::memory_order_relaxed); }
   const KafkaConfig& config() const { return config_; }
+  void setHandoff(PartitionHandoff* handoff) { handoff_ = handoff; }
 
   // RdKafka::RebalanceCb; called on: the poll thread, inside consume().
   void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
@@ -75,6 +76,7 @@ class KafkaSource::Impl final : public RdKafka::RebalanceCb, public RdKafka::Eve
 
   const KafkaConfig config_;
   const store::Store& store_;
+  PartitionHandoff* handoff_ = nullptr;
   KafkaMetrics metrics_;
   KafkaMessageDecoder decoder_;
   DeadLetterProducer dead_letter_;
@@ -318,6 +320,11 @@ void KafkaSource::Impl::rebalance_cb(RdKafka::KafkaConsumer* /*consumer*/, RdKaf
 
 void KafkaSource::Impl::onAssign(std::vector<RdKafka::TopicPartition*>& partitions) {
   metrics_.assigned.Increment();
+  if (handoff_) {
+    std::vector<TopicPartition> tps;
+    for (auto* p : partitions) tps.emplace_back(p->topic(), p->partition());
+    handoff_->assigned(tps);
+  }
   for (auto* p : partitions) {
     TopicPartition tp{p->topic(), p->partition()};
     auto stored = store_.getPosition(static_cast<uint16_t>(tp.second), positionKey(tp.first, tp.second));
@@ -330,11 +337,15 @@ void KafkaSource::Impl::onAssign(std::vector<RdKafka::TopicPartition*>& partitio
       committed_next_[tp] = offset;
       resumed_at_[tp] = offset;
     } else {
-      p->set_offset(RdKafka::Topic::OFFSET_INVALID);  // the group's committed offset, else earliest
+      p->set_offset(handoff_ && handoff_->offsetsOnlyFromState()
+                        ? RdKafka::Topic::OFFSET_BEGINNING
+                        : RdKafka::Topic::OFFSET_INVALID);  // the group's committed offset, else earliest
     }
     assigned_.insert(tp);
     spdlog::info("kafka: assigned {}/{} at {}", tp.first, tp.second,
-                 stored && *stored ? "stored offset " + **stored : std::string("the group's offset"));
+                 stored && *stored ? "stored offset " + **stored
+                 : handoff_ && handoff_->offsetsOnlyFromState() ? std::string("the beginning")
+                                                                  : std::string("the group's offset"));
   }
   const bool cooperative = consumer_->rebalance_protocol() == "COOPERATIVE";
   if (cooperative) {
@@ -366,6 +377,7 @@ void KafkaSource::Impl::onRevoke(std::vector<RdKafka::TopicPartition*>& partitio
     spdlog::warn("kafka: revoked partitions still have batches in flight after 30 s");
   }
   if (!lost) commitCompletions(/*sync=*/true);
+  if (handoff_) handoff_->revoked(tps, lost);
   for (const auto& tp : tps) {
     if (auto q = partition_queues_.find(tp); q != partition_queues_.end()) {
       q->second->forward(nullptr);
@@ -439,6 +451,7 @@ KafkaSource::~KafkaSource() { stop(); }
 Status KafkaSource::start(EventSink& sink) { return impl_->start(sink); }
 void KafkaSource::stop() { impl_->stop(); }
 bool KafkaSource::ready() const { return impl_->ready(); }
+void KafkaSource::setHandoff(PartitionHandoff* handoff) { impl_->setHandoff(handoff); }
 std::vector<std::string> KafkaSource::endpoints() const { return {"kafka://" + impl_->config().brokers}; }
 
 Result<std::unique_ptr<KafkaSource>> makeKafkaSource(const YAML::Node& section, std::string_view file,

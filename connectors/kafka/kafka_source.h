@@ -30,6 +30,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "connectors/kafka/kafka_config.h"
+#include "connectors/kafka/partition_handoff.h"
 #include "connectors/source.h"
 
 namespace vigil::store {
@@ -55,6 +56,9 @@ class KafkaSource final : public Source {
 
   // True while a broker is reachable (librdkafka statistics, refreshed every lag_interval).
   bool ready() const override;
+
+  // REQUIRES: before start(); `handoff` outlives the source. Scale-out's partition handover.
+  void setHandoff(PartitionHandoff* handoff);
 
  private:
   class Impl;

@@ -120,7 +120,8 @@ Result<DaemonConfig> loadDaemonConfig(const std::string& path) {
 
   ConfigErrors errors;
   errors.add(checkKeys(path, root, {"data_dir", "log", "http", "syslog", "kafka", "cmdb", "rules",
-                                    "pipeline", "store", "sla", "escalation", "webhooks", "maintenance", "verdicts"}));
+                                    "pipeline", "store", "sla", "escalation", "webhooks", "maintenance", "verdicts",
+                                    "scaleout"}));
   if (!errors.empty()) return fail(errors.status());
   // Sections must be mappings: yaml-cpp throws on a key lookup in a scalar or a list.
   for (const char* section : {"log", "http", "pipeline", "store", "rules", "cmdb"}) {
@@ -184,6 +185,7 @@ Result<DaemonConfig> loadDaemonConfig(const std::string& path) {
   if (root["sla"]) config.sla = root["sla"];
   if (root["escalation"]) config.escalation = root["escalation"];
   if (root["webhooks"]) config.webhooks = root["webhooks"];
+  if (root["scaleout"]) config.scaleout = root["scaleout"];
   config.store.path = (std::filesystem::path(config.data_dir) / "store").string();
   if (!errors.empty()) return fail(errors.status());
   return config;

@@ -65,6 +65,7 @@ struct DaemonConfig {
   std::optional<YAML::Node> sla;         // parsed by daemon/sla (with `escalation`)
   std::optional<YAML::Node> escalation;
   std::optional<YAML::Node> webhooks;    // parsed by daemon/outbound
+  std::optional<YAML::Node> scaleout;    // parsed by connectors/kafka/scaleout_config
 };
 
 // Reads and checks the whole file. Errors are "file:line:col: message", one per line.

@@ -70,6 +70,18 @@ void IncidentEngine::setNextSequence(uint16_t partition, uint64_t next) {
   p.next_sequence = std::max(p.next_sequence, next);
 }
 
+void IncidentEngine::dropPartition(uint16_t partition) {
+  for (auto it = active_.begin(); it != active_.end();) {
+    if (it->second.partition() == partition) {
+      untrack(it->second);
+      it = active_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  partitions_.erase(partition);
+}
+
 const Incident* IncidentEngine::findActive(uint16_t partition, const std::string& key) const {
   auto p = partitions_.find(partition);
   if (p == partitions_.end()) return nullptr;

@@ -80,6 +80,8 @@ class IncidentEngine {
   // Startup: seed with the store's active incidents and per-partition id sequences.
   void restore(Incident incident);
   void setNextSequence(uint16_t partition, uint64_t next);
+  // Scale-out: forgets a partition that moved to another instance (between batches only).
+  void dropPartition(uint16_t partition);
 
   // `context` (may be null) is used only when the decision opens a new incident.
   ApplyOutcome apply(const Event& event, const rules::Decision& decision, const OpenContext* context = nullptr);

@@ -238,6 +238,7 @@ Status Store::commit(incidents::ChangeSet& changes,
   write_failed_ = !s.isOk();
   if (s.isOk()) {
     last_change_seq_.store(seq, std::memory_order_release);
+    if (partition_observer_) notifyPartitionObserver(batch);
   } else {
     for (auto& change : changes.changes) change.seq = 0;  // retried: numbered again
   }
@@ -286,7 +287,9 @@ Status Store::write(const std::vector<StateOp>& ops) {
   if (batch.Count() == 0) return Status::ok();
   rocksdb::WriteOptions wo;
   wo.sync = sync_;
-  return fromRocks(db_->Write(wo, &batch), "writing state");
+  Status s = fromRocks(db_->Write(wo, &batch), "writing state");
+  if (s.isOk() && partition_observer_) notifyPartitionObserver(batch);
+  return s;
 }
 
 Result<std::optional<std::string>> Store::get(Column c, uint16_t partition, std::string_view key) const {

@@ -46,6 +46,15 @@ struct StoreOptions {
 };
 
 // One committed incident change, with the incident as it was then (without timeline).
+// One record of a partition's own state as the scale-out changelog carries it (store_partition.cc):
+// the column family's index followed by its RocksDB key, and the value (none: deleted).
+struct PartitionRecord {
+  uint16_t partition = 0;
+  std::string key;
+  std::optional<std::string> value;
+};
+using PartitionObserver = std::function<void(std::vector<PartitionRecord>&&)>;
+
 struct ChangeRecord {
   uint64_t seq = 0;
   incidents::ChangeKind kind = incidents::ChangeKind::kUpdated;
@@ -101,6 +110,21 @@ class Store {
   Status scanFrom(Column column, uint16_t partition, std::string_view prefix, std::string_view from,
                   const std::function<bool(std::string_view key, std::string_view value)>& visit) const;
 
+  // Scale-out (store_partition.cc). A partition's own state is its incidents, key index, id
+  // sequence, correlation records and Kafka source positions; the change log, verdicts,
+  // maintenance, outbox, CMDB and other positions stay local to the instance.
+  // Called after every successful commit() and write() with the partition records it wrote, on
+  // the writing thread. REQUIRES: set before the pipeline starts.
+  void setPartitionObserver(PartitionObserver observer);
+  // Writes records taken from the changelog plus the local position (position_key, value) of
+  // `partition`, atomically; not observed.
+  Status applyPartitionRecords(const std::vector<PartitionRecord>& records, uint16_t partition,
+                               std::string_view position_key, std::string_view position_value);
+  // Deletes the partition's own state (not its other local positions).
+  Status dropPartition(uint16_t partition);
+  // Seeds the engine with the partition's active incidents and id sequence.
+  Status restorePartitionInto(incidents::IncidentEngine& engine, uint16_t partition) const;
+
   uint32_t schemaVersion() const { return schema_version_; }
   // Writes a consistent copy of the store to `dir` (which must not exist yet) while it runs: a
   // RocksDB checkpoint, hard-linked where `dir` is on the same file system. Any thread.
@@ -129,6 +153,8 @@ class Store {
   rocksdb::ColumnFamilyHandle* changes_ = nullptr;
   rocksdb::ColumnFamilyHandle* column(Column c) const;
   void addStateOps(rocksdb::WriteBatch& batch, const std::vector<StateOp>& ops) const;
+  void notifyPartitionObserver(const rocksdb::WriteBatch& batch) const;
+  PartitionObserver partition_observer_;
   bool sync_ = true;
   bool write_failed_ = false;  // the last commit failed: resume before the next (correlator thread)
   uint64_t change_log_retention_ = 0;

@@ -1,0 +1,410 @@
+#include "connectors/kafka/scaleout_core.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <future>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <spdlog/spdlog.h>
+
+#include "connectors/kafka/kafka_client.h"
+
+namespace vigil::connectors::kafka {
+
+namespace {
+
+constexpr char kMarkerTag = '\xff';  // first key byte of a batch marker (store records: a family index)
+constexpr std::string_view kEpochHeader = "vigil-epoch";
+constexpr std::string_view kDirty = "-1";  // the local copy is ahead of the changelog: not trusted
+constexpr size_t kRestoreChunk = 20000;     // records per store write while restoring
+
+std::string markerKey(uint16_t partition, uint64_t epoch) {
+  std::string k(1, kMarkerTag);
+  k.push_back(static_cast<char>(partition >> 8));
+  k.push_back(static_cast<char>(partition & 0xff));
+  for (int i = 7; i >= 0; --i) k.push_back(static_cast<char>((epoch >> (8 * i)) & 0xff));
+  return k;
+}
+
+}  // namespace
+
+class ScaleoutCore::Impl final : public RdKafka::DeliveryReportCb {
+ public:
+  Impl(KafkaConfig kafka, ScaleoutConfig scaleout, store::Store& store, Pipeline& pipeline,
+       prometheus::Registry& registry)
+      : kafka_(std::move(kafka)),
+        scaleout_(std::move(scaleout)),
+        applied_key_("changelog/" + scaleout_.changelog_topic),
+        store_(store),
+        pipeline_(pipeline),
+        records_(prometheus::BuildCounter()
+                     .Name("vigil_scaleout_changelog_records_total")
+                     .Help("Partition-state records by what happened to them: produced to the changelog, "
+                           "restored from it, discarded by a restore (a batch its writer did not finish), "
+                           "or skipped (a commit for a partition this instance does not own)")
+                     .Register(registry)),
+        produced_(records_.Add({{"result", "produced"}})),
+        restored_(records_.Add({{"result", "restored"}})),
+        discarded_(records_.Add({{"result", "discarded"}})),
+        skipped_(records_.Add({{"result", "skipped"}})),
+        owned_gauge_(prometheus::BuildGauge()
+                         .Name("vigil_scaleout_owned_partitions")
+                         .Help("Ingest partitions whose state this instance owns")
+                         .Register(registry)
+                         .Add({})),
+        restore_seconds_(prometheus::BuildGauge()
+                             .Name("vigil_scaleout_last_restore_seconds")
+                             .Help("How long the last partition takeover took (changelog restore and load)")
+                             .Register(registry)
+                             .Add({})) {}
+
+  Status start();
+  Status forgetUntilAssigned();
+  void beginShutdown() { shutting_down_ = true; }
+  void stop();
+  void assigned(const std::vector<TopicPartition>& partitions);
+  void revoked(const std::vector<TopicPartition>& partitions, bool lost);
+  void dr_cb(RdKafka::Message& message) override;
+
+ private:
+  struct Delivery {
+    size_t in_flight = 0;
+    int64_t next_offset = 0;  // after the last record delivered (or restored)
+  };
+
+  void onRecords(std::vector<store::PartitionRecord>&& records);
+  void produce(uint16_t partition, const std::string& key, const std::optional<std::string>& value,
+               const std::string& epoch);
+  // Brings the local copy of `partition` up to the changelog's end. Returns where it ended.
+  Result<int64_t> restore(uint16_t partition);
+  // Runs `task` on the correlator and waits for it; false when the pipeline is stopped.
+  bool onCorrelator(std::function<void(incidents::IncidentEngine&)> task);
+
+  const KafkaConfig kafka_;
+  const ScaleoutConfig scaleout_;
+  const std::string applied_key_;  // local position: how far the changelog is applied, or kDirty
+  store::Store& store_;
+  Pipeline& pipeline_;
+  prometheus::Family<prometheus::Counter>& records_;
+  prometheus::Counter& produced_;
+  prometheus::Counter& restored_;
+  prometheus::Counter& discarded_;
+  prometheus::Counter& skipped_;
+  prometheus::Gauge& owned_gauge_;
+  prometheus::Gauge& restore_seconds_;
+  std::unique_ptr<RdKafka::Producer> producer_;
+  std::thread poll_thread_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> shutting_down_{false};
+  std::mt19937_64 random_{std::random_device{}()};
+
+  std::mutex mu_;
+  std::condition_variable delivered_cv_;
+  std::map<uint16_t, uint64_t> owned_;      // partition → epoch of this ownership; GUARDED_BY(mu_)
+  std::map<uint16_t, Delivery> delivery_;   // GUARDED_BY(mu_)
+  bool failed_ = false;                     // a record was not delivered; GUARDED_BY(mu_)
+};
+
+Status ScaleoutCore::Impl::start() {
+  auto conf = makeConf(kafka_, {{"linger.ms", "5"}, {"message.timeout.ms", "0"},
+                                {"queue.buffering.max.messages", "1000000"}},
+                       {{"enable.idempotence", "true"}, {"acks", "all"}});
+  if (!conf) return conf.error();
+  std::string error;
+  if ((*conf)->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(this), error) != RdKafka::Conf::CONF_OK) {
+    return Status::internal("kafka: " + error);
+  }
+  producer_.reset(RdKafka::Producer::create(conf->get(), error));
+  if (!producer_) return Status::invalidArgument("kafka changelog producer: " + error);
+  poll_thread_ = std::thread([this] {
+    while (!stopping_.load(std::memory_order_relaxed)) producer_->poll(50);
+  });
+  store_.setPartitionObserver([this](std::vector<store::PartitionRecord>&& records) { onRecords(std::move(records)); });
+  spdlog::info("scale-out core: partition state changes go to {}", scaleout_.changelog_topic);
+  return Status::ok();
+}
+
+Status ScaleoutCore::Impl::forgetUntilAssigned() {
+  const bool ok = onCorrelator([](incidents::IncidentEngine& engine) {
+    std::set<uint16_t> partitions;
+    engine.forEachActive([&](const incidents::Incident& in) { partitions.insert(in.partition()); });
+    for (uint16_t p : partitions) engine.dropPartition(p);
+  });
+  return ok ? Status::ok() : Status::unavailable("scale-out: the pipeline is not running");
+}
+
+void ScaleoutCore::Impl::stop() {
+  if (!poll_thread_.joinable()) return;
+  stopping_ = true;
+  poll_thread_.join();
+  if (producer_->flush(10000) != RdKafka::ERR_NO_ERROR) {
+    spdlog::warn("scale-out core: {} changelog records unconfirmed at shutdown", producer_->outq_len());
+  }
+}
+
+bool ScaleoutCore::Impl::onCorrelator(std::function<void(incidents::IncidentEngine&)> task) {
+  auto done = std::make_shared<std::promise<void>>();
+  auto future = done->get_future();
+  if (!pipeline_.submitTask([task = std::move(task), done](incidents::IncidentEngine& engine) {
+        task(engine);
+        done->set_value();
+      })) {
+    return false;
+  }
+  future.wait();
+  return true;
+}
+
+void ScaleoutCore::Impl::onRecords(std::vector<store::PartitionRecord>&& records) {
+  std::lock_guard lock(mu_);
+  // The epochs are read once: produce() may let go of the lock while the queue is full.
+  std::map<uint16_t, uint64_t> touched;  // partition → epoch, for the markers
+  for (const auto& record : records) {
+    auto [it, inserted] = touched.try_emplace(record.partition, 0);
+    if (inserted) {
+      auto owner = owned_.find(record.partition);
+      if (owner != owned_.end()) it->second = owner->second;
+    }
+    if (it->second == 0) {
+      skipped_.Increment();
+      continue;
+    }
+    produce(record.partition, record.key, record.value, std::to_string(it->second));
+  }
+  for (const auto& [partition, epoch] : touched) {
+    if (epoch != 0) produce(partition, markerKey(partition, epoch), std::string("1"), std::to_string(epoch));
+  }
+}
+
+void ScaleoutCore::Impl::produce(uint16_t partition, const std::string& key, const std::optional<std::string>& value,
+                                 const std::string& epoch) {
+  for (;;) {
+    RdKafka::Headers* headers = RdKafka::Headers::create();
+    headers->add(std::string(kEpochHeader), epoch);
+    const auto err = producer_->produce(
+        scaleout_.changelog_topic, partition, RdKafka::Producer::RK_MSG_COPY,
+        value ? const_cast<char*>(value->data()) : nullptr, value ? value->size() : 0, key.data(), key.size(), 0,
+        headers, reinterpret_cast<void*>(static_cast<uintptr_t>(partition)));
+    if (err == RdKafka::ERR_NO_ERROR) {
+      ++delivery_[partition].in_flight;
+      produced_.Increment();
+      return;
+    }
+    delete headers;
+    if (err != RdKafka::ERR__QUEUE_FULL) {
+      spdlog::critical("scale-out core: producing to {}: {}; partition {} is no longer replicated",
+                       scaleout_.changelog_topic, RdKafka::err2str(err), partition);
+      failed_ = true;
+      return;
+    }
+    // The poll thread makes room; it needs no lock for that (dr_cb takes it briefly).
+    mu_.unlock();
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    mu_.lock();
+  }
+}
+
+void ScaleoutCore::Impl::dr_cb(RdKafka::Message& message) {
+  const auto partition = static_cast<uint16_t>(reinterpret_cast<uintptr_t>(message.msg_opaque()));
+  std::lock_guard lock(mu_);
+  Delivery& d = delivery_[partition];
+  if (d.in_flight > 0) --d.in_flight;
+  if (message.err() == RdKafka::ERR_NO_ERROR) {
+    d.next_offset = std::max(d.next_offset, message.offset() + 1);
+  } else {
+    if (!failed_) spdlog::critical("scale-out core: changelog record not delivered: {}", message.errstr());
+    failed_ = true;
+  }
+  delivered_cv_.notify_all();
+}
+
+Result<int64_t> ScaleoutCore::Impl::restore(uint16_t partition) {
+  int64_t from = 0;
+  auto applied = store_.getPosition(partition, applied_key_);
+  if (!applied) return fail(applied.error());
+  if (*applied && **applied != kDirty) {
+    from = std::stoll(**applied);
+  } else if (Status s = store_.dropPartition(partition); !s.isOk()) {
+    return fail(s);
+  }
+  auto conf = makeConf(kafka_, {}, {{"group.id", kafka_.group + "-changelog-restore"},
+                                    {"enable.auto.commit", "false"},
+                                    {"enable.partition.eof", "false"}});
+  if (!conf) return fail(conf.error());
+  std::string error;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf->get(), error));
+  if (!consumer) return fail(Status::invalidArgument("kafka changelog consumer: " + error));
+  const auto deadline = std::chrono::steady_clock::now() + scaleout_.restore_timeout;
+  int64_t low = 0, high = 0;
+  for (;;) {
+    const auto err = consumer->query_watermark_offsets(scaleout_.changelog_topic, partition, &low, &high, 5000);
+    if (err == RdKafka::ERR_NO_ERROR) break;
+    if (std::chrono::steady_clock::now() > deadline) {
+      consumer->close();
+      return fail(Status::unavailable("changelog " + scaleout_.changelog_topic + "/" + std::to_string(partition) +
+                                      ": " + RdKafka::err2str(err)));
+    }
+  }
+  if (low > from) {
+    // Records the state needs are gone: a size- or time-retained topic instead of a compacted
+    // one (the mock cluster keeps 5 MB per partition). Loading the rest would be a wrong state.
+    consumer->close();
+    return fail(Status::failedPrecondition(
+        "changelog " + scaleout_.changelog_topic + "/" + std::to_string(partition) + " starts at offset " +
+        std::to_string(low) + " but the state needs it from " + std::to_string(from) +
+        ": the topic must be compacted (cleanup.policy=compact), not deleted by retention"));
+  }
+  int64_t position = from;
+  if (position >= high) {
+    consumer->close();
+    return high;
+  }
+  std::vector<RdKafka::TopicPartition*> assignment{
+      RdKafka::TopicPartition::create(scaleout_.changelog_topic, partition, position)};
+  consumer->assign(assignment);
+  RdKafka::TopicPartition::destroy(assignment);
+
+  std::vector<store::PartitionRecord> closed;   // of finished batches, not yet written
+  std::vector<store::PartitionRecord> pending;  // of the batch being read
+  std::string pending_epoch;
+  int64_t closed_end = position;  // after the marker of the last finished batch
+  size_t discarded = 0, restored = 0;
+  auto writeClosed = [&]() -> Status {
+    Status s = store_.applyPartitionRecords(closed, partition, applied_key_, std::to_string(closed_end));
+    restored += closed.size();
+    closed.clear();
+    return s;
+  };
+  int64_t next = position;
+  while (next < high) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      consumer->close();
+      return fail(Status::unavailable("restoring " + scaleout_.changelog_topic + "/" + std::to_string(partition) +
+                                      " took longer than restore_timeout"));
+    }
+    std::unique_ptr<RdKafka::Message> msg(consumer->consume(500));
+    if (!msg || msg->err() == RdKafka::ERR__TIMED_OUT) continue;
+    if (msg->err() != RdKafka::ERR_NO_ERROR) {
+      spdlog::warn("scale-out core: reading the changelog: {}", msg->errstr());
+      continue;
+    }
+    next = msg->offset() + 1;
+    std::string epoch;
+    if (RdKafka::Headers* headers = msg->headers()) {
+      const RdKafka::Headers::Header h = headers->get_last(std::string(kEpochHeader));
+      if (h.err() == RdKafka::ERR_NO_ERROR && h.value()) epoch.assign(static_cast<const char*>(h.value()), h.value_size());
+    }
+    if (epoch != pending_epoch) {  // a new writer: what the previous one left open never closes
+      discarded += pending.size();
+      pending.clear();
+      pending_epoch = epoch;
+    }
+    const std::string key = msg->key() ? *msg->key() : std::string();
+    if (!key.empty() && key[0] == kMarkerTag) {
+      for (auto& r : pending) closed.push_back(std::move(r));
+      pending.clear();
+      closed_end = next;
+      if (closed.size() >= kRestoreChunk) {
+        if (Status s = writeClosed(); !s.isOk()) return fail(s);
+      }
+      continue;
+    }
+    store::PartitionRecord record{partition, key, std::nullopt};
+    if (msg->payload() != nullptr) record.value.emplace(static_cast<const char*>(msg->payload()), msg->len());
+    pending.push_back(std::move(record));
+  }
+  consumer->close();
+  discarded += pending.size();
+  if (Status s = writeClosed(); !s.isOk()) return fail(s);
+  restored_.Increment(static_cast<double>(restored));
+  discarded_.Increment(static_cast<double>(discarded));
+  spdlog::info("scale-out core: restored {} records of partition {} from offset {} to {} ({} of unfinished batches "
+               "discarded)", restored, partition, position, high, discarded);
+  return high;
+}
+
+void ScaleoutCore::Impl::assigned(const std::vector<TopicPartition>& partitions) {
+  for (const auto& [topic, number] : partitions) {
+    const auto start = std::chrono::steady_clock::now();
+    const auto partition = static_cast<uint16_t>(number);
+    auto end = restore(partition);
+    if (!end) {
+      // Consuming on top of a partial state would count events twice: stop the daemon instead.
+      spdlog::critical("scale-out core: taking over partition {}: {}; exiting", partition, end.error().toString());
+      std::_Exit(1);
+    }
+    if (Status s = store_.putPosition(partition, applied_key_, kDirty); !s.isOk()) {
+      spdlog::critical("scale-out core: {}; exiting", s.toString());
+      std::_Exit(1);
+    }
+    Status loaded = Status::ok();
+    onCorrelator([&](incidents::IncidentEngine& engine) {
+      engine.dropPartition(partition);
+      loaded = store_.restorePartitionInto(engine, partition);
+    });
+    if (!loaded.isOk()) {
+      spdlog::critical("scale-out core: loading partition {}: {}; exiting", partition, loaded.toString());
+      std::_Exit(1);
+    }
+    {
+      std::lock_guard lock(mu_);
+      owned_[partition] = random_() | 1;  // never 0 ("not owned")
+      delivery_[partition] = Delivery{0, *end};
+      owned_gauge_.Set(static_cast<double>(owned_.size()));
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    restore_seconds_.Set(seconds);
+    spdlog::info("scale-out core: took over {}/{} in {:.3f} s", topic, partition, seconds);
+  }
+}
+
+void ScaleoutCore::Impl::revoked(const std::vector<TopicPartition>& partitions, bool lost) {
+  for (const auto& [topic, number] : partitions) {
+    const auto partition = static_cast<uint16_t>(number);
+    onCorrelator([partition](incidents::IncidentEngine& engine) { engine.dropPartition(partition); });
+    int64_t end = 0;
+    bool complete = false;
+    {
+      std::unique_lock lock(mu_);
+      owned_.erase(partition);
+      owned_gauge_.Set(static_cast<double>(owned_.size()));
+      complete = delivered_cv_.wait_for(lock, std::chrono::seconds(30),
+                                        [&] { return delivery_[partition].in_flight == 0 || failed_; }) &&
+                 !failed_;
+      end = delivery_[partition].next_offset;
+      delivery_.erase(partition);
+    }
+    if (!complete) spdlog::error("scale-out core: changelog records of partition {} unconfirmed at handover", partition);
+    Status s = Status::ok();
+    if (complete && !lost && shutting_down_) {
+      // A restart that gets the partition back applies only what others wrote after this.
+      s = store_.putPosition(partition, applied_key_, std::to_string(end));
+    } else {
+      s = store_.dropPartition(partition);
+      if (s.isOk()) s = store_.putPosition(partition, applied_key_, kDirty);
+    }
+    if (!s.isOk()) spdlog::error("scale-out core: handing over partition {}: {}", partition, s.toString());
+    spdlog::info("scale-out core: {} {}/{} (changelog end {})", lost ? "lost" : "handed over", topic, partition, end);
+  }
+}
+
+ScaleoutCore::ScaleoutCore(KafkaConfig kafka, ScaleoutConfig scaleout, store::Store& store, Pipeline& pipeline,
+                           prometheus::Registry& registry)
+    : impl_(std::make_unique<Impl>(std::move(kafka), std::move(scaleout), store, pipeline, registry)) {}
+ScaleoutCore::~ScaleoutCore() { stop(); }
+Status ScaleoutCore::start() { return impl_->start(); }
+Status ScaleoutCore::forgetUntilAssigned() { return impl_->forgetUntilAssigned(); }
+void ScaleoutCore::beginShutdown() { impl_->beginShutdown(); }
+void ScaleoutCore::stop() { impl_->stop(); }
+void ScaleoutCore::assigned(const std::vector<TopicPartition>& partitions) { impl_->assigned(partitions); }
+void ScaleoutCore::revoked(const std::vector<TopicPartition>& partitions, bool lost) {
+  impl_->revoked(partitions, lost);
+}
+
+}  // namespace vigil::connectors::kafka

@@ -1,0 +1,74 @@
+#include "connectors/kafka/scaleout_config.h"
+
+#include <gtest/gtest.h>
+
+#include "daemon/yaml_util.h"
+
+namespace vigil::connectors::kafka {
+namespace {
+
+Result<ScaleoutConfig> parse(std::string_view yaml) {
+  auto node = loadYamlString(yaml, "vigil.yaml");
+  if (!node) return fail(node.error());
+  const YAML::Node root = *node;
+  return parseScaleoutConfig(root["scaleout"], root["kafka"], "vigil.yaml");
+}
+
+TEST(ScaleoutConfig, NoSectionIsStandalone) {
+  auto absent = parse("kafka: {brokers: a:9092, topics: [events]}\n");
+  ASSERT_TRUE(absent) << absent.error().toString();
+  EXPECT_EQ(absent->role, Role::kStandalone);
+  // What the daemon passes when the file has no such section.
+  auto null = parseScaleoutConfig(YAML::Node(), YAML::Node(), "vigil.yaml");
+  ASSERT_TRUE(null) << null.error().toString();
+  EXPECT_EQ(null->role, Role::kStandalone);
+  EXPECT_EQ(null->ingest_topic, "vigil.ingest");
+  EXPECT_EQ(null->changelog_topic, "vigil.changelog");
+  EXPECT_EQ(null->domain, DomainKey::kTopologyRoot);
+  EXPECT_EQ(null->restore_timeout, std::chrono::minutes(5));
+  EXPECT_EQ(kScaleoutConfigKeys.size(), 5u);
+}
+
+TEST(ScaleoutConfig, ParsesEveryKey) {
+  auto core = parse(R"(
+kafka: {brokers: a:9092, topics: [in]}
+scaleout: {role: core, ingest_topic: in, changelog_topic: cl, domain: ci, restore_timeout: 30s}
+)");
+  ASSERT_TRUE(core) << core.error().toString();
+  EXPECT_EQ(core->role, Role::kCore);
+  EXPECT_EQ(core->ingest_topic, "in");
+  EXPECT_EQ(core->changelog_topic, "cl");
+  EXPECT_EQ(core->domain, DomainKey::kCi);
+  EXPECT_EQ(core->restore_timeout, std::chrono::seconds(30));
+  auto edge = parse("kafka: {brokers: a:9092, topics: [x]}\nscaleout: {role: edge, domain: host}\n");
+  ASSERT_TRUE(edge) << edge.error().toString();
+  EXPECT_EQ(edge->role, Role::kEdge);
+  EXPECT_EQ(edge->domain, DomainKey::kHost);
+}
+
+TEST(ScaleoutConfig, RejectsWithFileLineColumn) {
+  auto bad = parse(R"(kafka: {brokers: a:9092, topics: [a, b]}
+scaleout:
+  role: hub
+  domain: planet
+  restore_timeout: 2h
+  shards: 4
+)");
+  ASSERT_FALSE(bad);
+  const std::string& m = bad.error().message();
+  EXPECT_NE(m.find("vigil.yaml:6:3:"), std::string::npos) << m;  // unknown key
+  EXPECT_NE(m.find("vigil.yaml:3:9: role must be standalone, edge or core"), std::string::npos) << m;
+  EXPECT_NE(m.find("vigil.yaml:4:11: domain must be"), std::string::npos) << m;
+  EXPECT_NE(m.find("vigil.yaml:5:20: restore_timeout must be between 1s and 1h"), std::string::npos) << m;
+  auto no_kafka = parse("scaleout: {role: edge}\n");
+  ASSERT_FALSE(no_kafka);
+  EXPECT_NE(no_kafka.error().message().find("need the kafka section"), std::string::npos);
+  auto two_topics = parse("kafka: {brokers: a:9092, topics: [a, b]}\nscaleout: {role: core, ingest_topic: a}\n");
+  ASSERT_FALSE(two_topics);
+  EXPECT_NE(two_topics.error().message().find("vigil.yaml:1:34: role core: kafka.topics must be exactly"),
+            std::string::npos)
+      << two_topics.error().message();
+}
+
+}  // namespace
+}  // namespace vigil::connectors::kafka

@@ -1,0 +1,291 @@
+// Scale-out on the mock cluster with real vigild processes (docs/scale-out.md): three cores in
+// one consumer group share the ingest partitions; one is killed with SIGKILL mid-stream and the
+// others restore its partitions from the changelog and continue, with every event counted once.
+// An edge binds events to the CMDB and keys them by correlation domain, so topology suppression
+// still works after the domain's partition moved to another core. No sleeps: every wait is on a
+// condition, with generous timeouts for a loaded 2-core box.
+#include <csignal>
+#include <cstdio>
+#include <map>
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "tests/connectors/kafka/kafka_test_support.h"
+
+namespace vigil::testing {
+namespace {
+
+using nlohmann::json;
+using std::chrono::seconds;
+
+constexpr int kPartitions = 6;
+
+std::string coreYaml(const MockKafkaCluster& cluster, const std::string& extra = "") {
+  return kafkaYaml(cluster, "ingest") +
+         "scaleout:\n"
+         "  role: core\n"
+         "  ingest_topic: ingest\n"
+         "  changelog_topic: changelog\n" + extra;
+}
+
+double ownedPartitions(const VigildInstance& vigild) { return metricValue(vigild, "vigil_scaleout_owned_partitions"); }
+
+// The cores' partitions add up to all of them, each owned once.
+bool settled(const std::vector<const VigildInstance*>& cores) {
+  double sum = 0;
+  for (const auto* c : cores) {
+    const double owned = ownedPartitions(*c);
+    if (owned < 0) return false;
+    sum += owned;
+  }
+  return sum == kPartitions;
+}
+
+// No partition the cores own reports consumer lag (a partition that never had an event reports
+// none: callers also wait for the counts).
+bool caughtUp(const std::vector<const VigildInstance*>& cores) {
+  for (const auto* c : cores) {
+    for (int p = 0; p < kPartitions; ++p) {
+      if (metricValue(*c, "vigil_kafka_consumer_lag{partition=\"" + std::to_string(p) + "\",topic=\"ingest\"}") > 0) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+struct Census {
+  uint64_t events = 0;
+  std::map<std::string, int> incidents_per_key;  // a key listed twice is a duplicated incident
+};
+
+Census census(const std::vector<const VigildInstance*>& cores) {
+  Census c;
+  for (const auto* core : cores) {
+    for (const auto& in : allIncidents(*core)) {
+      c.events += in["event_count"].get<uint64_t>();
+      ++c.incidents_per_key[in["key"].get<std::string>()];
+    }
+  }
+  return c;
+}
+
+// kcat runs of `per_host` disk events for each of `hosts` hosts (key = host, spread over the
+// partitions), starting at event number `first`. Returns how many were produced.
+int produceRound(MockKafkaCluster& cluster, int hosts, int per_host, int first) {
+  int produced = 0;
+  for (int h = 0; h < hosts; ++h) {
+    std::vector<std::string> lines;
+    for (int i = 0; i < per_host; ++i) lines.push_back(diskEvent("h" + std::to_string(h), first + i));
+    if (!cluster.produce("ingest", "h" + std::to_string(h), lines)) return produced;
+    produced += per_host;
+  }
+  return produced;
+}
+
+TEST(Scaleout, ThreeCoresKillNineOneMidStreamEveryEventCountedOnce) {
+  MockKafkaCluster cluster({"ingest:" + std::to_string(kPartitions), "changelog:" + std::to_string(kPartitions)});
+  ASSERT_TRUE(cluster.ok());
+  std::vector<std::unique_ptr<VigildInstance>> cores;
+  for (int i = 0; i < 3; ++i) {
+    cores.push_back(std::make_unique<VigildInstance>(coreYaml(cluster)));
+    ASSERT_TRUE(cores.back()->start()) << cores.back()->log();
+  }
+  std::vector<const VigildInstance*> all = {cores[0].get(), cores[1].get(), cores[2].get()};
+  ASSERT_TRUE(waitFor([&] { return settled(all); }, seconds(60))) << cores[0]->log();
+
+  constexpr int kHosts = 24;
+  constexpr int kPerHost = 5;
+  constexpr int kRounds = 6;
+  int produced = 0;
+  for (int round = 0; round < 3; ++round) produced += produceRound(cluster, kHosts, kPerHost, round * kPerHost);
+  // Kill the core with the most partitions once it has counted part of the stream.
+  size_t victim = 0;
+  for (size_t i = 1; i < cores.size(); ++i) {
+    if (ownedPartitions(*cores[i]) > ownedPartitions(*cores[victim])) victim = i;
+  }
+  const double victim_partitions = ownedPartitions(*cores[victim]);
+  ASSERT_GT(victim_partitions, 0);
+  uint64_t counted_at_kill = 0;
+  ASSERT_TRUE(waitFor([&] {
+    counted_at_kill = census(all).events;
+    return counted_at_kill >= static_cast<uint64_t>(produced) / 3;
+  }, seconds(60)));
+  ASSERT_EQ(cores[victim]->kill(), -SIGKILL);
+  std::vector<const VigildInstance*> survivors;
+  for (size_t i = 0; i < cores.size(); ++i) {
+    if (i != victim) survivors.push_back(cores[i].get());
+  }
+  for (int round = 3; round < kRounds; ++round) produced += produceRound(cluster, kHosts, kPerHost, round * kPerHost);
+  ASSERT_EQ(produced, kHosts * kPerHost * kRounds);
+
+  // The survivors take the victim's partitions over (after its session times out) and catch up.
+  ASSERT_TRUE(waitFor([&] { return settled(survivors) && caughtUp(survivors); }, seconds(120)))
+      << survivors[0]->log() << survivors[1]->log();
+  Census c;
+  ASSERT_TRUE(waitFor([&] {
+    c = census(survivors);
+    return c.events >= static_cast<uint64_t>(produced);
+  }, seconds(60))) << "counted " << c.events << " of " << produced;
+  EXPECT_EQ(c.events, static_cast<uint64_t>(produced)) << "an event was counted twice";
+  EXPECT_EQ(c.incidents_per_key.size(), static_cast<size_t>(kHosts));
+  for (const auto& [key, n] : c.incidents_per_key) EXPECT_EQ(n, 1) << key << " is open on more than one core";
+  for (const auto* s : survivors) {
+    EXPECT_GT(metricValue(*s, "vigil_scaleout_changelog_records_total{result=\"produced\"}"), 0) << s->log();
+  }
+  double restored = 0, discarded = 0;
+  for (const auto* s : survivors) {
+    restored += metricValue(*s, "vigil_scaleout_changelog_records_total{result=\"restored\"}");
+    discarded += metricValue(*s, "vigil_scaleout_changelog_records_total{result=\"discarded\"}");
+  }
+  EXPECT_GT(restored, 0) << "the victim's partitions were not restored from the changelog";
+  std::printf("killed a core owning %.0f of %d partitions with %llu of %d events counted; survivors restored %.0f "
+              "changelog records (%.0f of unfinished batches discarded), counted %llu\n",
+              victim_partitions, kPartitions, static_cast<unsigned long long>(counted_at_kill), produced, restored,
+              discarded, static_cast<unsigned long long>(c.events));
+}
+
+// A CMDB with a site behind its edge router: everything there shares one correlation domain.
+std::string siteCmdb(const TempDir& dir) {
+  const std::string path = dir.file("site-cmdb.yaml");
+  writeFile(path,
+            "cis:\n"
+            "  - {id: rtr-edge-lyo1, class: router, aliases: [rtr1.lyo1.example.net]}\n"
+            "  - {id: sw-lyo1, class: switch, aliases: [sw1.lyo1.example.net], depends_on: [rtr-edge-lyo1]}\n"
+            "  - {id: srv-lyo1, class: server, aliases: [srv1.lyo1.example.net], depends_on: [sw-lyo1]}\n");
+  return path;
+}
+
+// POSTs one event to the edge; true on 202 (given only once the ingest topic has it).
+bool postEvent(const VigildInstance& edge, const std::string& host, const std::string& type, const std::string& severity) {
+  const json event = {{"host", host}, {"type", type}, {"state", "problem"}, {"severity", severity},
+                      {"message", type + " on " + host}};
+  return httpPost(edge.url("/api/v1/events"), event.dump()).status == 202;
+}
+
+std::optional<json> incidentOn(const std::vector<const VigildInstance*>& cores, const std::string& ci) {
+  for (const auto* c : cores) {
+    for (const auto& in : allIncidents(*c)) {
+      if (in["ci"] == ci) return in;
+    }
+  }
+  return std::nullopt;
+}
+
+TEST(Scaleout, EdgeKeysByTopologyRootAndSuppressionSurvivesAHandover) {
+  MockKafkaCluster cluster({"ingest:" + std::to_string(kPartitions), "changelog:" + std::to_string(kPartitions)});
+  ASSERT_TRUE(cluster.ok());
+  TempDir dir;
+  const std::string cmdb = "cmdb: {files: [" + siteCmdb(dir) + "]}\n";
+  VigildInstance edge(cmdb + kafkaYaml(cluster, "ingest") +
+                      "scaleout: {role: edge, ingest_topic: ingest, changelog_topic: changelog}\n");
+  ASSERT_TRUE(edge.start()) << edge.log();
+  auto a = std::make_unique<VigildInstance>(cmdb + coreYaml(cluster));
+  ASSERT_TRUE(a->start()) << a->log();
+  ASSERT_TRUE(waitFor([&] { return settled({a.get()}); }, seconds(60))) << a->log();
+
+  // The router fails: A owns every partition, so it opens the parent incident.
+  ASSERT_TRUE(postEvent(edge, "rtr1.lyo1.example.net", "link_down", "critical")) << edge.log();
+  ASSERT_TRUE(waitFor([&] { return incidentOn({a.get()}, "rtr-edge-lyo1").has_value(); }, seconds(60))) << a->log();
+  const json parent = *incidentOn({a.get()}, "rtr-edge-lyo1");
+  EXPECT_TRUE(parent["parent"].is_null());
+
+  // Both events went to the ingest topic under the site's domain: the router, the topology root.
+  const auto ingest = cluster.consumeAll("ingest");
+  ASSERT_EQ(ingest.size(), 1u);
+  EXPECT_EQ(ingest[0].key, "rtr-edge-lyo1");
+
+  // B joins, A dies: B takes over every partition and restores the parent from the changelog.
+  VigildInstance b(cmdb + coreYaml(cluster));
+  ASSERT_TRUE(b.start()) << b.log();
+  ASSERT_TRUE(waitFor([&] { return settled({a.get(), &b}); }, seconds(60))) << b.log();
+  ASSERT_EQ(a->kill(), -SIGKILL);
+  ASSERT_TRUE(waitFor([&] { return settled({&b}); }, seconds(60))) << b.log();
+
+  // A server behind the router fails after the takeover: a symptom of the router's incident.
+  ASSERT_TRUE(postEvent(edge, "srv1.lyo1.example.net", "disk_failure", "major")) << edge.log();
+  std::optional<json> child;
+  ASSERT_TRUE(waitFor([&] { return (child = incidentOn({&b}, "srv-lyo1")).has_value(); }, seconds(60))) << b.log();
+  EXPECT_EQ((*child)["parent"], parent["id"]) << child->dump();
+  const auto router = incidentOn({&b}, "rtr-edge-lyo1");
+  ASSERT_TRUE(router.has_value()) << "the parent incident did not move with its partition";
+  EXPECT_EQ((*router)["id"], parent["id"]);
+  const auto keys = cluster.consumeAll("ingest");
+  ASSERT_EQ(keys.size(), 2u);
+  EXPECT_EQ(keys[1].key, "rtr-edge-lyo1") << "the server's event left its domain";
+}
+
+// A writer that died mid-batch leaves records without their batch's marker: a takeover must not
+// apply them (here: records that are not even valid state, under an epoch no marker closes).
+TEST(Scaleout, ATakeoverDiscardsABatchItsWriterDidNotFinish) {
+  MockKafkaCluster cluster({"ingest:" + std::to_string(kPartitions), "changelog:" + std::to_string(kPartitions)});
+  ASSERT_TRUE(cluster.ok());
+  auto a = std::make_unique<VigildInstance>(coreYaml(cluster));
+  ASSERT_TRUE(a->start()) << a->log();
+  ASSERT_TRUE(waitFor([&] { return settled({a.get()}); }, seconds(60))) << a->log();
+  const int produced = produceRound(cluster, 12, 3, 0);
+  ASSERT_EQ(produced, 36);
+  ASSERT_TRUE(waitFor([&] { return census({a.get()}).events == 36; }, seconds(60))) << a->log();
+  TempDir dir;
+  const std::string junk = dir.file("junk.txt");
+  writeFile(junk, "not-a-store-key\tnot-a-record\n");
+  for (int p = 0; p < kPartitions; ++p) {
+    std::string out;
+    ASSERT_EQ(run({"kcat", "-b", cluster.bootstrap(), "-P", "-q", "-t", "changelog", "-p", std::to_string(p), "-K",
+                   "\t", "-H", "vigil-epoch=7", "-l", junk},
+                  &out), 0) << out;
+  }
+  ASSERT_EQ(a->kill(), -SIGKILL);
+  VigildInstance b(coreYaml(cluster));
+  ASSERT_TRUE(b.start()) << b.log();
+  ASSERT_TRUE(waitFor([&] { return settled({&b}); }, seconds(60))) << b.log();
+  EXPECT_EQ(metricValue(b, "vigil_scaleout_changelog_records_total{result=\"discarded\"}"), kPartitions) << b.log();
+  Census c;
+  ASSERT_TRUE(waitFor([&] { return settled({&b}) && caughtUp({&b}) && (c = census({&b})).events >= 36; }, seconds(60)))
+      << b.log();
+  EXPECT_EQ(c.events, 36u) << b.log();
+  EXPECT_EQ(c.incidents_per_key.size(), 12u);
+}
+
+// A clean stop records how far each partition's changelog is applied: the restart that gets them
+// back reads only what was written since (nothing), and counts on from its own state.
+TEST(Scaleout, ACleanRestartDoesNotReplayTheChangelog) {
+  MockKafkaCluster cluster({"ingest:" + std::to_string(kPartitions), "changelog:" + std::to_string(kPartitions)});
+  ASSERT_TRUE(cluster.ok());
+  VigildInstance core(coreYaml(cluster));
+  ASSERT_TRUE(core.start()) << core.log();
+  ASSERT_TRUE(waitFor([&] { return settled({&core}); }, seconds(60))) << core.log();
+  ASSERT_EQ(produceRound(cluster, 12, 3, 0), 36);
+  ASSERT_TRUE(waitFor([&] { return census({&core}).events == 36; }, seconds(60))) << core.log();
+  ASSERT_EQ(core.stop(), 0) << core.log();
+  const size_t changelog_before = cluster.consumeAll("changelog").size();
+  ASSERT_GT(changelog_before, 0u);
+
+  ASSERT_TRUE(core.start()) << core.log();
+  ASSERT_TRUE(waitFor([&] { return settled({&core}); }, seconds(60))) << core.log();
+  EXPECT_EQ(metricValue(core, "vigil_scaleout_changelog_records_total{result=\"restored\"}"), 0) << core.log();
+  EXPECT_EQ(cluster.consumeAll("changelog").size(), changelog_before) << "the restart rewrote state";
+  ASSERT_EQ(produceRound(cluster, 12, 1, 3), 12);
+  Census c;
+  ASSERT_TRUE(waitFor([&] { return (c = census({&core})).events >= 48; }, seconds(60))) << core.log();
+  EXPECT_EQ(c.events, 48u);
+  EXPECT_EQ(c.incidents_per_key.size(), 12u);
+}
+
+TEST(Scaleout, ConfigErrorsNameTheLine) {
+  TempDir dir;
+  const std::string path = dir.file("vigil.yaml");
+  writeFile(path,
+            "kafka: {brokers: 127.0.0.1:9, topics: [events]}\n"
+            "scaleout:\n"
+            "  role: core\n"
+            "  domain: planet\n");
+  std::string out;
+  EXPECT_EQ(run({vigildPath(), "--check-config", "--config", path}, &out), 1);
+  EXPECT_NE(out.find(path + ":4:11: domain must be topology_root, ci or host"), std::string::npos) << out;
+  EXPECT_NE(out.find("kafka.topics must be exactly scaleout.ingest_topic"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace vigil::testing

@@ -1,0 +1,99 @@
+// The store's partition records for scale-out: what a commit hands the changelog, and a second
+// store rebuilt from those records alone (apply, drop, load into an engine).
+#include <algorithm>
+
+#include <gtest/gtest.h>
+
+#include "daemon/store/store.h"
+#include "tests/support/temp_dir.h"
+
+namespace vigil::store {
+namespace {
+
+using incidents::ChangeSet;
+using incidents::IncidentEngine;
+
+Event problem(const std::string& host, uint16_t partition) {
+  Event e;
+  e.source = "test";
+  e.host = host;
+  e.type = "link";
+  e.state = EventState::kProblem;
+  e.severity = Severity::kMajor;
+  e.partition = partition;
+  e.received_at = Clock::now();
+  e.message = "down";
+  return e;
+}
+
+rules::Decision open(const std::string& key) { return {rules::Action::kOpen, key, "Link down " + key, "link-down"}; }
+
+TEST(StorePartition, CommitsHandOverOnlyPartitionStateAndAnotherStoreRebuildsFromIt) {
+  testing::TempDir dir;
+  auto source = Store::open({.path = dir.file("a")});
+  ASSERT_TRUE(source);
+  std::vector<PartitionRecord> seen;
+  (*source)->setPartitionObserver([&](std::vector<PartitionRecord>&& records) {
+    for (auto& r : records) seen.push_back(std::move(r));
+  });
+  IncidentEngine engine;
+  engine.apply(problem("a", 3), open("a/link"));
+  engine.apply(problem("b", 5), open("b/link"));
+  ChangeSet changes;
+  engine.takeChanges(changes);
+  changes.state_ops.push_back(StateOp::put(Column::kCorrelation, 3, "s/rule/a", "window"));
+  changes.state_ops.push_back(StateOp::put(Column::kCorrelation, 0, "clock", "instance-wide"));
+  changes.state_ops.push_back(StateOp::put(Column::kVerdicts, 3, "e1", "local audit"));
+  ASSERT_TRUE((*source)->commit(changes, {{3, "kafka/ingest/3", "17"}, {5, "kafka/ingest/5", "4"}}).isOk());
+  ASSERT_TRUE((*source)->putPosition(3, "output/kafka/out", "9").isOk());
+
+  // Per partition: incident, key index, sequence, source position (+ the correlation record on 3).
+  size_t on3 = 0, on5 = 0;
+  for (const auto& r : seen) {
+    ASSERT_TRUE(r.partition == 3 || r.partition == 5) << r.partition;
+    EXPECT_TRUE(r.value.has_value());
+    (r.partition == 3 ? on3 : on5)++;
+  }
+  EXPECT_EQ(on3, 5u);
+  EXPECT_EQ(on5, 4u);
+
+  auto target = Store::open({.path = dir.file("b")});
+  ASSERT_TRUE(target);
+  std::vector<PartitionRecord> of3;
+  for (const auto& r : seen) {
+    if (r.partition == 3) of3.push_back(r);
+  }
+  ASSERT_TRUE((*target)->applyPartitionRecords(of3, 3, "changelog/c", "42").isOk());
+  const auto of5 = std::find_if(seen.begin(), seen.end(), [](const PartitionRecord& r) { return r.partition == 5; });
+  ASSERT_NE(of5, seen.end());
+  EXPECT_FALSE((*target)->applyPartitionRecords({*of5}, 3, "changelog/c", "43").isOk())
+      << "a record of partition 5 applied as partition 3's";
+  IncidentEngine restored;
+  ASSERT_TRUE((*target)->restorePartitionInto(restored, 3).isOk());
+  EXPECT_EQ(restored.activeCount(), 1u);
+  ASSERT_NE(restored.findActive(3, "a/link"), nullptr);
+  EXPECT_EQ(restored.findActive(3, "a/link")->id, engine.findActive(3, "a/link")->id);
+  EXPECT_EQ(**(*target)->getPosition(3, "kafka/ingest/3"), "17");
+  EXPECT_EQ(**(*target)->getPosition(3, "changelog/c"), "42");
+  EXPECT_EQ(**(*target)->get(Column::kCorrelation, 3, "s/rule/a"), "window");
+
+  // The next incident of partition 3 continues the sequence instead of reusing an id.
+  restored.apply(problem("c", 3), open("c/link"));
+  EXPECT_GT(restored.findActive(3, "c/link")->id, restored.findActive(3, "a/link")->id);
+
+  // Dropping partition 3 keeps the instance's own records and the other partitions.
+  ASSERT_TRUE((*source)->dropPartition(3).isOk());
+  IncidentEngine after;
+  ASSERT_TRUE((*source)->restoreInto(after).isOk());
+  EXPECT_EQ(after.activeCount(), 1u);
+  EXPECT_NE(after.findActive(5, "b/link"), nullptr);
+  EXPECT_FALSE(*(*source)->getPosition(3, "kafka/ingest/3"));
+  EXPECT_EQ(**(*source)->getPosition(3, "output/kafka/out"), "9");
+  EXPECT_FALSE(*(*source)->get(Column::kCorrelation, 3, "s/rule/a"));
+  EXPECT_EQ(**(*source)->get(Column::kCorrelation, 0, "clock"), "instance-wide");
+  EXPECT_EQ(**(*source)->get(Column::kVerdicts, 3, "e1"), "local audit");
+  EXPECT_FALSE(*(*source)->getIncident(engine.findActive(3, "a/link")->id));
+}
+
+}  // namespace
+}  // namespace vigil::store
