@@ -252,16 +252,28 @@ bool IncidentEngine::update(IncidentId id, const std::function<void(Incident&)>&
 }
 
 void IncidentEngine::takeChanges(ChangeSet& out) {
+  // The incidents are assigned over the previous batch's, not cleared and copied afresh: the
+  // copies keep their strings' and vectors' capacity, so a batch allocates almost nothing for
+  // them. An incident that stopped being active is moved, not copied.
+  std::vector<Incident> incidents = std::move(out.incidents);
   out.clear();
-  out.incidents.reserve(dirty_order_.size());
+  size_t n = 0;
   for (IncidentId id : dirty_order_) {
     auto a = active_.find(id);
     Incident& in = a != active_.end() ? a->second : retired_.at(id);
     in.revision++;
-    out.incidents.push_back(in);
+    Incident& slot = n < incidents.size() ? incidents[n] : incidents.emplace_back();
+    if (a == active_.end()) {
+      slot = std::move(in);  // retired: dropped after this call anyway
+    } else {
+      slot = in;
+    }
+    ++n;
   }
-  out.changes = std::move(changes_);
-  out.key_ops = std::move(key_ops_);
+  incidents.resize(n);
+  out.incidents = std::move(incidents);
+  out.changes.swap(changes_);  // swapped, not moved: both keep their capacity for the next batch
+  out.key_ops.swap(key_ops_);
   for (auto& [partition, state] : partitions_) {
     if (state.sequence_dirty) {
       out.next_sequences.push_back({partition, state.next_sequence});

@@ -53,6 +53,42 @@ TEST(IncidentEngine, OpensOnceAndCoalescesUpdatesWithinABatch) {
   EXPECT_EQ(changes.next_sequences[0].second, 2u);
 }
 
+TEST(IncidentEngine, AReusedChangeSetCarriesOnlyThisBatchsIncidentsInTheirCurrentState) {
+  IncidentEngine engine;
+  ChangeSet changes;
+  engine.apply(makeEvent("a", EventState::kProblem), decide(rules::Action::kOpen, "a"));
+  engine.apply(makeEvent("b", EventState::kProblem), decide(rules::Action::kOpen, "b"));
+  engine.apply(makeEvent("c", EventState::kProblem), decide(rules::Action::kOpen, "c"));
+  engine.takeChanges(changes);
+  ASSERT_EQ(changes.incidents.size(), 3u);
+  engine.apply(makeEvent("c", EventState::kOk), decide(rules::Action::kResolve, "c"));
+  engine.takeChanges(changes);
+  // The slot that held "a" now holds "c", resolved: nothing of "a" is left in it.
+  ASSERT_EQ(changes.incidents.size(), 1u);
+  EXPECT_EQ(changes.incidents[0].key, "c");
+  EXPECT_EQ(changes.incidents[0].title, "title c");
+  EXPECT_EQ(changes.incidents[0].state, IncidentState::kResolved);
+  EXPECT_EQ(changes.incidents[0].timeline.size(), 2u);
+  EXPECT_EQ(changes.incidents[0].recent_events.size(), 2u);
+  EXPECT_EQ(changes.changes.size(), 1u);
+  engine.apply(makeEvent("a", EventState::kProblem), decide(rules::Action::kOpen, "a"));
+  engine.apply(makeEvent("d", EventState::kProblem), decide(rules::Action::kOpen, "d"));
+  engine.takeChanges(changes);
+  ASSERT_EQ(changes.incidents.size(), 2u);
+  EXPECT_EQ(changes.incidents[0].key, "a");
+  EXPECT_FALSE(changes.incidents[0].resolved_at.has_value());
+  EXPECT_EQ(changes.incidents[0].event_count, 2u);
+  EXPECT_EQ(changes.incidents[0].revision, 2u);
+  EXPECT_EQ(changes.incidents[1].key, "d");
+  EXPECT_EQ(changes.incidents[1].recent_events.size(), 1u);
+  EXPECT_EQ(*engine.findActive(0, "a"), changes.incidents[0]);
+  EXPECT_EQ(*engine.findActive(0, "d"), changes.incidents[1]);
+  engine.takeChanges(changes);
+  EXPECT_TRUE(changes.incidents.empty());
+  EXPECT_TRUE(changes.changes.empty());
+  EXPECT_TRUE(changes.key_ops.empty());
+}
+
 TEST(IncidentEngine, ResolvesAndTheNextProblemOpensANewIncident) {
   IncidentEngine engine;
   ChangeSet changes;
