@@ -162,7 +162,7 @@ Incident& IncidentEngine::open(const Event& event, const rules::Decision& decisi
   if (!decision.assignment_group.empty()) in.assignment_group = decision.assignment_group;  // a rule's routing wins
   if (open_hook_) open_hook_(in);
   partition.by_key.emplace(decision.key, id);
-  key_ops_.push_back({event.partition, decision.key, id});
+  putKey(event.partition, decision.key, id);
   Incident& stored = active_.emplace(id, std::move(in)).first->second;
   track(stored);
   return stored;
@@ -217,6 +217,11 @@ ApplyOutcome IncidentEngine::apply(const Event& event, const rules::Decision& de
 
 // Moves an incident that stopped being active out of the key index; it stays reachable for this
 // batch's takeChanges().
+void IncidentEngine::putKey(uint16_t partition, const std::string& key, IncidentId id) {
+  key_put_in_batch_[id] = key_ops_.size();
+  key_ops_.push_back({partition, key, id});
+}
+
 void IncidentEngine::deactivate(Incident& incident) {
   untrack(incident);
   // Its symptoms are re-evaluated: still active, they now stand as incidents of their own.
@@ -237,7 +242,11 @@ void IncidentEngine::deactivate(Incident& incident) {
   auto k = by_key.find(incident.key);
   if (k != by_key.end() && k->second == incident.id) {
     by_key.erase(k);
-    key_ops_.push_back({p, incident.key, std::nullopt});
+    if (auto put = key_put_in_batch_.extract(incident.id)) {
+      cancelled_key_ops_.push_back(put.mapped());
+    } else {
+      key_ops_.push_back({p, incident.key, std::nullopt});
+    }
   }
   auto node = active_.extract(incident.id);
   retired_.insert(std::move(node));
@@ -274,6 +283,22 @@ void IncidentEngine::takeChanges(ChangeSet& out) {
   out.incidents = std::move(incidents);
   out.changes.swap(changes_);  // swapped, not moved: both keep their capacity for the next batch
   out.key_ops.swap(key_ops_);
+  if (!cancelled_key_ops_.empty()) {
+    std::sort(cancelled_key_ops_.begin(), cancelled_key_ops_.end());
+    size_t kept = 0;
+    auto cancelled = cancelled_key_ops_.begin();
+    for (size_t i = 0; i < out.key_ops.size(); ++i) {
+      if (cancelled != cancelled_key_ops_.end() && *cancelled == i) {
+        ++cancelled;
+        continue;
+      }
+      if (kept != i) out.key_ops[kept] = std::move(out.key_ops[i]);
+      ++kept;
+    }
+    out.key_ops.resize(kept);
+    cancelled_key_ops_.clear();
+  }
+  key_put_in_batch_.clear();
   for (auto& [partition, state] : partitions_) {
     if (state.sequence_dirty) {
       out.next_sequences.push_back({partition, state.next_sequence});
