@@ -82,7 +82,7 @@ Result<Incident> IncidentEngine::command(const IncidentCommand& cmd, TimePoint n
       if (open_hook_) open_hook_(*in);
       markDirty(*in, ChangeKind::kReopened);
       p.by_key.emplace(in->key, in->id);
-      key_ops_.push_back({in->partition(), in->key, in->id});
+      putKey(in->partition(), in->key, in->id);
       auto node = retired_.extract(in->id);
       in = &active_.insert(std::move(node)).position->second;
       if (in->parent && !active_.contains(*in->parent)) in->parent.reset();

@@ -174,7 +174,7 @@ Incident& IncidentEngine::open(const Event& event, const rules::Decision& decisi
   if (!decision.assignment_group.empty()) in.assignment_group = decision.assignment_group;  // a rule's routing wins
   if (open_hook_) open_hook_(in);
   partition.by_key.emplace(decision.key, id);
-  key_ops_.push_back({event.partition, decision.key, id});
+  putKey(event.partition, decision.key, id);
   Incident& stored = active_.emplace(id, std::move(in)).first->second;
   track(stored);
   return stored;
@@ -229,6 +229,11 @@ ApplyOutcome IncidentEngine::apply(const Event& event, const rules::Decision& de
 
 // Moves an incident that stopped being active out of the key index; it stays reachable for this
 // batch's takeChanges().
+void IncidentEngine::putKey(uint16_t partition, const std::string& key, IncidentId id) {
+  key_put_in_batch_[id] = key_ops_.size();
+  key_ops_.push_back({partition, key, id});
+}
+
 void IncidentEngine::deactivate(Incident& incident) {
   untrack(incident);
   // Its symptoms are re-evaluated: still active, they now stand as incidents of their own.
@@ -249,7 +254,11 @@ void IncidentEngine::deactivate(Incident& incident) {
   auto k = by_key.find(incident.key);
   if (k != by_key.end() && k->second == incident.id) {
     by_key.erase(k);
-    key_ops_.push_back({p, incident.key, std::nullopt});
+    if (auto put = key_put_in_batch_.extract(incident.id)) {
+      cancelled_key_ops_.push_back(put.mapped());
+    } else {
+      key_ops_.push_back({p, incident.key, std::nullopt});
+    }
   }
   auto node = active_.extract(incident.id);
   retired_.insert(std::move(node));
@@ -264,16 +273,44 @@ bool IncidentEngine::update(IncidentId id, const std::function<void(Incident&)>&
 }
 
 void IncidentEngine::takeChanges(ChangeSet& out) {
+  // The incidents are assigned over the previous batch's, not cleared and copied afresh: the
+  // copies keep their strings' and vectors' capacity, so a batch allocates almost nothing for
+  // them. An incident that stopped being active is moved, not copied.
+  std::vector<Incident> incidents = std::move(out.incidents);
   out.clear();
-  out.incidents.reserve(dirty_order_.size());
+  size_t n = 0;
   for (IncidentId id : dirty_order_) {
     auto a = active_.find(id);
     Incident& in = a != active_.end() ? a->second : retired_.at(id);
     in.revision++;
-    out.incidents.push_back(in);
+    Incident& slot = n < incidents.size() ? incidents[n] : incidents.emplace_back();
+    if (a == active_.end()) {
+      slot = std::move(in);  // retired: dropped after this call anyway
+    } else {
+      slot = in;
+    }
+    ++n;
   }
-  out.changes = std::move(changes_);
-  out.key_ops = std::move(key_ops_);
+  incidents.resize(n);
+  out.incidents = std::move(incidents);
+  out.changes.swap(changes_);  // swapped, not moved: both keep their capacity for the next batch
+  out.key_ops.swap(key_ops_);
+  if (!cancelled_key_ops_.empty()) {
+    std::sort(cancelled_key_ops_.begin(), cancelled_key_ops_.end());
+    size_t kept = 0;
+    auto cancelled = cancelled_key_ops_.begin();
+    for (size_t i = 0; i < out.key_ops.size(); ++i) {
+      if (cancelled != cancelled_key_ops_.end() && *cancelled == i) {
+        ++cancelled;
+        continue;
+      }
+      if (kept != i) out.key_ops[kept] = std::move(out.key_ops[i]);
+      ++kept;
+    }
+    out.key_ops.resize(kept);
+    cancelled_key_ops_.clear();
+  }
+  key_put_in_batch_.clear();
   for (auto& [partition, state] : partitions_) {
     if (state.sequence_dirty) {
       out.next_sequences.push_back({partition, state.next_sequence});

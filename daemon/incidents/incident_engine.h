@@ -143,6 +143,12 @@ class IncidentEngine {
   std::unordered_map<IncidentId, size_t> last_change_;  // dirty id → its last entry in changes_
   std::vector<IncidentChange> changes_;
   std::vector<KeyOp> key_ops_;
+  // Incidents whose key put is in key_ops_ (opened or reopened in this batch) → its position:
+  // if one stops being active in the same batch, its put and delete cancel out (the key had no
+  // active incident before the put), so neither is written.
+  std::unordered_map<IncidentId, size_t> key_put_in_batch_;
+  std::vector<size_t> cancelled_key_ops_;  // positions in key_ops_ to leave out
+  void putKey(uint16_t partition, const std::string& key, IncidentId id);
   std::unordered_map<std::string, std::vector<IncidentId>> roots_by_ci_;  // active, parent-less
   std::unordered_map<IncidentId, std::vector<IncidentId>> symptoms_;      // parent → active symptoms
   std::function<void(Incident&)> open_hook_;

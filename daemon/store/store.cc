@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -179,22 +180,31 @@ Status Store::loadChangeSeq() {
 
 Status Store::commit(incidents::ChangeSet& changes,
                      const std::vector<connectors::SourcePosition>& positions) {
-  rocksdb::WriteBatch batch;
-  std::string value;
+  if (!commit_batch_) commit_batch_ = std::make_unique<rocksdb::WriteBatch>();
+  rocksdb::WriteBatch& batch = *commit_batch_;
+  batch.Clear();  // keeps the buffer's capacity
+  std::string& value = commit_value_;
   // A change-log record is the change kind followed by the incident's summary encoding.
-  std::unordered_map<incidents::IncidentId, std::string> summaries;
-  for (const auto& in : changes.incidents) {
+  const size_t count = changes.incidents.size();
+  if (commit_summaries_.size() < count) commit_summaries_.resize(count);
+  commit_index_.clear();
+  for (size_t i = 0; i < count; ++i) {
+    const auto& in = changes.incidents[i];
     value.clear();
     incidents::encodeIncident(in, /*with_details=*/true, value);
     batch.Put(incidents_, incidentKey(in.id), value);
-    incidents::encodeIncident(in, /*with_details=*/false, summaries[in.id]);
+    commit_summaries_[i].clear();
+    incidents::encodeIncident(in, /*with_details=*/false, commit_summaries_[i]);
+    commit_index_.emplace_back(in.id, i);
   }
+  std::sort(commit_index_.begin(), commit_index_.end());
   // The change log: sequence numbers are only published once the batch is durable.
   uint64_t seq = last_change_seq_.load(std::memory_order_relaxed);
   for (auto& change : changes.changes) {
     change.seq = ++seq;
     value.assign(1, static_cast<char>(change.kind));
-    value += summaries[change.id];
+    auto summary = std::lower_bound(commit_index_.begin(), commit_index_.end(), std::make_pair(change.id, size_t{0}));
+    if (summary != commit_index_.end() && summary->first == change.id) value += commit_summaries_[summary->second];
     batch.Put(changes_, incidentKey(change.seq), value);
   }
   if (seq != last_change_seq_.load(std::memory_order_relaxed)) {

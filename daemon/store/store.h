@@ -160,6 +160,13 @@ class Store {
   uint64_t change_log_retention_ = 0;
   std::atomic<uint64_t> last_change_seq_{0};
   uint32_t schema_version_ = 0;
+  // commit()'s buffers, kept between batches (correlator thread only) so they keep their
+  // capacity: a batch's WriteBatch runs to megabytes, and growing it afresh every batch costs
+  // reallocations, copies and page faults.
+  std::unique_ptr<rocksdb::WriteBatch> commit_batch_;
+  std::string commit_value_;
+  std::vector<std::string> commit_summaries_;                         // per ChangeSet incident
+  std::vector<std::pair<incidents::IncidentId, size_t>> commit_index_;  // id → its summary, sorted
 };
 
 }  // namespace vigil::store

@@ -53,6 +53,42 @@ TEST(IncidentEngine, OpensOnceAndCoalescesUpdatesWithinABatch) {
   EXPECT_EQ(changes.next_sequences[0].second, 2u);
 }
 
+TEST(IncidentEngine, AReusedChangeSetCarriesOnlyThisBatchsIncidentsInTheirCurrentState) {
+  IncidentEngine engine;
+  ChangeSet changes;
+  engine.apply(makeEvent("a", EventState::kProblem), decide(rules::Action::kOpen, "a"));
+  engine.apply(makeEvent("b", EventState::kProblem), decide(rules::Action::kOpen, "b"));
+  engine.apply(makeEvent("c", EventState::kProblem), decide(rules::Action::kOpen, "c"));
+  engine.takeChanges(changes);
+  ASSERT_EQ(changes.incidents.size(), 3u);
+  engine.apply(makeEvent("c", EventState::kOk), decide(rules::Action::kResolve, "c"));
+  engine.takeChanges(changes);
+  // The slot that held "a" now holds "c", resolved: nothing of "a" is left in it.
+  ASSERT_EQ(changes.incidents.size(), 1u);
+  EXPECT_EQ(changes.incidents[0].key, "c");
+  EXPECT_EQ(changes.incidents[0].title, "title c");
+  EXPECT_EQ(changes.incidents[0].state, IncidentState::kResolved);
+  EXPECT_EQ(changes.incidents[0].timeline.size(), 2u);
+  EXPECT_EQ(changes.incidents[0].recent_events.size(), 2u);
+  EXPECT_EQ(changes.changes.size(), 1u);
+  engine.apply(makeEvent("a", EventState::kProblem), decide(rules::Action::kOpen, "a"));
+  engine.apply(makeEvent("d", EventState::kProblem), decide(rules::Action::kOpen, "d"));
+  engine.takeChanges(changes);
+  ASSERT_EQ(changes.incidents.size(), 2u);
+  EXPECT_EQ(changes.incidents[0].key, "a");
+  EXPECT_FALSE(changes.incidents[0].resolved_at.has_value());
+  EXPECT_EQ(changes.incidents[0].event_count, 2u);
+  EXPECT_EQ(changes.incidents[0].revision, 2u);
+  EXPECT_EQ(changes.incidents[1].key, "d");
+  EXPECT_EQ(changes.incidents[1].recent_events.size(), 1u);
+  EXPECT_EQ(*engine.findActive(0, "a"), changes.incidents[0]);
+  EXPECT_EQ(*engine.findActive(0, "d"), changes.incidents[1]);
+  engine.takeChanges(changes);
+  EXPECT_TRUE(changes.incidents.empty());
+  EXPECT_TRUE(changes.changes.empty());
+  EXPECT_TRUE(changes.key_ops.empty());
+}
+
 TEST(IncidentEngine, ResolvesAndTheNextProblemOpensANewIncident) {
   IncidentEngine engine;
   ChangeSet changes;
@@ -79,17 +115,42 @@ TEST(IncidentEngine, ResolvesAndTheNextProblemOpensANewIncident) {
   EXPECT_EQ(changes.incidents[0].id, 2u);
 }
 
-TEST(IncidentEngine, OpenAndResolveInOneBatchKeepTheKeyOpsInOrder) {
+TEST(IncidentEngine, OpenAndResolveInOneBatchWriteOnlyTheKeysFinalState) {
+  IncidentEngine engine;
+  ChangeSet changes;
+  engine.apply(makeEvent("x", EventState::kProblem), decide(rules::Action::kOpen, "x"));
+  engine.takeChanges(changes);
+  engine.apply(makeEvent("a", EventState::kProblem), decide(rules::Action::kOpen, "k"));
+  engine.apply(makeEvent("x", EventState::kOk), decide(rules::Action::kResolve, "x"));  // opened in an earlier batch
+  engine.apply(makeEvent("a", EventState::kOk), decide(rules::Action::kResolve, "k"));
+  engine.apply(makeEvent("a", EventState::kProblem), decide(rules::Action::kOpen, "k"));
+  engine.apply(makeEvent("b", EventState::kProblem), decide(rules::Action::kOpen, "b"));
+  engine.apply(makeEvent("b", EventState::kOk), decide(rules::Action::kResolve, "b"));
+  engine.takeChanges(changes);
+  // Incident 2's put and delete of "k" cancel out, and so do incident 4's of "b"; "x" was put by
+  // an earlier batch, so its delete stays.
+  ASSERT_EQ(changes.key_ops.size(), 2u);
+  EXPECT_EQ(changes.key_ops[0].key, "x");
+  EXPECT_FALSE(changes.key_ops[0].id.has_value());
+  EXPECT_EQ(changes.key_ops[1].key, "k");
+  EXPECT_EQ(changes.key_ops[1].id, std::optional<IncidentId>(3));
+  ASSERT_EQ(changes.incidents.size(), 4u);
+  EXPECT_EQ(changes.incidents[1].state, IncidentState::kResolved);
+  EXPECT_EQ(changes.incidents[2].state, IncidentState::kOpen);
+  EXPECT_EQ(changes.changes.size(), 6u);  // the change log still has every transition
+  engine.apply(makeEvent("a", EventState::kOk), decide(rules::Action::kResolve, "k"));
+  engine.takeChanges(changes);
+  ASSERT_EQ(changes.key_ops.size(), 1u);
+  EXPECT_FALSE(changes.key_ops[0].id.has_value());
+}
+
+TEST(IncidentEngine, OpenAndResolveInOneBatchKeepTheIncidentsInOrder) {
   IncidentEngine engine;
   engine.apply(makeEvent("a", EventState::kProblem), decide(rules::Action::kOpen, "k"));
   engine.apply(makeEvent("a", EventState::kOk), decide(rules::Action::kResolve, "k"));
   engine.apply(makeEvent("a", EventState::kProblem), decide(rules::Action::kOpen, "k"));
   ChangeSet changes;
   engine.takeChanges(changes);
-  ASSERT_EQ(changes.key_ops.size(), 3u);
-  EXPECT_EQ(changes.key_ops[0].id, std::optional<IncidentId>(1));
-  EXPECT_FALSE(changes.key_ops[1].id.has_value());
-  EXPECT_EQ(changes.key_ops[2].id, std::optional<IncidentId>(2));
   ASSERT_EQ(changes.incidents.size(), 2u);
   EXPECT_EQ(changes.incidents[0].state, IncidentState::kResolved);
   EXPECT_EQ(changes.incidents[1].state, IncidentState::kOpen);

@@ -28,6 +28,48 @@ rules::Decision open(const std::string& key) {
   return {rules::Action::kOpen, key, "Link down " + key, "link-down"};
 }
 
+TEST(Store, KeyIndexHoldsTheFinalStateOfKeysOpenedAndResolvedInOneBatch) {
+  testing::TempDir dir;
+  auto store = Store::open({.path = dir.file("db")});
+  ASSERT_TRUE(store) << store.error().toString();
+  IncidentEngine engine;
+  ChangeSet changes;
+  Event ok = problem("a");
+  ok.state = EventState::kOk;
+  const rules::Decision resolve{rules::Action::kResolve, "a/link", "", "link-up"};
+  engine.apply(problem("a"), open("a/link"));
+  engine.takeChanges(changes);
+  ASSERT_TRUE((*store)->commit(changes, {}).isOk());
+  engine.apply(ok, resolve);                      // incident 1, put by the batch before
+  engine.apply(problem("a"), open("a/link"));     // incident 2
+  engine.apply(ok, resolve);
+  engine.apply(problem("b"), open("b/link"));     // incident 3
+  engine.apply(problem("a"), open("a/link"));     // incident 4
+  engine.takeChanges(changes);
+  ASSERT_TRUE((*store)->commit(changes, {}).isOk());
+  auto a = (*store)->findActiveByKey(0, "a/link");
+  ASSERT_TRUE(a && *a);
+  EXPECT_EQ(**a, 4u);
+  auto b = (*store)->findActiveByKey(0, "b/link");
+  ASSERT_TRUE(b && *b);
+  EXPECT_EQ(**b, 3u);
+  engine.apply(ok, resolve);
+  Event b_ok = problem("b");
+  b_ok.state = EventState::kOk;
+  engine.apply(b_ok, {rules::Action::kResolve, "b/link", "", "link-up"});
+  engine.takeChanges(changes);
+  ASSERT_TRUE((*store)->commit(changes, {}).isOk());
+  a = (*store)->findActiveByKey(0, "a/link");
+  ASSERT_TRUE(a);
+  EXPECT_FALSE(a->has_value());
+  b = (*store)->findActiveByKey(0, "b/link");
+  ASSERT_TRUE(b);
+  EXPECT_FALSE(b->has_value());
+  auto two = (*store)->getIncident(2);  // opened and resolved within one batch: stored all the same
+  ASSERT_TRUE(two && *two);
+  EXPECT_EQ((*two)->state, incidents::IncidentState::kResolved);
+}
+
 TEST(Store, CommitsIncidentsAndRestoresThemAfterReopening) {
   testing::TempDir dir;
   StoreOptions options{.path = dir.file("db")};
