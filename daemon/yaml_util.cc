@@ -137,6 +137,11 @@ Result<std::chrono::milliseconds> readDuration(std::string_view file, const YAML
   else if (unit == "h") ms = number * 3600e3;
   else if (unit == "d") ms = number * 86400e3;
   else return fail(yamlError(file, node, "unknown duration unit '" + std::string(unit) + "'"));
+  // Checked before the cast: a double beyond int64 converts with undefined behaviour.
+  constexpr double kMaxMs = 3650.0 * 86400e3;
+  if (!(ms >= 0 && ms <= kMaxMs)) {
+    return fail(yamlError(file, node, "duration out of range (0 to 3650d)"));
+  }
   return std::chrono::milliseconds(static_cast<int64_t>(ms));
 }
 
@@ -152,7 +157,10 @@ Result<uint64_t> readSize(std::string_view file, const YAML::Node& node) {
   else if (unit == "MiB" || unit == "M" || unit == "MB") factor = 1024.0 * 1024;
   else if (unit == "GiB" || unit == "G" || unit == "GB") factor = 1024.0 * 1024 * 1024;
   else return fail(yamlError(file, node, "unknown size unit '" + std::string(unit) + "'"));
-  return static_cast<uint64_t>(number * factor);
+  constexpr double kMaxBytes = 1024.0 * 1024 * 1024 * 1024 * 1024;  // 1 PiB
+  const double bytes = number * factor;
+  if (!(bytes >= 0 && bytes <= kMaxBytes)) return fail(yamlError(file, node, "size out of range (0 to 1PiB)"));
+  return static_cast<uint64_t>(bytes);
 }
 
 std::vector<std::string> expandGlobs(const std::vector<std::string>& globs, const std::string& base_dir,

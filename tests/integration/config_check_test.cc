@@ -38,6 +38,10 @@ TEST(CheckConfig, RejectsErrorsWithFileLineAndColumn) {
       {"http:\n  listen: nope\n", path + ":2:11: expected HOST:PORT"},
       {"pipeline:\n  queue_capacity: -5\n", path + ":2:19: value -5 out of range"},
       {"log: {level: loud}\n", path + ":1:14: expected trace, debug, info, warn or error"},
+      // Found by config_fuzzer: a huge duration or size overflowed the conversion (UB).
+      {"http:\n  read_timeout: " + std::string(110, '9') + "s\n", path + ":2:17: duration out of range (0 to 3650d)"},
+      {"http:\n  read_timeout: 3651d\n", path + ":2:17: duration out of range"},
+      {"http:\n  max_body_size: " + std::string(30, '9') + "MiB\n", path + ":2:18: size out of range (0 to 1PiB)"},
       {"http: [1, 2\n", path + ":"},  // YAML syntax error
       {"syslog:\n  listen: [ftp://127.0.0.1:21]\n", path + ":2:"},
       {"rules:\n  files: [" + dir.file("rules.yaml") + "]\n", dir.file("rules.yaml") + ":"},
