@@ -9,6 +9,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 namespace vigil {
 
 Status yamlError(std::string_view file, const YAML::Mark& mark, std::string_view message) {
@@ -184,6 +186,21 @@ std::vector<std::string> expandGlobs(const std::vector<std::string>& globs, cons
     }
   }
   return files;
+}
+
+nlohmann::json yamlToJson(const YAML::Node& node) {
+  if (node.IsMap()) {
+    nlohmann::json j = nlohmann::json::object();
+    for (const auto& item : node) j[item.first.Scalar()] = yamlToJson(item.second);
+    return j;
+  }
+  if (node.IsSequence()) {
+    nlohmann::json j = nlohmann::json::array();
+    for (const auto& item : node) j.push_back(yamlToJson(item));
+    return j;
+  }
+  if (node.IsScalar()) return node.Scalar();
+  return nullptr;
 }
 
 }  // namespace vigil

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
 #include <yaml-cpp/yaml.h>
 
 #include "daemon/status.h"
@@ -73,5 +74,8 @@ class ConfigErrors {
 // appended to `missing` (as resolved); a wildcard that matches nothing is fine.
 std::vector<std::string> expandGlobs(const std::vector<std::string>& globs, const std::string& base_dir,
                                      std::vector<std::string>& missing);
+
+// YAML → JSON, scalars as strings (as the rule loader reads them), null for a null node.
+nlohmann::json yamlToJson(const YAML::Node& node);
 
 }  // namespace vigil

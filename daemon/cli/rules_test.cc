@@ -229,21 +229,6 @@ int runRulesTest(const RulesTestOptions& o) {
 
 namespace {
 
-json yamlToJson(const YAML::Node& node) {
-  if (node.IsMap()) {
-    json j = json::object();
-    for (const auto& item : node) j[item.first.Scalar()] = yamlToJson(item.second);
-    return j;
-  }
-  if (node.IsSequence()) {
-    json j = json::array();
-    for (const auto& item : node) j.push_back(yamlToJson(item));
-    return j;
-  }
-  if (node.IsNull()) return nullptr;
-  return node.Scalar();
-}
-
 // Runs one test file; every failed expectation goes to `failures` as "file:line:col: ...".
 class TestFileRunner {
  public:

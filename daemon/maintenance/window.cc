@@ -18,22 +18,6 @@ namespace {
 
 using nlohmann::json;
 
-// YAML → JSON, scalars as strings (how the rule loader reads them too).
-json yamlToJson(const YAML::Node& node) {
-  if (node.IsMap()) {
-    json j = json::object();
-    for (const auto& item : node) j[item.first.Scalar()] = yamlToJson(item.second);
-    return j;
-  }
-  if (node.IsSequence()) {
-    json j = json::array();
-    for (const auto& item : node) j.push_back(yamlToJson(item));
-    return j;
-  }
-  if (node.IsScalar()) return node.Scalar();
-  return nullptr;
-}
-
 std::string formatDuration(std::chrono::seconds d) {
   const auto s = d.count();
   if (s % 3600 == 0) return std::to_string(s / 3600) + "h";
