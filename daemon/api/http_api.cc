@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <charconv>
 #include <future>
 #include <list>
 #include <mutex>
@@ -17,6 +16,7 @@
 
 #include "connectors/http/alert_payloads.h"
 #include "daemon/api/auth.h"
+#include "daemon/api/parse_number.h"
 #include "daemon/api/rate_limiter.h"
 #include "daemon/api/rejected_requests.h"
 #include "daemon/cmdb/topology.h"
@@ -103,14 +103,6 @@ restinio::http_status_line_t statusFor(const Status& s) {
     case Status::Code::kUnavailable: return restinio::status_service_unavailable();
     default: return restinio::status_internal_server_error();
   }
-}
-
-template <typename T>
-std::optional<T> parseNumber(std::string_view s) {
-  T value{};
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-  if (ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
-  return value;
 }
 
 // Filters of GET /api/v1/incidents.
@@ -571,11 +563,11 @@ class HttpApi::Impl {
         if (v != "true" && v != "false") return sendError(req, restinio::status_bad_request(), "root: expected true or false");
         q.roots_only = v == "true";
       } else if (name == "limit") {
-        auto n = parseNumber<size_t>(v);
+        auto n = api::parseNumber<size_t>(v);
         if (!n || *n == 0 || *n > 1000) return sendError(req, restinio::status_bad_request(), "limit: expected 1..1000");
         q.limit = *n;
       } else if (name == "cursor") {
-        auto n = parseNumber<uint64_t>(v);
+        auto n = api::parseNumber<uint64_t>(v);
         if (!n) return sendError(req, restinio::status_bad_request(), "cursor: expected the next_cursor of a previous page");
         q.cursor = *n;
       } else if (name == "ci") {
@@ -613,7 +605,7 @@ class HttpApi::Impl {
   }
 
   restinio::request_handling_status_t getIncident(const Request& req, const std::string& id_text) {
-    auto id = parseNumber<uint64_t>(id_text);
+    auto id = api::parseNumber<uint64_t>(id_text);
     if (!id) return sendError(req, restinio::status_bad_request(), "id: expected a number");
     auto in = store_.getIncident(*id);
     if (!in) return sendError(req, restinio::status_internal_server_error(), in.error().toString());
@@ -627,7 +619,7 @@ class HttpApi::Impl {
                                                   const std::string& verb, const std::string& actor) {
     using Verb = incidents::IncidentCommand::Verb;
     incidents::IncidentCommand cmd;
-    auto id = parseNumber<uint64_t>(id_text);
+    auto id = api::parseNumber<uint64_t>(id_text);
     if (!id) return sendError(req, restinio::status_bad_request(), "id: expected a number");
     cmd.id = *id;
     cmd.actor = actor;
@@ -719,7 +711,7 @@ class HttpApi::Impl {
   restinio::request_handling_status_t openStream(const Request& req) {
     uint64_t after = store_.lastChangeSeq();  // by default, only what happens from now on
     if (req->header().has_field("Last-Event-ID")) {
-      auto seq = parseNumber<uint64_t>(req->header().get_field("Last-Event-ID"));
+      auto seq = api::parseNumber<uint64_t>(req->header().get_field("Last-Event-ID"));
       if (!seq) return sendError(req, restinio::status_bad_request(), "Last-Event-ID: expected a number");
       after = *seq;
     }

@@ -1,7 +1,6 @@
 #include "daemon/maintenance/maintenance_api.h"
 
-#include <charconv>
-
+#include "daemon/api/parse_number.h"
 #include "daemon/time_util.h"
 #include "daemon/verdicts/verdict_log.h"
 #include "daemon/yaml_util.h"
@@ -13,14 +12,6 @@ namespace {
 using nlohmann::json;
 
 constexpr size_t kPreviewOccurrences = 5;
-
-template <typename T>
-std::optional<T> parseNumber(std::string_view s) {
-  T value{};
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-  if (ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
-  return value;
-}
 
 }  // namespace
 
@@ -113,7 +104,7 @@ ApiAnswer commandAnswer(const MaintenanceCommand& command, const MaintenanceMana
 }
 
 ApiAnswer getVerdict(const store::Store& store, std::string_view event_id) {
-  auto id = parseNumber<uint64_t>(event_id);
+  auto id = api::parseNumber<uint64_t>(event_id);
   if (!id || *id == 0) return errorAnswer(400, "id: expected an event id (a number)");
   auto record = verdicts::VerdictLog::byEvent(store, *id);
   if (!record) return errorAnswer(500, record.error().toString());
@@ -130,7 +121,7 @@ ApiAnswer listVerdicts(const store::Store& store, std::string_view ci, std::stri
   if (ci.empty()) return errorAnswer(400, "ci: required");
   size_t limit = 100;
   if (!limit_text.empty()) {
-    auto n = parseNumber<size_t>(limit_text);
+    auto n = api::parseNumber<size_t>(limit_text);
     if (!n || *n == 0 || *n > 1000) return errorAnswer(400, "limit: expected 1..1000");
     limit = *n;
   }
