@@ -13,7 +13,7 @@
 #include "daemon/time_util.h"
 #include "daemon/verdicts/verdict_log.h"
 #include "daemon/yaml_util.h"
-#include "tests/support/temp_dir.h"
+#include "tests/daemon/pipeline_fixture.h"
 
 namespace vigil {
 namespace {
@@ -124,15 +124,11 @@ rules:
     action: drop
 )";
 
-class MaintenancePipelineTest : public ::testing::Test {
+class MaintenancePipelineTest : public testing::PipelineFixture {
  protected:
   void SetUp() override {
-    auto store = store::Store::open({.path = dir_.file("db")});
-    ASSERT_TRUE(store) << store.error().toString();
-    store_ = std::move(*store);
-    auto rules = rules::RuleSet::loadString(kRules, "inline.yaml");
-    ASSERT_TRUE(rules) << rules.error().toString();
-    rules_ = *rules;
+    openStoreAndRules(kRules);
+    if (HasFatalFailure()) return;
     // core1 ← sw1 ← srv1 (srv1 depends on sw1, which depends on core1); srv2 stands alone.
     std::vector<cmdb::ConfigurationItem> cis(5);
     cis[0].id = "core1";
@@ -225,11 +221,6 @@ class MaintenancePipelineTest : public ::testing::Test {
     return pos == std::string::npos ? -1 : std::stod(text.substr(pos + needle.size()));
   }
 
-  testing::TempDir dir_;
-  metrics::MetricsRegistry registry_;
-  metrics::PipelineMetrics metrics_{registry_.registry()};
-  std::unique_ptr<store::Store> store_;
-  std::shared_ptr<const rules::RuleSet> rules_;
   std::shared_ptr<const cmdb::CiSnapshot> cmdb_;
   std::atomic<int64_t> now_ms_{0};
   PipelineOptions options_;

@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/support/temp_dir.h"
+#include "tests/daemon/pipeline_fixture.h"
 
 namespace vigil {
 namespace {
@@ -33,16 +33,9 @@ Event syslogLine(std::string host, std::string message) {
   return e;
 }
 
-class PipelineTest : public ::testing::Test {
+class PipelineTest : public testing::PipelineFixture {
  protected:
-  void SetUp() override {
-    auto store = store::Store::open({.path = dir_.file("db")});
-    ASSERT_TRUE(store) << store.error().toString();
-    store_ = std::move(*store);
-    auto rules = rules::RuleSet::loadString(kRules, "inline.yaml");
-    ASSERT_TRUE(rules) << rules.error().toString();
-    rules_ = *rules;
-  }
+  void SetUp() override { openStoreAndRules(kRules); }
 
   std::unique_ptr<Pipeline> makePipeline() {
     auto p = std::make_unique<Pipeline>(PipelineOptions{}, rules_, *store_, metrics_);
@@ -75,11 +68,6 @@ class PipelineTest : public ::testing::Test {
     return out;
   }
 
-  testing::TempDir dir_;
-  metrics::MetricsRegistry registry_;
-  metrics::PipelineMetrics metrics_{registry_.registry()};
-  std::unique_ptr<store::Store> store_;
-  std::shared_ptr<const rules::RuleSet> rules_;
 };
 
 TEST_F(PipelineTest, AcknowledgesABatchOnlyAfterItIsInTheStore) {

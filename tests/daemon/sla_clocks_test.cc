@@ -11,7 +11,7 @@
 #include "daemon/incidents/incident_codec.h"
 #include "daemon/time_util.h"
 #include "daemon/yaml_util.h"
-#include "tests/support/temp_dir.h"
+#include "tests/daemon/pipeline_fixture.h"
 
 namespace vigil::sla {
 namespace {
@@ -54,16 +54,9 @@ SlaPolicy parsePolicy(const char* text) {
   return policy ? *policy : SlaPolicy{};
 }
 
-class SlaClocksTest : public ::testing::Test {
+class SlaClocksTest : public testing::PipelineFixture {
  protected:
-  void SetUp() override {
-    auto store = store::Store::open({.path = dir_.file("db")});
-    ASSERT_TRUE(store) << store.error().toString();
-    store_ = std::move(*store);
-    auto rules = rules::RuleSet::loadString(kRules, "inline.yaml");
-    ASSERT_TRUE(rules) << rules.error().toString();
-    rules_ = *rules;
-  }
+  void SetUp() override { openStoreAndRules(kRules); }
 
   void start() {
     clocks_ = std::make_unique<SlaClocks>(parsePolicy(kPolicy), registry_.registry());
@@ -117,11 +110,6 @@ class SlaClocksTest : public ::testing::Test {
   std::string metricsText() { return registry_.render(); }
 
   static constexpr std::chrono::milliseconds kStart{1'800'000'000'000};
-  testing::TempDir dir_;
-  metrics::MetricsRegistry registry_;
-  metrics::PipelineMetrics metrics_{registry_.registry()};
-  std::unique_ptr<store::Store> store_;
-  std::shared_ptr<const rules::RuleSet> rules_;
   std::atomic<int64_t> now_ms_{kStart.count()};
   std::unique_ptr<SlaClocks> clocks_;
   std::unique_ptr<Pipeline> pipeline_;

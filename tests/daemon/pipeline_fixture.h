@@ -1,0 +1,35 @@
+// The setup the correlator tests share: a fresh store in a temporary directory, pipeline
+// metrics, and the test's inline rule set.
+#pragma once
+
+#include <memory>
+
+#include <gtest/gtest.h>
+
+#include "daemon/metrics/metrics.h"
+#include "daemon/store/store.h"
+#include "rules/rule_set.h"
+#include "tests/support/temp_dir.h"
+
+namespace vigil::testing {
+
+class PipelineFixture : public ::testing::Test {
+ protected:
+  // Call from SetUp (ASSERTs return from this function only: check HasFatalFailure after it).
+  void openStoreAndRules(const char* rules_yaml) {
+    auto store = store::Store::open({.path = dir_.file("db")});
+    ASSERT_TRUE(store) << store.error().toString();
+    store_ = std::move(*store);
+    auto rules = rules::RuleSet::loadString(rules_yaml, "inline.yaml");
+    ASSERT_TRUE(rules) << rules.error().toString();
+    rules_ = *rules;
+  }
+
+  TempDir dir_;
+  metrics::MetricsRegistry registry_;
+  metrics::PipelineMetrics metrics_{registry_.registry()};
+  std::unique_ptr<store::Store> store_;
+  std::shared_ptr<const rules::RuleSet> rules_;
+};
+
+}  // namespace vigil::testing
