@@ -20,20 +20,6 @@ using namespace std::chrono_literals;
 constexpr const char* kViewerToken = "viewer-token-0123456789";
 constexpr const char* kOperatorToken = "operator-token-0123456789";
 
-double metric(const VigildInstance& vigild, const std::string& series, const std::string& token = "") {
-  const std::string text = httpGet(vigild.url("/metrics"), token).body;
-  const auto at = text.find("\n" + series + " ");
-  return at == std::string::npos ? -1 : std::stod(text.substr(at + series.size() + 2));
-}
-
-void replaceInConfig(const VigildInstance& vigild, const std::string& from, const std::string& to) {
-  std::string config = readFile(vigild.configPath());
-  const auto at = config.find(from);
-  ASSERT_NE(at, std::string::npos) << from;
-  config.replace(at, from.size(), to);
-  writeFile(vigild.configPath(), config);
-}
-
 // "line:col" (1-based) of the first `needle` in the config file.
 std::string positionInConfig(const VigildInstance& vigild, const std::string& needle) {
   const std::string config = readFile(vigild.configPath());
@@ -46,7 +32,7 @@ std::string positionInConfig(const VigildInstance& vigild, const std::string& ne
 }
 
 bool reloaded(const VigildInstance& vigild, const char* result, double count) {
-  return waitFor([&] { return metric(vigild, std::string("vigil_config_reloads_total{result=\"") + result + "\"}") == count; });
+  return waitFor([&] { return metricValue(vigild, std::string("vigil_config_reloads_total{result=\"") + result + "\"}") == count; });
 }
 
 // Posts a bgp event and waits for its host's incident.
@@ -131,7 +117,7 @@ TEST(NocReload, WebhookReceiversAddedChangedAndRemovedWithoutLosingOutboxes) {
   ASSERT_TRUE(vigild.start()) << vigild.log();
   openIncident(vigild, "wh-1");
   openIncident(vigild, "wh-2");
-  ASSERT_TRUE(waitFor([&] { return metric(vigild, R"(vigil_webhook_queue_depth{receiver="a"})") == 2; })) << vigild.log();
+  ASSERT_TRUE(waitFor([&] { return metricValue(vigild, R"(vigil_webhook_queue_depth{receiver="a"})") == 2; })) << vigild.log();
 
   // Reload adds b: it starts with the next change; a keeps its two waiting records.
   replaceInConfig(vigild, receiver_a, receiver_a + "  - name: b\n    url: " + b.url("/b") + "\n");
@@ -175,7 +161,7 @@ TEST(NocDeadLetters, ListedRetriedAndDeliveredOnceWithTheSameKey) {
   ASSERT_TRUE(vigild.start()) << vigild.log();
   const json opened = openIncident(vigild, "dl-1", kOperatorToken);
   ASSERT_TRUE(waitFor([&] {
-    return metric(vigild, R"(vigil_webhook_dead_letters_total{receiver="tickets"})", kViewerToken) == 1;
+    return metricValue(vigild, R"(vigil_webhook_dead_letters_total{receiver="tickets"})", {}, kViewerToken) == 1;
   })) << vigild.log();
   const std::string key = receiver.calls().at(0)["key"];
 
@@ -222,9 +208,9 @@ TEST(NocDeadLetters, ListedRetriedAndDeliveredOnceWithTheSameKey) {
   EXPECT_NE(out.find("retried 1"), std::string::npos) << out;
   ASSERT_TRUE(waitFor([&] { return receiver.acknowledged()[key] == 1; })) << vigild.log();
   EXPECT_TRUE(waitFor([&] {
-    return metric(vigild, R"(vigil_webhook_queue_depth{receiver="tickets"})", kViewerToken) == 0;
+    return metricValue(vigild, R"(vigil_webhook_queue_depth{receiver="tickets"})", {}, kViewerToken) == 0;
   }));
-  EXPECT_EQ(metric(vigild, R"(vigil_webhook_dead_letter_retries_total{receiver="tickets"})", kViewerToken), 1);
+  EXPECT_EQ(metricValue(vigild, R"(vigil_webhook_dead_letter_retries_total{receiver="tickets"})", {}, kViewerToken), 1);
   EXPECT_EQ(json::parse(httpGet(list_url, kOperatorToken).body)["dead_letters"].size(), 0u);
   // A later change is delivered as usual, and the retried one is never sent again.
   openIncident(vigild, "dl-2", kOperatorToken);

@@ -36,21 +36,6 @@ void useOwnRules(const VigildInstance& vigild) {
   writeFile(vigild.configPath(), config);
 }
 
-void replaceInConfig(const VigildInstance& vigild, const std::string& from, const std::string& to) {
-  std::string config = readFile(vigild.configPath());
-  const auto at = config.find(from);
-  ASSERT_NE(at, std::string::npos) << from;
-  config.replace(at, from.size(), to);
-  writeFile(vigild.configPath(), config);
-}
-
-double metric(const VigildInstance& vigild, const std::string& series) {
-  const std::string text = httpGet(vigild.url("/metrics")).body;
-  const auto at = text.find("\n" + series + " ");
-  if (at == std::string::npos) return -1;
-  return std::stod(text.substr(at + series.size() + 2));
-}
-
 std::string postEventTitle(const VigildInstance& vigild, const std::string& host, const std::string& token = "") {
   auto r = httpPost(vigild.url("/api/v1/events"),
                     R"({"host":")" + host + R"(","type":"bgp","state":"problem","message":"peer down"})", token);
@@ -72,20 +57,20 @@ TEST(Reload, SighupSwapsGoodRulesAndKeepsTheRunningOnesOnErrors) {
   writeFile(vigild.dir().file("rules.yaml"), bgpRule("first"));
   ASSERT_TRUE(vigild.start()) << vigild.log();
   EXPECT_EQ(postEventTitle(vigild, "r1"), "first r1");
-  EXPECT_EQ(metric(vigild, R"(vigil_config_reloads_total{result="success"})"), 0);
-  EXPECT_EQ(metric(vigild, "vigil_config_last_reload_success_timestamp_seconds"), 0);
+  EXPECT_EQ(metricValue(vigild, R"(vigil_config_reloads_total{result="success"})"), 0);
+  EXPECT_EQ(metricValue(vigild, "vigil_config_last_reload_success_timestamp_seconds"), 0);
 
   writeFile(vigild.dir().file("rules.yaml"), bgpRule("second"));
   kill(vigild.pid(), SIGHUP);
-  ASSERT_TRUE(waitFor([&] { return metric(vigild, R"(vigil_config_reloads_total{result="success"})") == 1; }))
+  ASSERT_TRUE(waitFor([&] { return metricValue(vigild, R"(vigil_config_reloads_total{result="success"})") == 1; }))
       << vigild.log();
-  EXPECT_GT(metric(vigild, "vigil_config_last_reload_success_timestamp_seconds"), 1.7e9);
+  EXPECT_GT(metricValue(vigild, "vigil_config_last_reload_success_timestamp_seconds"), 1.7e9);
   EXPECT_EQ(postEventTitle(vigild, "r2"), "second r2");
 
   // A broken rules file: the reload fails as a whole, the running rules stay.
   writeFile(vigild.dir().file("rules.yaml"), "rules:\n  - name: broken\n    mtach: {type: bgp}\n");
   kill(vigild.pid(), SIGHUP);
-  ASSERT_TRUE(waitFor([&] { return metric(vigild, R"(vigil_config_reloads_total{result="failure"})") == 1; }))
+  ASSERT_TRUE(waitFor([&] { return metricValue(vigild, R"(vigil_config_reloads_total{result="failure"})") == 1; }))
       << vigild.log();
   EXPECT_EQ(postEventTitle(vigild, "r3"), "second r3");
   const std::string log = vigild.log();

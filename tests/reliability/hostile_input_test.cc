@@ -16,7 +16,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/integration/syslog_test_util.h"
+#include "tests/support/vigild_fixture.h"
 
 namespace vigil::testing {
 namespace {

@@ -1,6 +1,9 @@
 #include "tests/support/vigild_fixture.h"
 
 #include <csignal>
+#include <sstream>
+
+#include <gtest/gtest.h>
 
 namespace vigil::testing {
 
@@ -49,6 +52,37 @@ nlohmann::json VigildInstance::getJson(const std::string& path) const {
 nlohmann::json VigildInstance::incidents(const std::string& query) const {
   auto j = getJson("/api/v1/incidents" + (query.empty() ? "" : "?" + query));
   return j.is_object() ? j["incidents"] : nlohmann::json::array();
+}
+
+double metricValue(const VigildInstance& vigild, const std::string& name, const std::vector<std::string>& labels,
+                   const std::string& token) {
+  const HttpResponse response = httpGet(vigild.url("/metrics"), token);
+  if (response.status != 200) return -1;
+  std::istringstream in(response.body);
+  double sum = 0;
+  bool found = false;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(name, 0) != 0 || line.size() <= name.size() ||
+        (line[name.size()] != '{' && line[name.size()] != ' ')) {
+      continue;
+    }
+    const size_t space = line.rfind(' ');
+    const std::string series = line.substr(0, space);
+    bool match = true;
+    for (const std::string& label : labels) match = match && series.find(label) != std::string::npos;
+    if (!match) continue;
+    sum += std::stod(line.substr(space + 1));
+    found = true;
+  }
+  return found ? sum : -1;
+}
+
+void replaceInConfig(const VigildInstance& vigild, const std::string& from, const std::string& to) {
+  std::string config = readFile(vigild.configPath());
+  const auto at = config.find(from);
+  ASSERT_NE(at, std::string::npos) << from;
+  config.replace(at, from.size(), to);
+  writeFile(vigild.configPath(), config);
 }
 
 }  // namespace vigil::testing

@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -45,6 +46,15 @@ class VigildInstance {
   std::string log_path_;
   std::unique_ptr<Process> process_;
 };
+
+// Sum of the samples of `name` on vigild's /metrics whose labels include every `k="v"` given
+// (e.g. {"transport=\"udp\"", "reason=\"queue_full\""}). `name` may also be a whole series,
+// `vigil_x{a="b"}`. -1 when /metrics does not answer or no sample matches.
+double metricValue(const VigildInstance& vigild, const std::string& name, const std::vector<std::string>& labels = {},
+                   const std::string& token = "");
+
+// Replaces the first `from` in the instance's config file with `to` (fails the test if absent).
+void replaceInConfig(const VigildInstance& vigild, const std::string& from, const std::string& to);
 
 // The path of a built binary (set by CMake).
 std::string vigildPath();

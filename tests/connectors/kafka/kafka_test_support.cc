@@ -93,17 +93,6 @@ uint64_t sumEventCounts(const VigildInstance& vigild) {
   return sum;
 }
 
-double metricValue(const VigildInstance& vigild, const std::string& series) {
-  auto r = httpGet(vigild.url("/metrics"));
-  std::istringstream in(r.body);
-  for (std::string line; std::getline(in, line);) {
-    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 && line[series.size()] == ' ') {
-      return std::stod(line.substr(series.size() + 1));
-    }
-  }
-  return -1;
-}
-
 std::string diskEvent(const std::string& host, int n) {
   return R"({"host":")" + host + R"(","type":"disk","state":"problem","severity":"major","message":"n)" +
          std::to_string(n) + R"("})";

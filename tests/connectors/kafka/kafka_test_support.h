@@ -49,8 +49,6 @@ std::string kafkaYaml(const MockKafkaCluster& cluster, const std::string& topics
 // Every incident vigild lists (all pages).
 std::vector<nlohmann::json> allIncidents(const VigildInstance& vigild);
 uint64_t sumEventCounts(const VigildInstance& vigild);
-// The value of a metric line (exact name with labels) in /metrics, or -1.
-double metricValue(const VigildInstance& vigild, const std::string& series);
 
 // One JSON event line: a disk problem on `host`.
 std::string diskEvent(const std::string& host, int n);
