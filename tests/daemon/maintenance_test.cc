@@ -199,14 +199,6 @@ class MaintenancePipelineTest : public testing::PipelineFixture {
     return e;
   }
 
-  std::vector<incidents::Incident> incidents() {
-    std::vector<incidents::Incident> out;
-    EXPECT_TRUE(store_->scanIncidents(0, [&](incidents::Incident&& in) {
-      out.push_back(std::move(in));
-      return true;
-    }).isOk());
-    return out;
-  }
 
   verdicts::VerdictRecord verdictOf(uint64_t id) {
     auto r = verdicts::VerdictLog::byEvent(*store_, id);
@@ -244,7 +236,7 @@ TEST_F(MaintenancePipelineTest, SuppressedDuringTheWindowAndOpenedAtItsEndWhenSt
   start(kTopologyWindow);
   // Before the window an outage on srv1 opens normally.
   send({event("srv1", "Interface eth9 down")});
-  ASSERT_EQ(incidents().size(), 1u);
+  ASSERT_EQ(storedIncidents().size(), 1u);
 
   setNow("2026-11-29T02:30:00Z");
   const auto ids = send({event("srv1", "Interface eth0 down"),   // behind sw1: held
@@ -253,7 +245,7 @@ TEST_F(MaintenancePipelineTest, SuppressedDuringTheWindowAndOpenedAtItsEndWhenSt
                          event("srv2", "Interface eth0 down"),   // not in scope: opens
                          event("srv1", "Interface eth9 down"),   // open before the window: updates it
                          event("core1", "noise from core1")});   // dropped by a rule
-  auto list = incidents();
+  auto list = storedIncidents();
   ASSERT_EQ(list.size(), 2u);  // srv1/eth9 and srv2/eth0, nothing held opened
   EXPECT_EQ(list[0].key, "srv2/link/eth0");
 
@@ -281,11 +273,11 @@ TEST_F(MaintenancePipelineTest, SuppressedDuringTheWindowAndOpenedAtItsEndWhenSt
   // Still in the window: a timer round releases nothing.
   setNow("2026-11-29T03:59:59Z");
   send({});
-  EXPECT_EQ(incidents().size(), 2u);
+  EXPECT_EQ(storedIncidents().size(), 2u);
   // The window ends with srv1's eth0 still down: its incident opens; sw1's cleared one does not.
   setNow("2026-11-29T04:00:00Z");
   send({});
-  list = incidents();
+  list = storedIncidents();
   ASSERT_EQ(list.size(), 3u);
   EXPECT_EQ(list[0].key, "srv1/link/eth0");
   EXPECT_EQ(list[0].title, "Link down on srv1 eth0");
@@ -295,7 +287,7 @@ TEST_F(MaintenancePipelineTest, SuppressedDuringTheWindowAndOpenedAtItsEndWhenSt
 
   // After the window, events open incidents again.
   send({event("sw1", "Interface Gi0/2 down")});
-  EXPECT_EQ(incidents().size(), 4u);
+  EXPECT_EQ(storedIncidents().size(), 4u);
 }
 
 TEST_F(MaintenancePipelineTest, HeldKeysSurviveARestart) {
@@ -307,7 +299,7 @@ TEST_F(MaintenancePipelineTest, HeldKeysSurviveARestart) {
   start(kTopologyWindow);
   setNow("2026-11-29T05:00:00Z");
   send({});
-  auto list = incidents();
+  auto list = storedIncidents();
   ASSERT_EQ(list.size(), 1u);
   EXPECT_EQ(list[0].key, "sw1/link/Gi0/3");
 }
@@ -349,7 +341,7 @@ windows:
 )");
   const auto ids = send({event("srv2", "Interface eth0 down"), event("srv1", "Interface eth0 down"),
                          event("core1", "Interface eth0 down")});
-  auto list = incidents();
+  auto list = storedIncidents();
   ASSERT_EQ(list.size(), 1u);
   EXPECT_EQ(list[0].ci, "core1");
   EXPECT_EQ(verdictOf(ids[0]).verdict.window, "by-matcher");

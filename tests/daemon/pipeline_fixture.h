@@ -1,8 +1,9 @@
 // The setup the correlator tests share: a fresh store in a temporary directory, pipeline
-// metrics, and the test's inline rule set.
+// metrics, the test's inline rule set, and what the store holds.
 #pragma once
 
 #include <memory>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -23,6 +24,16 @@ class PipelineFixture : public ::testing::Test {
     auto rules = rules::RuleSet::loadString(rules_yaml, "inline.yaml");
     ASSERT_TRUE(rules) << rules.error().toString();
     rules_ = *rules;
+  }
+
+  // Every incident in the store, newest first.
+  std::vector<incidents::Incident> storedIncidents() const {
+    std::vector<incidents::Incident> out;
+    EXPECT_TRUE(store_->scanIncidents(0, [&](incidents::Incident&& in) {
+      out.push_back(std::move(in));
+      return true;
+    }).isOk());
+    return out;
   }
 
   TempDir dir_;

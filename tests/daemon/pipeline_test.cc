@@ -59,14 +59,6 @@ class PipelineTest : public testing::PipelineFixture {
     return done.get_future().get();
   }
 
-  std::vector<incidents::Incident> allIncidents() {
-    std::vector<incidents::Incident> out;
-    EXPECT_TRUE(store_->scanIncidents(0, [&](incidents::Incident&& in) {
-      out.push_back(std::move(in));
-      return true;
-    }).isOk());
-    return out;
-  }
 
 };
 
@@ -75,7 +67,7 @@ TEST_F(PipelineTest, AcknowledgesABatchOnlyAfterItIsInTheStore) {
   bool stored = false;
   ASSERT_TRUE(submit(*pipeline, {syslogLine("sw1", "Interface Gi0/1 down")}, &stored).isOk());
   EXPECT_TRUE(stored);
-  auto incidents = allIncidents();
+  auto incidents = storedIncidents();
   ASSERT_EQ(incidents.size(), 1u);
   EXPECT_EQ(incidents[0].key, "sw1/link/Gi0/1");
   EXPECT_EQ(incidents[0].title, "Link down on sw1 Gi0/1");
@@ -97,7 +89,7 @@ TEST_F(PipelineTest, DeduplicatesThenResolvesAcrossBatchesAndRestarts) {
   ASSERT_TRUE(submit(*pipeline, {syslogLine("sw1", "Interface Gi0/1 down"),
                                  syslogLine("sw1", "Interface Gi0/1 up")})
                   .isOk());
-  auto incidents = allIncidents();
+  auto incidents = storedIncidents();
   ASSERT_EQ(incidents.size(), 2u);
   const auto& gi2 = incidents[0];
   const auto& gi1 = incidents[1];
@@ -121,7 +113,7 @@ TEST_F(PipelineTest, StopCommitsEverythingQueued) {
   }
   pipeline->stop();
   EXPECT_EQ(acked.load(), 50);
-  EXPECT_EQ(allIncidents().size(), 50u);
+  EXPECT_EQ(storedIncidents().size(), 50u);
   connectors::EventBatch late;
   late.events.push_back(syslogLine("late", "Interface e0 down"));
   EXPECT_FALSE(pipeline->offer(late));
