@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 
+#include "tests/daemon/store_test_events.h"
 #include "tests/support/temp_dir.h"
 
 namespace vigil::store {
@@ -10,23 +11,8 @@ namespace {
 
 using incidents::ChangeSet;
 using incidents::IncidentEngine;
-
-Event problem(const std::string& host, uint16_t partition = 0) {
-  Event e;
-  e.source = "test";
-  e.host = host;
-  e.type = "link";
-  e.state = EventState::kProblem;
-  e.severity = Severity::kMajor;
-  e.partition = partition;
-  e.received_at = Clock::now();
-  e.message = "down";
-  return e;
-}
-
-rules::Decision open(const std::string& key) {
-  return {rules::Action::kOpen, key, "Link down " + key, "link-down"};
-}
+using testing_events::open;
+using testing_events::problem;
 
 TEST(Store, KeyIndexHoldsTheFinalStateOfKeysOpenedAndResolvedInOneBatch) {
   testing::TempDir dir;
