@@ -34,7 +34,7 @@ std::unique_ptr<Correlator> Correlator::build(CorrelatorDeps deps) {
   for (auto& component : c->components_) pipeline.addComponent(component.get());
 
   c->verdicts_ = std::make_unique<verdicts::VerdictLog>(deps.verdicts, deps.options.clock, deps.registry);
-  c->maintenance_ = std::make_unique<maintenance::MaintenanceManager>(deps.options.clock);
+  c->maintenance_ = std::make_unique<maintenance::MaintenanceManager>(deps.options.clock, deps.options.symptom_window);
   c->maintenance_->setConfigWindows(std::move(deps.maintenance_windows));
   c->shadow_ = std::make_unique<ShadowRules>(deps.registry);
   pipeline.setEventIdSource(c->verdicts_.get());

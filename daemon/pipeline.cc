@@ -4,7 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "daemon/cmdb/topology.h"
+#include "daemon/incidents/open_context.h"
 
 namespace vigil {
 
@@ -117,28 +117,6 @@ const cmdb::ConfigurationItem* Pipeline::bind(Event& event, const cmdb::CiSnapsh
   return binding.ci;
 }
 
-bool Pipeline::openContext(const Event& event, const cmdb::ConfigurationItem* ci, const rules::Decision& decision,
-                           const cmdb::CiSnapshot& cmdb, incidents::OpenContext& context) {
-  if (ci == nullptr || decision.action != rules::Action::kOpen ||
-      engine_.findActive(event.partition, decision.key) != nullptr) {
-    return false;  // only a new incident takes the CMDB's context
-  }
-  context.services.clear();
-  for (const auto* service : cmdb::impactedServices(cmdb, ci->id)) context.services.push_back(service->id);
-  context.assignment_group = ci->assignment_group;
-  context.parent.reset();
-  const TimePoint earliest = event.time() - options_.symptom_window;
-  const auto ancestor = cmdb::failedAncestor(cmdb, ci->id, [&](const cmdb::ConfigurationItem& ci) {
-    // Only an outage explains failures behind it: a warning on a router does not.
-    auto root = engine_.rootIncidentOn(ci.id);
-    if (!root) return false;
-    const incidents::Incident* parent = engine_.findById(*root);
-    return parent->first_seen >= earliest && parent->severity <= Severity::kMajor;
-  });
-  if (ancestor) context.parent = engine_.rootIncidentOn(*ancestor);
-  return true;
-}
-
 incidents::ApplyOutcome Pipeline::applyWithHooks(const Event& event, const cmdb::CiSnapshot& cmdb,
                                                  const rules::Decision& decision,
                                                  const incidents::OpenContext* context) {
@@ -235,6 +213,7 @@ void Pipeline::process(std::vector<WorkItem>& work) {
   TimePoint oldest = TimePoint::max();
   const TimePoint now = options_.clock();
   for (auto* component : components_) component->onRules(rules);
+  for (auto* component : components_) component->onCmdb(cmdb);
   for (auto* component : components_) component->onTick(now, engine_);
   for (auto& item : work) {
     if (item.command) {
@@ -255,7 +234,8 @@ void Pipeline::process(std::vector<WorkItem>& work) {
       for (auto* hook : event_hooks_) hook->beforeRules(event, ci);
       rules->evaluate(event, ci, decision);
       for (auto* component : components_) component->onEvent(event, decision, engine_);
-      const bool has_context = openContext(event, ci, decision, *cmdb, context);
+      const bool has_context =
+          incidents::buildOpenContext(event, ci, decision, *cmdb, engine_, options_.symptom_window, context);
       const auto outcome = event_hooks_.empty()
                                ? engine_.apply(event, decision, has_context ? &context : nullptr)
                                : applyWithHooks(event, *cmdb, decision, has_context ? &context : nullptr);

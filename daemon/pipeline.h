@@ -65,6 +65,8 @@ class CorrelatorComponent {
   virtual void onTick(TimePoint /*now*/, incidents::IncidentEngine& /*engine*/) {}
   // Once per batch, before onTick: the rule set this batch runs (changes on a hot reload).
   virtual void onRules(const std::shared_ptr<const rules::RuleSet>& /*rules*/) {}
+  // Once per batch, before onTick: the CMDB snapshot this batch binds against.
+  virtual void onCmdb(const std::shared_ptr<const cmdb::CiSnapshot>& /*cmdb*/) {}
   // For every event, after the rules and before the incident step: may refine the decision
   // (hold the event back, rekey it) and act on timers due by the event's time first.
   virtual void onEvent(Event& /*event*/, rules::Decision& /*decision*/, incidents::IncidentEngine& /*engine*/) {}
@@ -152,10 +154,6 @@ class Pipeline final : public connectors::EventSink {
   void applyCommand(WorkItem& item, TimePoint now);
   // Binds the event to its CI (sets event.ci) before the rules see it; null when unbound.
   const cmdb::ConfigurationItem* bind(Event& event, const cmdb::CiSnapshot& cmdb);
-  // When the decision opens a new incident, what the CMDB adds to it: services, owner group and
-  // the parent it is a symptom of. False when there is nothing to add.
-  bool openContext(const Event& event, const cmdb::ConfigurationItem* ci, const rules::Decision& decision,
-                   const cmdb::CiSnapshot& cmdb, incidents::OpenContext& context);
   // The incident step with the event hooks around it: they may hold the event back, and each
   // learns its verdict.
   incidents::ApplyOutcome applyWithHooks(const Event& event, const cmdb::CiSnapshot& cmdb,

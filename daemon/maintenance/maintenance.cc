@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "daemon/event_json.h"
+#include "daemon/incidents/open_context.h"
 #include "daemon/time_util.h"
 #include "daemon/yaml_util.h"
 
@@ -68,7 +69,8 @@ bool MaintenanceManager::Live::activeAt(TimePoint t) {
   return active;
 }
 
-MaintenanceManager::MaintenanceManager(std::function<TimePoint()> clock) : clock_(std::move(clock)) {}
+MaintenanceManager::MaintenanceManager(std::function<TimePoint()> clock, std::chrono::milliseconds symptom_window)
+    : clock_(std::move(clock)), symptom_window_(symptom_window) {}
 
 void MaintenanceManager::setConfigWindows(std::vector<WindowPtr> windows) {
   std::lock_guard lock(mu_);
@@ -230,7 +232,12 @@ void MaintenanceManager::onTick(TimePoint now, incidents::IncidentEngine& engine
       decision.title = held.title;
       decision.rule = held.rule;
       held.event.labels.set("maintenance_window", held.window);
-      engine.apply(held.event, decision);
+      // The incident opens as it would have without the window: with the CMDB's context.
+      incidents::OpenContext context;
+      const bool has_context =
+          cmdb_ && incidents::buildOpenContext(held.event, cmdb_->find(held.event.ci), decision, *cmdb_, engine,
+                                               symptom_window_, context);
+      engine.apply(held.event, decision, has_context ? &context : nullptr);
       spdlog::info("maintenance: window {} ended with '{}' still failing: incident opened", held.window, decision.key);
     }
     pending_.push_back(StateOp::erase(Column::kMaintenance, 0, heldKey(it->first.first, it->first.second)));

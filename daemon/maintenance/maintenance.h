@@ -49,7 +49,8 @@ struct MaintenanceCommand {
 
 class MaintenanceManager final : public EventHook, public CorrelatorComponent {
  public:
-  explicit MaintenanceManager(std::function<TimePoint()> clock);
+  // `symptom_window`: as the pipeline's, for the incidents that open when a window ends.
+  MaintenanceManager(std::function<TimePoint()> clock, std::chrono::milliseconds symptom_window);
 
   // Any thread: the config's windows replace the previous config windows at the next round.
   void setConfigWindows(std::vector<WindowPtr> windows);
@@ -73,6 +74,7 @@ class MaintenanceManager final : public EventHook, public CorrelatorComponent {
   // CorrelatorComponent
   Status restore(const store::Store& store) override;
   void onTick(TimePoint now, incidents::IncidentEngine& engine) override;
+  void onCmdb(const std::shared_ptr<const cmdb::CiSnapshot>& cmdb) override { cmdb_ = cmdb; }
   void collectStateOps(std::vector<store::StateOp>& out) override;
 
  private:
@@ -103,6 +105,7 @@ class MaintenanceManager final : public EventHook, public CorrelatorComponent {
   void persistCounters();
 
   std::function<TimePoint()> clock_;
+  const std::chrono::milliseconds symptom_window_;
 
   mutable std::mutex mu_;
   std::optional<std::vector<WindowPtr>> incoming_config_;          // GUARDED_BY(mu_)
@@ -110,6 +113,7 @@ class MaintenanceManager final : public EventHook, public CorrelatorComponent {
   std::vector<WindowPtr> published_;                               // GUARDED_BY(mu_)
 
   // Correlator-thread state.
+  std::shared_ptr<const cmdb::CiSnapshot> cmdb_;  // the current batch's
   std::vector<WindowPtr> config_windows_;
   std::map<std::string, WindowPtr> api_windows_;
   std::vector<Live> live_;  // windows not ended

@@ -136,6 +136,7 @@ class MaintenancePipelineTest : public testing::PipelineFixture {
     cis[1].depends_on = {"core1"};
     cis[2].id = "srv1";
     cis[2].depends_on = {"sw1"};
+    cis[2].assignment_group = "server-ops";
     cis[3].id = "srv2";
     cis[4].id = "web";  // a service delivered by srv1
     cis[4].ci_class = cmdb::CiClass::kService;
@@ -152,7 +153,7 @@ class MaintenancePipelineTest : public testing::PipelineFixture {
     options_.clock = [this] { return fromUnixMillis(now_ms_.load()); };
     options_.tick_interval = std::chrono::hours(1);  // timers run when the test hands over a batch
     verdicts_ = std::make_unique<verdicts::VerdictLog>(verdicts::VerdictOptions{}, options_.clock, registry_.registry());
-    maintenance_ = std::make_unique<maintenance::MaintenanceManager>(options_.clock);
+    maintenance_ = std::make_unique<maintenance::MaintenanceManager>(options_.clock, options_.symptom_window);
     auto doc = loadYamlString(windows_yaml, "mw.yaml");
     ASSERT_TRUE(doc) << doc.error().toString();
     std::vector<maintenance::WindowPtr> windows;
@@ -284,6 +285,9 @@ TEST_F(MaintenancePipelineTest, SuppressedDuringTheWindowAndOpenedAtItsEndWhenSt
   EXPECT_EQ(list[0].rule, "link-down");
   ASSERT_NE(list[0].labels.find("maintenance_window"), nullptr);
   EXPECT_EQ(*list[0].labels.find("maintenance_window"), "sw1-firmware");
+  // It opens with the CMDB context it would have had without the window.
+  EXPECT_EQ(list[0].services, std::vector<std::string>{"web"});
+  EXPECT_EQ(list[0].assignment_group, "server-ops");
 
   // After the window, events open incidents again.
   send({event("sw1", "Interface Gi0/2 down")});
