@@ -17,6 +17,8 @@
 #include "connectors/http/alert_payloads.h"
 #include "daemon/api/auth.h"
 #include "daemon/api/parse_number.h"
+#include "daemon/api/peer_forwarder.h"
+#include "daemon/api/read_side.h"
 #include "daemon/api/rate_limiter.h"
 #include "daemon/api/rejected_requests.h"
 #include "daemon/cmdb/topology.h"
@@ -587,19 +589,37 @@ class HttpApi::Impl {
     json items = json::array();
     std::optional<incidents::IncidentId> next;
     incidents::IncidentId last = 0;
-    Status s = store_.scanIncidents(q.cursor, [&](incidents::Incident&& in) {
-      if (!q.matches(in)) return true;
+    // A scale-out core: other cores' partitions come from the read model, merged in by id.
+    std::vector<std::pair<incidents::Incident, std::string>> remote;
+    if (read_side_ != nullptr) {
+      read_side_->scanRemote(q.cursor, [&](incidents::Incident&& in, const std::string& owner) {
+        if (q.matches(in)) remote.emplace_back(std::move(in), owner);
+        return remote.size() <= q.limit;
+      });
+    }
+    auto pending_remote = remote.begin();
+    auto add = [&](const incidents::Incident& in, const std::string* owner) {
       if (items.size() == q.limit) {
         next = last;
         return false;
       }
       json j;
       incidents::toJson(in, j, false);
+      if (owner != nullptr) j["owner"] = *owner;
       items.push_back(std::move(j));
       last = in.id;
       return true;
+    };
+    const std::string* self = read_side_ != nullptr ? &read_side_->selfUrl() : nullptr;
+    Status s = store_.scanIncidents(q.cursor, [&](incidents::Incident&& in) {
+      if (!q.matches(in) || (read_side_ != nullptr && read_side_->remoteOwner(in.partition()))) return true;
+      for (; pending_remote != remote.end() && pending_remote->first.id > in.id; ++pending_remote) {
+        if (!add(pending_remote->first, &pending_remote->second)) return false;
+      }
+      return add(in, self);
     });
     if (!s.isOk()) return sendError(req, restinio::status_internal_server_error(), s.toString());
+    for (; !next && pending_remote != remote.end(); ++pending_remote) add(pending_remote->first, &pending_remote->second);
     return sendJson(req, restinio::status_ok(),
                     {{"incidents", std::move(items)}, {"next_cursor", next ? json(std::to_string(*next)) : json(nullptr)}});
   }
@@ -607,11 +627,13 @@ class HttpApi::Impl {
   restinio::request_handling_status_t getIncident(const Request& req, const std::string& id_text) {
     auto id = api::parseNumber<uint64_t>(id_text);
     if (!id) return sendError(req, restinio::status_bad_request(), "id: expected a number");
+    if (auto owner = remoteOwnerFor(req, *id)) return forwardToOwner(req, *id, *owner);
     auto in = store_.getIncident(*id);
     if (!in) return sendError(req, restinio::status_internal_server_error(), in.error().toString());
     if (!*in) return sendError(req, restinio::status_not_found(), "no incident " + id_text);
     json j;
     incidents::toJson(**in, j, true);
+    if (read_side_ != nullptr) j["owner"] = read_side_->selfUrl();
     return sendJson(req, restinio::status_ok(), j);
   }
 
@@ -623,6 +645,8 @@ class HttpApi::Impl {
     if (!id) return sendError(req, restinio::status_bad_request(), "id: expected a number");
     cmd.id = *id;
     cmd.actor = actor;
+    // Applied only by the owning core (its engine holds the incident); others pass it on.
+    if (auto owner = remoteOwnerFor(req, *id)) return forwardToOwner(req, *id, *owner);
     json body = json::object();
     if (!req->body().empty()) {
       body = json::parse(req->body(), nullptr, false);
@@ -678,6 +702,63 @@ class HttpApi::Impl {
       sendJson(req, restinio::status_ok(), j);
     });
     if (!queued) return sendError(req, restinio::status_service_unavailable(), "pipeline queue full, retry later");
+    return restinio::request_accepted();
+  }
+
+  // The owner's URL when another core owns the incident's partition and this request was not
+  // forwarded already (a forwarded request is answered where it lands: no forwarding loops).
+  std::optional<std::string> remoteOwnerFor(const Request& req, incidents::IncidentId id) const {
+    if (read_side_ == nullptr || forwarder_ == nullptr || req->header().has_field(std::string(kForwardedByHeader))) {
+      return std::nullopt;
+    }
+    return read_side_->remoteOwner(incidents::partitionOf(id));
+  }
+
+  // Sends the request on to the owning core with the caller's credentials and relays its answer.
+  // A GET whose owner does not answer gets the read model's copy (without timeline).
+  restinio::request_handling_status_t forwardToOwner(const Request& req, incidents::IncidentId id,
+                                                     const std::string& owner) {
+    PeerForwarder::Request forward;
+    forward.method = req->header().method() == restinio::http_method_post() ? "POST" : "GET";
+    forward.url = owner + std::string(req->header().path());
+    forward.body = std::string(req->body());
+    forward.forwarded_by = read_side_->selfUrl();
+    if (req->header().has_field(restinio::http_field::authorization)) {
+      forward.authorization = std::string(req->header().get_field(restinio::http_field::authorization));
+    } else if (auto params = restinio::try_parse_query<restinio::parse_query_traits::relaxed>(req->header().query());
+               params && params->has("access_token")) {
+      forward.authorization = "Bearer " + std::string((*params)["access_token"]);
+    }
+    const bool is_get = forward.method == "GET";
+    const bool queued = forwarder_->forward(std::move(forward), [this, req, id, owner, is_get](PeerForwarder::Answer answer) {
+      if (answer.status != 0) {
+        api::countRejectedRequest(static_cast<unsigned>(answer.status));
+        req->create_response(restinio::http_status_line_t{
+               restinio::http_status_code_t{static_cast<uint16_t>(answer.status)}, ""})
+            .append_header(restinio::http_field::content_type, "application/json")
+            .append_header("Cache-Control", "no-store")
+            .append_header("Vigil-Owner", owner)
+            .set_body(std::move(answer.body))
+            .done();
+        return;
+      }
+      if (is_get) {
+        if (auto copy = read_side_->getRemote(id)) {
+          json j;
+          incidents::toJson(copy->first, j, false);
+          j["owner"] = copy->second;
+          sendJson(req, restinio::status_ok(), j);
+          return;
+        }
+      }
+      sendError(req, restinio::status_service_unavailable(),
+                "incident " + std::to_string(id) + " is owned by " + owner + ", which did not answer (" + answer.error +
+                    "); nothing was applied, retry later");
+    });
+    if (!queued) {
+      return sendError(req, restinio::status_service_unavailable(),
+                       "too many requests waiting for their owning core (" + owner + "), retry later");
+    }
     return restinio::request_accepted();
   }
 
@@ -846,6 +927,12 @@ class HttpApi::Impl {
   StreamHub stream_;
   maintenance::MaintenanceManager* maintenance_ = nullptr;
   verdicts::VerdictLog* verdicts_ = nullptr;
+
+ public:
+  const ReadSide* read_side_ = nullptr;  // scale-out core; set before start()
+  PeerForwarder* forwarder_ = nullptr;
+
+ private:
   std::unique_ptr<Server> server_;          // plain HTTP, or
   std::unique_ptr<TlsServer> tls_server_;   // HTTPS (http.tls)
   std::atomic<uint16_t> bound_port_{0};
@@ -877,5 +964,9 @@ void HttpApi::addAction(Method method, std::string path, Role role, Action actio
 }
 void HttpApi::setTokens(std::vector<ApiToken> tokens) { impl_->setTokens(std::move(tokens)); }
 void HttpApi::setShadowRules(ShadowRules* shadow) { impl_->shadow_ = shadow; }
+void HttpApi::setReadSide(const ReadSide* read_side, PeerForwarder* forwarder) {
+  impl_->read_side_ = read_side;
+  impl_->forwarder_ = forwarder;
+}
 
 }  // namespace vigil::api
