@@ -272,10 +272,6 @@ int runDaemon(CheckedConfig checked) {
                      "answers for this core's partitions only");
       } else {
         read_model = std::make_unique<connectors::kafka::ReadModel>(kafka_config, scaleout, registry.registry());
-        if (Status s = read_model->start(); !s.isOk()) {
-          spdlog::critical("scale-out read side: {}", s.toString());
-          return 1;
-        }
         peer_forwarder = std::make_unique<api::PeerForwarder>(scaleout.read_side.forward_timeout);
       }
     }
@@ -305,7 +301,13 @@ int runDaemon(CheckedConfig checked) {
   api::HttpApi http(config.http, io.io(), pipeline, **store, registry);
   http.setMaintenance(&maintenance, &correlator->verdicts());
   http.setShadowRules(&correlator->shadow());
-  if (read_model) http.setReadSide(read_model.get(), peer_forwarder.get());
+  if (read_model) {
+    http.setReadSide(read_model.get(), peer_forwarder.get());
+    if (Status s = read_model->start(); !s.isOk()) {
+      spdlog::critical("scale-out read side: {}", s.toString());
+      return 1;
+    }
+  }
   pipeline.addListener(&http.streamListener());
   ConfigReloader reloader(config, pipeline, &http, registry.registry(),
                           [&cmdb_feeds](auto snapshot) { return cmdb_feeds.reloadFiles(std::move(snapshot)); });

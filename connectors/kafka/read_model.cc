@@ -1,17 +1,20 @@
 #include "connectors/kafka/read_model.h"
 
 #include <atomic>
+#include <deque>
 #include <map>
 #include <shared_mutex>
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <spdlog/spdlog.h>
 
 #include "connectors/kafka/kafka_client.h"
 #include "daemon/incidents/incident_codec.h"
+#include "daemon/incidents/incident_engine.h"
 
 namespace vigil::connectors::kafka {
 
@@ -43,6 +46,7 @@ class ReadModel::Impl {
       : kafka_(std::move(kafka)),
         scaleout_(std::move(scaleout)),
         self_(scaleout_.read_side.advertised_url),
+
         incidents_gauge_(prometheus::BuildGauge()
                              .Name("vigil_scaleout_read_model_incidents")
                              .Help("Incidents of every partition held by the read model (its own partitions' included)")
@@ -99,6 +103,31 @@ class ReadModel::Impl {
       if (!visit(std::move(*in), *owner)) return;
     }
   }
+
+  std::unordered_map<std::string, Severity> activeSeverityByCi() const {
+    std::unordered_map<std::string, Severity> worst;
+    std::shared_lock lock(mu_);
+    for (const auto& [id, active] : active_) {
+      auto [it, inserted] = worst.try_emplace(active.first, active.second);
+      if (!inserted) it->second = std::min(it->second, active.second);
+    }
+    return worst;
+  }
+
+  uint64_t lastFeedSeq() const {
+    std::shared_lock lock(mu_);
+    return feed_seq_;
+  }
+
+  void readFeed(uint64_t after, size_t limit, const std::function<void(uint64_t, const std::string&)>& visit) const {
+    std::shared_lock lock(mu_);
+    if (feed_.empty() || feed_.back().first <= after) return;
+    // Seqs are consecutive within the backlog.
+    size_t i = after < feed_.front().first ? 0 : static_cast<size_t>(after - feed_.front().first + 1);
+    for (size_t n = 0; i < feed_.size() && n < limit; ++i, ++n) visit(feed_[i].first, feed_[i].second);
+  }
+
+  void setFeedListener(std::function<void()> wake) { wake_ = std::move(wake); }
 
   std::optional<std::pair<incidents::Incident, std::string>> getRemote(incidents::IncidentId id) const {
     std::shared_lock lock(mu_);
@@ -195,12 +224,21 @@ class ReadModel::Impl {
       return;
     }
     if ((*key)[0] != kMarkerTag) return;  // other state (key index, correlation, offsets)
-    // Decoded outside the lock; the compact form keeps memory per incident small.
-    std::vector<std::pair<incidents::IncidentId, std::optional<std::string>>> compact;
-    compact.reserve(pending.records.size());
+    const std::string owner = header(msg, kOwnerHeader);
+    const auto partition = static_cast<uint16_t>(msg.partition());
+    // Decoded and rendered outside the lock (this thread is the only writer, so it reads its
+    // own maps without one); the compact form keeps memory per incident small.
+    struct Change {
+      incidents::IncidentId id = 0;
+      std::optional<std::string> compact;  // none: deleted
+      std::optional<std::pair<std::string, Severity>> active;
+      std::string feed;  // the change record, or empty
+    };
+    std::vector<Change> changes;
+    changes.reserve(pending.records.size());
     for (auto& [id, value] : pending.records) {
       if (!value) {
-        compact.emplace_back(id, std::nullopt);
+        changes.push_back({id, std::nullopt, std::nullopt, {}});
         continue;
       }
       auto in = incidents::decodeIncident(*value);
@@ -208,29 +246,76 @@ class ReadModel::Impl {
         spdlog::warn("scale-out read side: incident {}: {}", id, in.error().toString());
         continue;
       }
-      std::string encoded;
-      incidents::encodeIncident(*in, false, encoded);
-      compact.emplace_back(id, std::move(encoded));
+      Change change{id, std::string(), std::nullopt, {}};
+      incidents::encodeIncident(*in, false, *change.compact);
+      if (in->isActive()) change.active.emplace(in->ci, in->severity);
+      const auto kind = changeKind(id, in->state);
+      nlohmann::json incident;
+      incidents::toJson(*in, incident, false);
+      const std::string& writer = owner.empty() ? ownerOf(partition) : owner;
+      if (!writer.empty()) incident["owner"] = writer;
+      change.feed = nlohmann::json{{"change", incidents::changeKindName(kind)}, {"incident", std::move(incident)}}
+                        .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      changes.push_back(std::move(change));
     }
     pending.records.clear();
-    const std::string owner = header(msg, kOwnerHeader);
-    std::unique_lock lock(mu_);
-    if (!owner.empty()) owners_[static_cast<uint16_t>(msg.partition())] = owner;
-    for (auto& [id, value] : compact) {
-      if (!value) {
-        incidents_.erase(id);
-        continue;
+    bool fed = false;
+    {
+      std::unique_lock lock(mu_);
+      if (!owner.empty()) owners_[partition] = owner;
+      for (auto& change : changes) {
+        if (!change.compact) {
+          incidents_.erase(change.id);
+          active_.erase(change.id);
+          continue;
+        }
+        auto it = incidents_.find(change.id);
+        if (it != incidents_.end()) {
+          it->second = std::move(*change.compact);
+        } else if (incidents_.size() < scaleout_.read_side.read_model_max_incidents) {
+          incidents_.emplace(change.id, std::move(*change.compact));
+        } else {
+          dropped_.Increment();
+          continue;
+        }
+        if (change.active) {
+          active_[change.id] = std::move(*change.active);
+        } else {
+          active_.erase(change.id);
+        }
+        // {"seq":N, + the rest: the same shape as the store's change records.
+        ++feed_seq_;
+        feed_.emplace_back(feed_seq_, "{\"seq\":" + std::to_string(feed_seq_) + "," + change.feed.substr(1));
+        if (feed_.size() > scaleout_.read_side.read_model_stream_backlog) feed_.pop_front();
+        fed = true;
       }
-      auto it = incidents_.find(id);
-      if (it != incidents_.end()) {
-        it->second = std::move(*value);
-      } else if (incidents_.size() < scaleout_.read_side.read_model_max_incidents) {
-        incidents_.emplace(id, std::move(*value));
-      } else {
-        dropped_.Increment();
-      }
+      incidents_gauge_.Set(static_cast<double>(incidents_.size()));
     }
-    incidents_gauge_.Set(static_cast<double>(incidents_.size()));
+    if (fed && wake_) wake_();
+  }
+
+  // What a change record of the store would call this change (this thread only).
+  incidents::ChangeKind changeKind(incidents::IncidentId id, incidents::IncidentState now) const {
+    using incidents::ChangeKind;
+    using incidents::IncidentState;
+    auto it = incidents_.find(id);
+    if (it == incidents_.end()) return ChangeKind::kOpened;
+    auto before = incidents::decodeIncident(it->second);
+    if (!before || before->state == now) return ChangeKind::kUpdated;
+    switch (now) {
+      case IncidentState::kAcknowledged: return ChangeKind::kAcknowledged;
+      case IncidentState::kResolved: return ChangeKind::kResolved;
+      case IncidentState::kClosed: return ChangeKind::kClosed;
+      case IncidentState::kOpen: return ChangeKind::kReopened;
+    }
+    return ChangeKind::kUpdated;
+  }
+
+  // The partition's owner as last announced (this thread only).
+  const std::string& ownerOf(uint16_t partition) const {
+    static const std::string kNone;
+    auto it = owners_.find(partition);
+    return it == owners_.end() ? kNone : it->second;
   }
 
   const KafkaConfig kafka_;
@@ -247,6 +332,14 @@ class ReadModel::Impl {
   mutable std::shared_mutex mu_;
   std::map<incidents::IncidentId, std::string> incidents_;  // id → compact encoding; GUARDED_BY(mu_)
   std::map<uint16_t, std::string> owners_;  // partition → owner's URL, per the last marker; GUARDED_BY(mu_)
+  // id → (CI, severity) of the active incidents, for service health; GUARDED_BY(mu_)
+  std::unordered_map<incidents::IncidentId, std::pair<std::string, Severity>> active_;
+  std::deque<std::pair<uint64_t, std::string>> feed_;  // (seq, change record JSON); GUARDED_BY(mu_)
+  // The last seq given. It starts at the start time in µs, so it keeps increasing across
+  // restarts and a client's Last-Event-ID from before one is never taken for a newer position.
+  uint64_t feed_seq_ = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+  std::function<void()> wake_;                         // set before start()
 };
 
 ReadModel::ReadModel(KafkaConfig kafka, ScaleoutConfig scaleout, prometheus::Registry& registry)
@@ -263,5 +356,12 @@ void ReadModel::scanRemote(incidents::IncidentId before,
 std::optional<std::pair<incidents::Incident, std::string>> ReadModel::getRemote(incidents::IncidentId id) const {
   return impl_->getRemote(id);
 }
+std::unordered_map<std::string, Severity> ReadModel::activeSeverityByCi() const { return impl_->activeSeverityByCi(); }
+uint64_t ReadModel::lastFeedSeq() const { return impl_->lastFeedSeq(); }
+void ReadModel::readFeed(uint64_t after, size_t limit,
+                         const std::function<void(uint64_t, const std::string&)>& visit) const {
+  impl_->readFeed(after, limit, visit);
+}
+void ReadModel::setFeedListener(std::function<void()> wake) { impl_->setFeedListener(std::move(wake)); }
 
 }  // namespace vigil::connectors::kafka

@@ -4,6 +4,8 @@
 //  - incident records (the store's `incidents` family) are applied per closed batch only, as a
 //    restore does: held until their epoch's marker, dropped when another epoch starts first;
 //    each is kept re-encoded without timeline and recent events (a few hundred bytes);
+//  - every applied incident change is also rendered once as a change record for the live
+//    stream (a backlog of read_model_stream_backlog records);
 //  - batch markers carry the header vigil-owner (the writer's advertised URL); a core that takes
 //    a partition over writes one at once, so the owner changes when the takeover is done.
 // The API lists the partitions owned by others from here and its own from its store, and
@@ -42,6 +44,11 @@ class ReadModel final : public api::ReadSide {
   void scanRemote(incidents::IncidentId before,
                   const std::function<bool(incidents::Incident&&, const std::string& owner)>& visit) const override;
   std::optional<std::pair<incidents::Incident, std::string>> getRemote(incidents::IncidentId id) const override;
+  std::unordered_map<std::string, Severity> activeSeverityByCi() const override;
+  uint64_t lastFeedSeq() const override;
+  void readFeed(uint64_t after, size_t limit,
+                const std::function<void(uint64_t, const std::string&)>& visit) const override;
+  void setFeedListener(std::function<void()> wake) override;
 
  private:
   class Impl;

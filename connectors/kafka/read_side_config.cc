@@ -79,6 +79,10 @@ Status parseReadSideConfig(const YAML::Node& node, std::string_view file, ReadSi
         }
       }
     }
+    if (const YAML::Node n = node["read_model_stream_backlog"]) {
+      int64_t value = 0;
+      if (errors.take(readInt(file, n, 100, 1000000), value)) config.read_model_stream_backlog = static_cast<size_t>(value);
+    }
   } catch (const YAML::Exception& e) {
     errors.add(yamlError(file, e.mark, e.msg));
   }

@@ -5,6 +5,7 @@
 //     advertised_url: http://core-1.example.net:8080  # how peers reach this instance's API
 //     read_model_max_incidents: 1000000
 //     forward_timeout: 5s
+//     read_model_stream_backlog: 10000
 #pragma once
 
 #include <array>
@@ -20,7 +21,7 @@
 
 namespace vigil::connectors::kafka {
 
-inline constexpr std::array<ConfigKey, 3> kReadSideConfigKeys = {{
+inline constexpr std::array<ConfigKey, 4> kReadSideConfigKeys = {{
     {"advertised_url", "http://<http listen host>:<port>",
      "Core: the base URL (http:// or https://, host and port, no path) at which the other cores reach "
      "this instance's API; it travels on the changelog so peers can route incident commands here. "
@@ -30,18 +31,19 @@ inline constexpr std::array<ConfigKey, 3> kReadSideConfigKeys = {{
      "past it, new ones are not listed (vigil_scaleout_read_model_dropped_total)."},
     {"forward_timeout", "5s",
      "Core: longest an incident command forwarded to its owning core may take (100ms..1m); past it, 503."},
+    {"read_model_stream_backlog", "10000",
+     "Core: incident changes of all partitions kept for GET /api/v1/stream, so a client that "
+     "reconnects with Last-Event-ID gets what it missed (100..1000000)."},
 }};
 
 struct ReadSideConfig {
   std::string advertised_url;  // empty: derived from the http listen address (advertisedUrlFor)
   uint64_t read_model_max_incidents = 1000000;
   std::chrono::milliseconds forward_timeout{5000};
+  size_t read_model_stream_backlog = 10000;
 };
 
 // The names above, for the `scaleout:` section's checkKeys.
-inline constexpr std::array<std::string_view, 3> kReadSideKeyNames = {"advertised_url", "read_model_max_incidents",
-                                                                      "forward_timeout"};
-
 // Reads the read-side keys of the `scaleout:` mapping `node` into `config`; errors as
 // file:line:col. Never throws.
 Status parseReadSideConfig(const YAML::Node& node, std::string_view file, ReadSideConfig& config);

@@ -21,6 +21,7 @@
 #include "daemon/api/read_side.h"
 #include "daemon/api/rate_limiter.h"
 #include "daemon/api/rejected_requests.h"
+#include "daemon/cmdb/service_health.h"
 #include "daemon/cmdb/topology.h"
 #include "daemon/event_json.h"
 #include "daemon/maintenance/maintenance_api.h"
@@ -151,9 +152,23 @@ class StreamHub final : public ChangeListener {
     if (subscribers_.size() == 1) scheduleHeartbeat();
   }
 
+  // A scale-out core streams the read side's feed of every partition instead of its own change
+  // log. REQUIRES: before start().
+  void setFeed(ReadSide* feed) {
+    feed_ = feed;
+    feed_->setFeedListener([this] { wake(); });
+  }
+  uint64_t lastSeq() const { return feed_ != nullptr ? feed_->lastFeedSeq() : store_.lastChangeSeq(); }
+
   // ChangeListener: called on the correlator thread after a commit.
   void onCommitted(const incidents::ChangeSet& changes) override {
-    if (changes.changes.empty() || pending_.exchange(true)) return;
+    if (!changes.changes.empty() && feed_ == nullptr) wake();
+  }
+
+ private:
+  // Pumps every subscriber on an io thread; wake-ups while one is pending fold into it.
+  void wake() {
+    if (pending_.exchange(true)) return;
     asio::post(io_, [this] {
       pending_ = false;
       std::lock_guard lock(mu_);
@@ -162,6 +177,8 @@ class StreamHub final : public ChangeListener {
     });
   }
 
+
+ public:
   void stop() {
     std::lock_guard lock(mu_);
     heartbeat_.cancel();
@@ -185,12 +202,19 @@ class StreamHub final : public ChangeListener {
     if (sub.closed) return;
     std::string chunk;
     // Bounded per pump; the next commit or heartbeat continues a long backlog.
-    Status s = store_.readChanges(sub.last_seq, 500, [&](const store::ChangeRecord& r) {
-      chunk += "id: " + std::to_string(r.seq) + "\nevent: incident\ndata: " + r.json + "\n\n";
-      sub.last_seq = r.seq;
-      return true;
-    });
-    if (!s.isOk()) spdlog::warn("stream: {}", s.toString());
+    auto add = [&](uint64_t seq, const std::string& json) {
+      chunk += "id: " + std::to_string(seq) + "\nevent: incident\ndata: " + json + "\n\n";
+      sub.last_seq = seq;
+    };
+    if (feed_ != nullptr) {
+      feed_->readFeed(sub.last_seq, 500, add);
+    } else if (Status s = store_.readChanges(sub.last_seq, 500, [&](const store::ChangeRecord& r) {
+                 add(r.seq, r.json);
+                 return true;
+               });
+               !s.isOk()) {
+      spdlog::warn("stream: {}", s.toString());
+    }
     if (!chunk.empty()) sub.response.append_chunk(std::move(chunk));
     std::weak_ptr<Subscriber> weak = subscriber;
     sub.response.flush([weak](const asio::error_code& ec) {
@@ -220,6 +244,7 @@ class StreamHub final : public ChangeListener {
 
   asio::io_context& io_;
   const store::Store& store_;
+  ReadSide* feed_ = nullptr;  // set before start()
   std::atomic<bool> pending_{false};
   std::mutex mu_;
   std::list<std::shared_ptr<Subscriber>> subscribers_;  // GUARDED_BY(mu_)
@@ -779,7 +804,14 @@ class HttpApi::Impl {
 
   restinio::request_handling_status_t getServices(const Request& req) {
     json services = json::array();
-    if (const auto view = pipeline_.serviceHealth()) {
+    if (read_side_ != nullptr) {  // a scale-out core: the incidents of every partition count
+      const auto cmdb = pipeline_.cmdb();
+      for (const auto& s : cmdb::computeServiceHealth(*cmdb, read_side_->activeSeverityByCi())) {
+        json j;
+        cmdb::toJson(s, j);
+        services.push_back(std::move(j));
+      }
+    } else if (const auto view = pipeline_.serviceHealth()) {
       for (const auto& s : view->services) {
         json j;
         cmdb::toJson(s, j);
@@ -790,7 +822,7 @@ class HttpApi::Impl {
   }
 
   restinio::request_handling_status_t openStream(const Request& req) {
-    uint64_t after = store_.lastChangeSeq();  // by default, only what happens from now on
+    uint64_t after = stream_.lastSeq();  // by default, only what happens from now on
     if (req->header().has_field("Last-Event-ID")) {
       auto seq = api::parseNumber<uint64_t>(req->header().get_field("Last-Event-ID"));
       if (!seq) return sendError(req, restinio::status_bad_request(), "Last-Event-ID: expected a number");
@@ -929,7 +961,7 @@ class HttpApi::Impl {
   verdicts::VerdictLog* verdicts_ = nullptr;
 
  public:
-  const ReadSide* read_side_ = nullptr;  // scale-out core; set before start()
+  ReadSide* read_side_ = nullptr;  // scale-out core; set before start()
   PeerForwarder* forwarder_ = nullptr;
 
  private:
@@ -964,8 +996,9 @@ void HttpApi::addAction(Method method, std::string path, Role role, Action actio
 }
 void HttpApi::setTokens(std::vector<ApiToken> tokens) { impl_->setTokens(std::move(tokens)); }
 void HttpApi::setShadowRules(ShadowRules* shadow) { impl_->shadow_ = shadow; }
-void HttpApi::setReadSide(const ReadSide* read_side, PeerForwarder* forwarder) {
+void HttpApi::setReadSide(ReadSide* read_side, PeerForwarder* forwarder) {
   impl_->read_side_ = read_side;
+  impl_->stream().setFeed(read_side);
   impl_->forwarder_ = forwarder;
 }
 

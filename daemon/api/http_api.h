@@ -71,8 +71,9 @@ class HttpApi {
   void setShadowRules(ShadowRules* shadow);
   // Scale-out core: lists the incidents of other cores' partitions from `read_side` (each
   // incident then names its "owner") and forwards commands on them to their owner through
-  // `forwarder` (docs/scale-out.md, "Read side"). Both outlive the API. REQUIRES: before start().
-  void setReadSide(const ReadSide* read_side, PeerForwarder* forwarder);
+  // `forwarder`; GET /api/v1/stream and /api/v1/services cover every partition too
+  // (docs/scale-out.md, "Read side"). Both outlive the API. REQUIRES: before start().
+  void setReadSide(ReadSide* read_side, PeerForwarder* forwarder);
 
  private:
   class Impl;

@@ -85,6 +85,44 @@ const VigildInstance* byUrl(const std::vector<const VigildInstance*>& cores, con
   return nullptr;
 }
 
+// The GET /api/v1/stream of a core, read by curl in the background.
+class StreamReader {
+ public:
+  explicit StreamReader(const VigildInstance& core)
+      : out_(core.dir().file("stream-" + std::to_string(freePort()) + ".txt")),
+        curl_({"curl", "-sN", "--max-time", "120", core.url("/api/v1/stream")}, out_) {}
+  ~StreamReader() { curl_.stop(SIGTERM); }
+  bool connected() const { return readFile(out_).find(": connected") != std::string::npos; }
+  std::vector<json> events() const {
+    std::vector<json> events;
+    const std::string text = readFile(out_);
+    for (size_t pos = 0; (pos = text.find("data: ", pos)) != std::string::npos;) {
+      const size_t end = text.find('\n', pos);
+      if (end == std::string::npos) break;
+      events.push_back(json::parse(text.substr(pos + 6, end - pos - 6), nullptr, false));
+      pos = end;
+    }
+    return events;
+  }
+
+ private:
+  std::string out_;
+  Process curl_;
+};
+
+// One service over the twelve hosts, each host a CI.
+std::string serviceCmdb(const TempDir& dir) {
+  std::string yaml = "cis:\n";
+  std::string members;
+  for (int h = 0; h < kHosts; ++h) {
+    yaml += "  - {id: h" + std::to_string(h) + ", class: server, aliases: [h" + std::to_string(h) + "]}\n";
+    members += (h == 0 ? "" : ", ") + std::string("h") + std::to_string(h);
+  }
+  yaml += "  - {id: checkout, class: service, members: [" + members + "]}\n";
+  writeFile(dir.file("cmdb.yaml"), yaml);
+  return "cmdb: {files: [" + dir.file("cmdb.yaml") + "]}\n";
+}
+
 int countActions(const json& incident, const std::string& action) {
   int n = 0;
   for (const auto& t : incident["timeline"]) n += t["action"] == action ? 1 : 0;
@@ -94,10 +132,12 @@ int countActions(const json& incident, const std::string& action) {
 TEST(ScaleoutReadSide, EveryCoreListsEveryIncidentAndCommandsReachTheOwner) {
   MockKafkaCluster cluster({"ingest:" + std::to_string(kPartitions), "changelog:" + std::to_string(kPartitions)});
   ASSERT_TRUE(cluster.ok());
+  TempDir dir;
+  const std::string cmdb = serviceCmdb(dir);
   std::vector<std::unique_ptr<VigildInstance>> owned;
   std::vector<const VigildInstance*> cores;
   for (int i = 0; i < 3; ++i) {
-    owned.push_back(std::make_unique<VigildInstance>(coreYaml(cluster)));
+    owned.push_back(std::make_unique<VigildInstance>(cmdb + coreYaml(cluster)));
     ASSERT_TRUE(owned.back()->start()) << owned.back()->log();
     cores.push_back(owned.back().get());
   }
@@ -109,6 +149,13 @@ TEST(ScaleoutReadSide, EveryCoreListsEveryIncidentAndCommandsReachTheOwner) {
   std::set<std::string> distinct_owners;
   for (const auto& [id, owner] : owners) distinct_owners.insert(owner);
   EXPECT_GE(distinct_owners.size(), 2u) << "the incidents should spread over the cores";
+  // Service health counts the incidents of every partition on every core.
+  for (const auto* c : cores) {
+    ASSERT_TRUE(waitFor([&] {
+      const json services = c->getJson("/api/v1/services")["services"];
+      return services.size() == 1 && services[0]["members_affected"] == kHosts;
+    }, seconds(30))) << c->getJson("/api/v1/services").dump();
+  }
 
   // Pages and filters span every partition.
   for (const auto* c : cores) {
@@ -136,6 +183,9 @@ TEST(ScaleoutReadSide, EveryCoreListsEveryIncidentAndCommandsReachTheOwner) {
     if (c != owner) other = c;
   }
   ASSERT_NE(owner, nullptr);
+  // The live stream of the core that does not own it shows the change as it happens.
+  StreamReader stream(*other);
+  ASSERT_TRUE(waitFor([&] { return stream.connected(); }, seconds(30)));
   const json ack = {{"actor", "alice"}, {"comment", "on it"}};
   auto answer = httpPost(other->url("/api/v1/incidents/" + id + "/ack"), ack.dump());
   ASSERT_EQ(answer.status, 200) << answer.body << answer.error;
@@ -151,6 +201,13 @@ TEST(ScaleoutReadSide, EveryCoreListsEveryIncidentAndCommandsReachTheOwner) {
     }
     return true;
   }, seconds(30)));
+  std::vector<json> live;
+  ASSERT_TRUE(waitFor([&] { return !(live = stream.events()).empty(); }, seconds(30)));
+  ASSERT_EQ(live.size(), 1u) << live.back().dump();
+  EXPECT_EQ(live[0]["change"], "acknowledged");
+  EXPECT_EQ(std::to_string(live[0]["incident"]["id"].get<uint64_t>()), id);
+  EXPECT_EQ(live[0]["incident"]["owner"], owner_url);
+  EXPECT_TRUE(live[0]["seq"].is_number_unsigned());
   const json on_owner = owner->getJson("/api/v1/incidents/" + id);
   EXPECT_EQ(countActions(on_owner, "acknowledged"), 1) << on_owner.dump();
   EXPECT_EQ(on_owner["owner"], owner_url);
