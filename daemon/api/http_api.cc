@@ -717,13 +717,24 @@ class HttpApi::Impl {
       }
       cmd.priority = static_cast<uint8_t>(p[1] - '0');
     }
-    const bool queued = pipeline_.submit(std::move(cmd), [req](Result<incidents::Incident> result) {
+    const incidents::IncidentId target = cmd.id;
+    const bool queued = pipeline_.submit(std::move(cmd), [this, req, target](Result<incidents::Incident> result) {
       if (!result) {
+        // A scale-out core that no longer owns the incident (a forwarded command that raced a
+        // handover): the caller may retry, the new owner will apply it.
+        if (result.error().code() == Status::Code::kNotFound && read_side_ != nullptr) {
+          if (auto owner = read_side_->remoteOwner(incidents::partitionOf(target))) {
+            sendError(req, restinio::status_service_unavailable(),
+                      "incident " + std::to_string(target) + " moved to " + *owner + "; nothing was applied, retry");
+            return;
+          }
+        }
         sendError(req, statusFor(result.error()), result.error().message());
         return;
       }
       json j;
       incidents::toJson(*result, j, true);
+      if (read_side_ != nullptr) j["owner"] = read_side_->selfUrl();
       sendJson(req, restinio::status_ok(), j);
     });
     if (!queued) return sendError(req, restinio::status_service_unavailable(), "pipeline queue full, retry later");
@@ -755,7 +766,9 @@ class HttpApi::Impl {
       forward.authorization = "Bearer " + std::string((*params)["access_token"]);
     }
     const bool is_get = forward.method == "GET";
-    const bool queued = forwarder_->forward(std::move(forward), [this, req, id, owner, is_get](PeerForwarder::Answer answer) {
+    // The answer may come after the API is gone (at shutdown): it needs only the read side.
+    const bool queued = forwarder_->forward(std::move(forward), [read_side = read_side_, req, id, owner,
+                                                                 is_get](PeerForwarder::Answer answer) {
       if (answer.status != 0) {
         api::countRejectedRequest(static_cast<unsigned>(answer.status));
         req->create_response(restinio::http_status_line_t{
@@ -768,7 +781,7 @@ class HttpApi::Impl {
         return;
       }
       if (is_get) {
-        if (auto copy = read_side_->getRemote(id)) {
+        if (auto copy = read_side->getRemote(id)) {
           json j;
           incidents::toJson(copy->first, j, false);
           j["owner"] = copy->second;
