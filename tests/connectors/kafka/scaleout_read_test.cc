@@ -253,6 +253,51 @@ TEST(ScaleoutReadSide, AnOwnerThatDoesNotAnswerGivesA503NamingIt) {
   EXPECT_EQ(copy["state"], "open");
 }
 
+// With API tokens: the forwarded command carries the caller's token, so the owner records who
+// acted; a caller the first core refuses never reaches the owner.
+TEST(ScaleoutReadSide, ForwardedCommandsActWithTheCallersToken) {
+  MockKafkaCluster cluster({"ingest:" + std::to_string(kPartitions), "changelog:" + std::to_string(kPartitions)});
+  ASSERT_TRUE(cluster.ok());
+  const std::string viewer_token = "viewer-token-readside-0001";
+  const std::string operator_token = "operator-token-readside-0001";
+  const std::string tokens = "  tokens:\n"
+                             "    - {name: wall, token: " + viewer_token + ", role: viewer}\n"
+                             "    - {name: ops-alice, token: " + operator_token + ", role: operator}\n";
+  VigildInstance a(coreYaml(cluster), tokens);
+  ASSERT_TRUE(a.start()) << a.log();
+  ASSERT_TRUE(waitFor([&] { return settled({&a}); }, seconds(60))) << a.log();
+  VigildInstance b(coreYaml(cluster), tokens);
+  ASSERT_TRUE(b.start()) << b.log();
+  ASSERT_TRUE(waitFor([&] {
+    return settled({&a, &b}) && metricValue(a, "vigil_scaleout_owned_partitions") > 0 &&
+           metricValue(b, "vigil_scaleout_owned_partitions") > 0;
+  }, seconds(60))) << b.log();
+  ASSERT_EQ(produceIncidents(cluster), kHosts);
+  // An incident of a's that b lists.
+  std::string id;
+  ASSERT_TRUE(waitFor([&] {
+    const auto page = httpGet(b.url("/api/v1/incidents?limit=100"), viewer_token);
+    const json j = json::parse(page.body, nullptr, false);
+    if (!j.is_object() || j["incidents"].size() != static_cast<size_t>(kHosts)) return false;
+    for (const auto& in : j["incidents"]) {
+      if (in["owner"] == a.url("")) id = std::to_string(in["id"].get<uint64_t>());
+    }
+    return !id.empty();
+  }, seconds(60))) << b.log();
+  const std::string path = "/api/v1/incidents/" + id + "/ack";
+  EXPECT_EQ(httpPost(b.url(path), "{}").status, 401);
+  EXPECT_EQ(httpPost(b.url(path), "{}", viewer_token).status, 403);
+  const auto answer = httpPost(b.url(path), R"({"actor":"mallory"})", operator_token);
+  ASSERT_EQ(answer.status, 200) << answer.body;
+  const json on_owner = json::parse(httpGet(a.url("/api/v1/incidents/" + id), viewer_token).body);
+  ASSERT_EQ(countActions(on_owner, "acknowledged"), 1) << on_owner.dump();
+  for (const auto& t : on_owner["timeline"]) {
+    if (t["action"] == "acknowledged") {
+      EXPECT_EQ(t["actor"], "ops-alice") << on_owner.dump();
+    }
+  }
+}
+
 TEST(ScaleoutReadSide, AfterKillNineTheApiNamesTheNewOwner) {
   MockKafkaCluster cluster({"ingest:" + std::to_string(kPartitions), "changelog:" + std::to_string(kPartitions)});
   ASSERT_TRUE(cluster.ok());
