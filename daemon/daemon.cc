@@ -14,6 +14,7 @@
 #include "connectors/kafka/kafka_config.h"
 #include "connectors/kafka/kafka_output.h"
 #include "connectors/kafka/kafka_source.h"
+#include "connectors/kafka/read_model.h"
 #include "connectors/kafka/ingest_forwarder.h"
 #include "connectors/kafka/scaleout_config.h"
 #include "connectors/kafka/scaleout_core.h"
@@ -21,6 +22,7 @@
 #include "connectors/syslog/syslog_config.h"
 #include "connectors/syslog/syslog_source.h"
 #include "daemon/api/http_api.h"
+#include "daemon/api/peer_forwarder.h"
 #include "daemon/cmdb/cmdb_feeds.h"
 #include "daemon/cmdb/cmdb_loader.h"
 #include "daemon/correlator_setup.h"
@@ -224,6 +226,8 @@ int runDaemon(CheckedConfig checked) {
   // Scale-out; declared first: the pipeline calls into them until it is destroyed.
   std::unique_ptr<connectors::kafka::IngestForwarder> forwarder;
   std::unique_ptr<connectors::kafka::ScaleoutCore> core;
+  std::unique_ptr<connectors::kafka::ReadModel> read_model;
+  std::unique_ptr<api::PeerForwarder> peer_forwarder;
   auto correlator = Correlator::build({.options = pipeline_options,
                                        .rules = checked.rules,
                                        .cmdb = nullptr,  // set by cmdb_feeds below
@@ -239,8 +243,12 @@ int runDaemon(CheckedConfig checked) {
   auto& maintenance = correlator->maintenance();
   // Scale-out (docs/scale-out.md): an edge forwards its intake to the ingest topic; a core owns
   // the state of its ingest partitions and keeps it in the changelog.
-  const auto scaleout = *connectors::kafka::parseScaleoutConfig(config.scaleout.value_or(YAML::Node()),
-                                                                config.kafka.value_or(YAML::Node()), config.path);
+  auto scaleout = *connectors::kafka::parseScaleoutConfig(config.scaleout.value_or(YAML::Node()),
+                                                          config.kafka.value_or(YAML::Node()), config.path);
+  if (scaleout.read_side.advertised_url.empty() && config.http.port != 0) {
+    scaleout.read_side.advertised_url =
+        connectors::kafka::advertisedUrlFor(config.http.host, config.http.port, config.http.tls.has_value());
+  }
   if (scaleout.role != connectors::kafka::Role::kStandalone) {
     auto kafka_config = *connectors::kafka::parseKafkaConfig(*config.kafka, config.path);
     if (scaleout.role == connectors::kafka::Role::kEdge) {
@@ -257,6 +265,14 @@ int runDaemon(CheckedConfig checked) {
       if (Status s = core->start(); !s.isOk()) {
         spdlog::critical("scale-out core: {}", s.toString());
         return 1;
+      }
+      // The read side: this core's API answers for every partition (docs/scale-out.md).
+      if (scaleout.read_side.advertised_url.empty()) {
+        spdlog::warn("scale-out core: http listens on port 0 and scaleout.advertised_url is not set: the API "
+                     "answers for this core's partitions only");
+      } else {
+        read_model = std::make_unique<connectors::kafka::ReadModel>(kafka_config, scaleout, registry.registry());
+        peer_forwarder = std::make_unique<api::PeerForwarder>(scaleout.read_side.forward_timeout);
       }
     }
   }
@@ -285,6 +301,13 @@ int runDaemon(CheckedConfig checked) {
   api::HttpApi http(config.http, io.io(), pipeline, **store, registry);
   http.setMaintenance(&maintenance, &correlator->verdicts());
   http.setShadowRules(&correlator->shadow());
+  if (read_model) {
+    http.setReadSide(read_model.get(), peer_forwarder.get());
+    if (Status s = read_model->start(); !s.isOk()) {
+      spdlog::critical("scale-out read side: {}", s.toString());
+      return 1;
+    }
+  }
   pipeline.addListener(&http.streamListener());
   ConfigReloader reloader(config, pipeline, &http, registry.registry(),
                           [&cmdb_feeds](auto snapshot) { return cmdb_feeds.reloadFiles(std::move(snapshot)); });
@@ -396,6 +419,7 @@ int runDaemon(CheckedConfig checked) {
   if (cmdb_topic) cmdb_topic->stop();
   pipeline.stop();  // drains the queue and commits; callbacks still answer through the io threads
   if (core) core->stop();  // after the last commit: its changelog records are sent
+  if (read_model) read_model->stop();
   if (forwarder) forwarder->stop();  // after the sources: what they offered is delivered
   if (kafka_output) kafka_output->stop();  // sends what the pipeline committed last
   webhooks.stop();  // what is not delivered yet waits in the outbox for the next start

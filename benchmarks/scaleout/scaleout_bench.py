@@ -12,6 +12,10 @@
               it lists all M incidents. The mock cluster keeps at most 5 MB per partition (older
               records are deleted, no compaction): a changelog partition must stay below that,
               about 10 000 incidents; 100 000 need P >= 24.
+  readside:   three cores, M incidents over 6 partitions (one event per host): how long after the
+              owners hold them every core's read model holds all M, how long one core takes to
+              page through all M in the API, and the median time of an acknowledge sent to the
+              owner against one sent to a core that forwards it (--readside M; 0 skips).
 
 Usage: benchmarks/scaleout/scaleout_bench.py BUILD_DIR [--events N] [--incidents M] [--cores 1,2,3]
 """
@@ -65,13 +69,19 @@ scaleout: {{role: core, ingest_topic: ingest, changelog_topic: changelog}}
         m = re.search("^" + re.escape(series) + r" (\S+)$", text, re.M)
         return float(m.group(1)) if m else None
 
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
     def counts(self):
+        """Events and incidents of the partitions this core owns (every core lists all of them)."""
         events = incidents = 0; cursor = None
         while True:
             body = self.get("/api/v1/incidents?limit=1000" + (f"&cursor={cursor}" if cursor else ""))
             if body is None: return None
             j = json.loads(body)
-            for i in j["incidents"]: events += i["event_count"]; incidents += 1
+            for i in j["incidents"]:
+                if i.get("owner", self.url()) != self.url(): continue
+                events += i["event_count"]; incidents += 1
             cursor = j.get("next_cursor")
             if cursor is None: return events, incidents
             if not isinstance(cursor, str): cursor = json.dumps(cursor)
@@ -153,8 +163,8 @@ def takeover(build, m, partitions):
         try:
             wait(lambda: b.metric("vigil_incidents_active") == m, 1800, f"{m} incidents on core b")
             visible = time.time() - start
-            events, incidents = b.counts()
-            assert (events, incidents) == (m, m), (events, incidents)
+            # b names itself the owner once its read model has read its own takeover marker.
+            wait(lambda: b.counts() == (m, m), 120, f"core b listing {m} incidents as their owner", 0.5)
             restore = b.metric("vigil_scaleout_last_restore_seconds")
             restored = b.metric('vigil_scaleout_changelog_records_total{result="restored"}')
             took = [float(x) for x in re.findall(r"took over \S+ in ([0-9.]+) s", open(os.path.join(b.dir, "vigild.log")).read())]
@@ -168,16 +178,61 @@ def takeover(build, m, partitions):
         mproc.terminate(); mproc.wait()
 
 
+def readside(build, m):
+    work = tempfile.mkdtemp(prefix="vigil-readside-")
+    mproc, brokers = mock(build, work, ["ingest:6", "changelog:6"])
+    cores = [Core(build, work, brokers, f"core{i}") for i in range(3)]
+    try:
+        wait(lambda: sum(c.metric("vigil_scaleout_owned_partitions") or 0 for c in cores) == 6, 120, "the group")
+        produce(brokers, ["h%d\t%s\n" % (i, event("h%d" % i, i)) for i in range(m)], work)
+        wait(lambda: sum(c.metric("vigil_incidents_active") or 0 for c in cores) == m, 600, "the owners' incidents", 0.05)
+        owners_at = time.time()
+        wait(lambda: all(c.metric("vigil_scaleout_read_model_incidents") == m for c in cores), 600,
+             "every read model", 0.05)
+        read_lag = time.time() - owners_at
+        t0 = time.time(); listed = []; cursor = None
+        while True:
+            j = json.loads(cores[0].get("/api/v1/incidents?limit=1000" + (f"&cursor={cursor}" if cursor else "")))
+            listed += j["incidents"]; cursor = j.get("next_cursor")
+            if cursor is None: break
+        list_s = time.time() - t0
+        assert len(listed) == m, len(listed)
+        def ack_ms(via, ids):
+            times = []
+            for i in ids:
+                req = urllib.request.Request(f"{via.url()}/api/v1/incidents/{i}/ack", data=b"{}", method="POST",
+                                             headers={"Content-Type": "application/json"})
+                t = time.time()
+                with urllib.request.urlopen(req, timeout=30) as r: assert r.status == 200
+                times.append((time.time() - t) * 1000)
+            return sorted(times)[len(times) // 2]
+        own = [i["id"] for i in listed if i["owner"] == cores[1].url()][:50]
+        other = [i["id"] for i in listed if i["owner"] == cores[0].url()][:50]
+        local, forwarded = ack_ms(cores[1], own), ack_ms(cores[1], other)
+        rss = []
+        for c in cores:
+            with open(f"/proc/{c.proc.pid}/status") as f:
+                rss.append(int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1)) // 1024)
+        print(f"readside incidents={m} read_models_complete_after_owners_s={read_lag:.2f} "
+              f"list_all_via_api_s={list_s:.2f} ack_median_ms local={local:.1f} forwarded={forwarded:.1f} "
+              f"(n={len(own)}/{len(other)}) rss_mb={rss}", flush=True)
+    finally:
+        for c in cores: c.stop()
+        mproc.terminate(); mproc.wait()
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("build"); p.add_argument("--events", type=int, default=60000)
     p.add_argument("--incidents", type=int, default=100000); p.add_argument("--cores", default="1,2,3")
     p.add_argument("--partitions", type=int, default=1, help="takeover: partitions the incidents are spread over")
     p.add_argument("--skip-takeover", action="store_true"); p.add_argument("--skip-throughput", action="store_true")
+    p.add_argument("--readside", type=int, default=20000, help="incidents for the read-side figures (0: skip)")
     args = p.parse_args()
     if not args.skip_throughput:
         for k in [int(x) for x in args.cores.split(",")]: throughput(args.build, k, args.events)
     if not args.skip_takeover: takeover(args.build, args.incidents, args.partitions)
+    if args.readside: readside(args.build, args.readside)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,11 @@ Result<ScaleoutConfig> parseScaleoutConfig(const YAML::Node& node, const YAML::N
   ConfigErrors errors;
   try {
     if (!node.IsMap()) return fail(yamlError(file, node, "scaleout: expected a mapping"));
-    errors.add(checkKeys(file, node, {"role", "ingest_topic", "changelog_topic", "domain", "restore_timeout"}));
+    errors.add(checkKeys(file, node, {"role", "ingest_topic", "changelog_topic", "domain", "restore_timeout",
+                                         // read_side_config.h
+                                         "advertised_url", "read_model_max_incidents", "forward_timeout",
+                                         "read_model_stream_backlog"}));
+    errors.add(parseReadSideConfig(node, file, config.read_side));
     if (const YAML::Node n = node["role"]) {
       std::string role;
       if (errors.take(readString(file, n), role)) {

@@ -16,6 +16,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "connectors/kafka/read_side_config.h"
 #include "daemon/status.h"
 #include "daemon/yaml_util.h"
 
@@ -47,6 +48,7 @@ struct ScaleoutConfig {
   std::string changelog_topic = "vigil.changelog";
   DomainKey domain = DomainKey::kTopologyRoot;
   std::chrono::milliseconds restore_timeout{std::chrono::minutes(5)};
+  ReadSideConfig read_side;  // core: the API answers for every partition (read_side_config.h)
 };
 
 // Parses the `scaleout:` mapping of `file` (absent: standalone). `kafka` is the `kafka:`

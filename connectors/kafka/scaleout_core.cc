@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "connectors/kafka/kafka_client.h"
+#include "connectors/kafka/read_model.h"
 
 namespace vigil::connectors::kafka {
 
@@ -41,6 +42,8 @@ class ScaleoutCore::Impl final : public RdKafka::DeliveryReportCb {
       : kafka_(std::move(kafka)),
         scaleout_(std::move(scaleout)),
         applied_key_("changelog/" + scaleout_.changelog_topic),
+        owner_url_(scaleout_.read_side.advertised_url),
+        announced_key_("changelog-owner/" + scaleout_.changelog_topic),
         store_(store),
         pipeline_(pipeline),
         records_(prometheus::BuildCounter()
@@ -89,6 +92,8 @@ class ScaleoutCore::Impl final : public RdKafka::DeliveryReportCb {
   const KafkaConfig kafka_;
   const ScaleoutConfig scaleout_;
   const std::string applied_key_;  // local position: how far the changelog is applied, or kDirty
+  const std::string owner_url_;    // this instance's advertised URL (read side)
+  const std::string announced_key_;  // local position: the owner URL this instance last announced
   store::Store& store_;
   Pipeline& pipeline_;
   prometheus::Family<prometheus::Counter>& records_;
@@ -187,6 +192,8 @@ void ScaleoutCore::Impl::produce(uint16_t partition, const std::string& key, con
   for (;;) {
     RdKafka::Headers* headers = RdKafka::Headers::create();
     headers->add(std::string(kEpochHeader), epoch);
+    // Markers name their writer: the read side of every core learns each partition's owner.
+    if (key[0] == kMarkerTag && !owner_url_.empty()) headers->add(std::string(kOwnerHeader), owner_url_);
     const auto err = producer_->produce(
         scaleout_.changelog_topic, partition, RdKafka::Producer::RK_MSG_COPY,
         value ? const_cast<char*>(value->data()) : nullptr, value ? value->size() : 0, key.data(), key.size(), 0,
@@ -333,6 +340,7 @@ void ScaleoutCore::Impl::assigned(const std::vector<TopicPartition>& partitions)
   for (const auto& [topic, number] : partitions) {
     const auto start = std::chrono::steady_clock::now();
     const auto partition = static_cast<uint16_t>(number);
+    const auto applied_before = store_.getPosition(partition, applied_key_);
     auto end = restore(partition);
     if (!end) {
       // Consuming on top of a partial state would count events twice: stop the daemon instead.
@@ -357,6 +365,18 @@ void ScaleoutCore::Impl::assigned(const std::vector<TopicPartition>& partitions)
       owned_[partition] = random_() | 1;  // never 0 ("not owned")
       delivery_[partition] = Delivery{0, *end};
       owned_gauge_.Set(static_cast<double>(owned_.size()));
+      // The read side learns the new owner from a marker; none is needed when the changelog
+      // ends with this instance's own (a clean restart that got its partition back).
+      const auto announced = store_.getPosition(partition, announced_key_);
+      const bool unchanged = applied_before && *applied_before && **applied_before == std::to_string(*end) &&
+                             announced && *announced && **announced == owner_url_;
+      if (!owner_url_.empty() && !unchanged) {
+        produce(partition, markerKey(partition, owned_[partition]), std::string("1"),
+                std::to_string(owned_[partition]));
+        if (Status s = store_.putPosition(partition, announced_key_, owner_url_); !s.isOk()) {
+          spdlog::warn("scale-out core: {}", s.toString());
+        }
+      }
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     restore_seconds_.Set(seconds);

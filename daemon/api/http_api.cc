@@ -17,8 +17,11 @@
 #include "connectors/http/alert_payloads.h"
 #include "daemon/api/auth.h"
 #include "daemon/api/parse_number.h"
+#include "daemon/api/peer_forwarder.h"
+#include "daemon/api/read_side.h"
 #include "daemon/api/rate_limiter.h"
 #include "daemon/api/rejected_requests.h"
+#include "daemon/cmdb/service_health.h"
 #include "daemon/cmdb/topology.h"
 #include "daemon/event_json.h"
 #include "daemon/maintenance/maintenance_api.h"
@@ -149,9 +152,23 @@ class StreamHub final : public ChangeListener {
     if (subscribers_.size() == 1) scheduleHeartbeat();
   }
 
+  // A scale-out core streams the read side's feed of every partition instead of its own change
+  // log. REQUIRES: before start().
+  void setFeed(ReadSide* feed) {
+    feed_ = feed;
+    feed_->setFeedListener([this] { wake(); });
+  }
+  uint64_t lastSeq() const { return feed_ != nullptr ? feed_->lastFeedSeq() : store_.lastChangeSeq(); }
+
   // ChangeListener: called on the correlator thread after a commit.
   void onCommitted(const incidents::ChangeSet& changes) override {
-    if (changes.changes.empty() || pending_.exchange(true)) return;
+    if (!changes.changes.empty() && feed_ == nullptr) wake();
+  }
+
+ private:
+  // Pumps every subscriber on an io thread; wake-ups while one is pending fold into it.
+  void wake() {
+    if (pending_.exchange(true)) return;
     asio::post(io_, [this] {
       pending_ = false;
       std::lock_guard lock(mu_);
@@ -160,6 +177,8 @@ class StreamHub final : public ChangeListener {
     });
   }
 
+
+ public:
   void stop() {
     std::lock_guard lock(mu_);
     heartbeat_.cancel();
@@ -183,12 +202,19 @@ class StreamHub final : public ChangeListener {
     if (sub.closed) return;
     std::string chunk;
     // Bounded per pump; the next commit or heartbeat continues a long backlog.
-    Status s = store_.readChanges(sub.last_seq, 500, [&](const store::ChangeRecord& r) {
-      chunk += "id: " + std::to_string(r.seq) + "\nevent: incident\ndata: " + r.json + "\n\n";
-      sub.last_seq = r.seq;
-      return true;
-    });
-    if (!s.isOk()) spdlog::warn("stream: {}", s.toString());
+    auto add = [&](uint64_t seq, const std::string& json) {
+      chunk += "id: " + std::to_string(seq) + "\nevent: incident\ndata: " + json + "\n\n";
+      sub.last_seq = seq;
+    };
+    if (feed_ != nullptr) {
+      feed_->readFeed(sub.last_seq, 500, add);
+    } else if (Status s = store_.readChanges(sub.last_seq, 500, [&](const store::ChangeRecord& r) {
+                 add(r.seq, r.json);
+                 return true;
+               });
+               !s.isOk()) {
+      spdlog::warn("stream: {}", s.toString());
+    }
     if (!chunk.empty()) sub.response.append_chunk(std::move(chunk));
     std::weak_ptr<Subscriber> weak = subscriber;
     sub.response.flush([weak](const asio::error_code& ec) {
@@ -218,6 +244,7 @@ class StreamHub final : public ChangeListener {
 
   asio::io_context& io_;
   const store::Store& store_;
+  ReadSide* feed_ = nullptr;  // set before start()
   std::atomic<bool> pending_{false};
   std::mutex mu_;
   std::list<std::shared_ptr<Subscriber>> subscribers_;  // GUARDED_BY(mu_)
@@ -587,19 +614,37 @@ class HttpApi::Impl {
     json items = json::array();
     std::optional<incidents::IncidentId> next;
     incidents::IncidentId last = 0;
-    Status s = store_.scanIncidents(q.cursor, [&](incidents::Incident&& in) {
-      if (!q.matches(in)) return true;
+    // A scale-out core: other cores' partitions come from the read model, merged in by id.
+    std::vector<std::pair<incidents::Incident, std::string>> remote;
+    if (read_side_ != nullptr) {
+      read_side_->scanRemote(q.cursor, [&](incidents::Incident&& in, const std::string& owner) {
+        if (q.matches(in)) remote.emplace_back(std::move(in), owner);
+        return remote.size() <= q.limit;
+      });
+    }
+    auto pending_remote = remote.begin();
+    auto add = [&](const incidents::Incident& in, const std::string* owner) {
       if (items.size() == q.limit) {
         next = last;
         return false;
       }
       json j;
       incidents::toJson(in, j, false);
+      if (owner != nullptr) j["owner"] = *owner;
       items.push_back(std::move(j));
       last = in.id;
       return true;
+    };
+    const std::string* self = read_side_ != nullptr ? &read_side_->selfUrl() : nullptr;
+    Status s = store_.scanIncidents(q.cursor, [&](incidents::Incident&& in) {
+      if (!q.matches(in) || (read_side_ != nullptr && read_side_->remoteOwner(in.partition()))) return true;
+      for (; pending_remote != remote.end() && pending_remote->first.id > in.id; ++pending_remote) {
+        if (!add(pending_remote->first, &pending_remote->second)) return false;
+      }
+      return add(in, self);
     });
     if (!s.isOk()) return sendError(req, restinio::status_internal_server_error(), s.toString());
+    for (; !next && pending_remote != remote.end(); ++pending_remote) add(pending_remote->first, &pending_remote->second);
     return sendJson(req, restinio::status_ok(),
                     {{"incidents", std::move(items)}, {"next_cursor", next ? json(std::to_string(*next)) : json(nullptr)}});
   }
@@ -607,11 +652,13 @@ class HttpApi::Impl {
   restinio::request_handling_status_t getIncident(const Request& req, const std::string& id_text) {
     auto id = api::parseNumber<uint64_t>(id_text);
     if (!id) return sendError(req, restinio::status_bad_request(), "id: expected a number");
+    if (auto owner = remoteOwnerFor(req, *id)) return forwardToOwner(req, *id, *owner);
     auto in = store_.getIncident(*id);
     if (!in) return sendError(req, restinio::status_internal_server_error(), in.error().toString());
     if (!*in) return sendError(req, restinio::status_not_found(), "no incident " + id_text);
     json j;
     incidents::toJson(**in, j, true);
+    if (read_side_ != nullptr) j["owner"] = read_side_->selfUrl();
     return sendJson(req, restinio::status_ok(), j);
   }
 
@@ -623,6 +670,8 @@ class HttpApi::Impl {
     if (!id) return sendError(req, restinio::status_bad_request(), "id: expected a number");
     cmd.id = *id;
     cmd.actor = actor;
+    // Applied only by the owning core (its engine holds the incident); others pass it on.
+    if (auto owner = remoteOwnerFor(req, *id)) return forwardToOwner(req, *id, *owner);
     json body = json::object();
     if (!req->body().empty()) {
       body = json::parse(req->body(), nullptr, false);
@@ -668,16 +717,86 @@ class HttpApi::Impl {
       }
       cmd.priority = static_cast<uint8_t>(p[1] - '0');
     }
-    const bool queued = pipeline_.submit(std::move(cmd), [req](Result<incidents::Incident> result) {
+    const incidents::IncidentId target = cmd.id;
+    const bool queued = pipeline_.submit(std::move(cmd), [this, req, target](Result<incidents::Incident> result) {
       if (!result) {
+        // A scale-out core that no longer owns the incident (a forwarded command that raced a
+        // handover): the caller may retry, the new owner will apply it.
+        if (result.error().code() == Status::Code::kNotFound && read_side_ != nullptr) {
+          if (auto owner = read_side_->remoteOwner(incidents::partitionOf(target))) {
+            sendError(req, restinio::status_service_unavailable(),
+                      "incident " + std::to_string(target) + " moved to " + *owner + "; nothing was applied, retry");
+            return;
+          }
+        }
         sendError(req, statusFor(result.error()), result.error().message());
         return;
       }
       json j;
       incidents::toJson(*result, j, true);
+      if (read_side_ != nullptr) j["owner"] = read_side_->selfUrl();
       sendJson(req, restinio::status_ok(), j);
     });
     if (!queued) return sendError(req, restinio::status_service_unavailable(), "pipeline queue full, retry later");
+    return restinio::request_accepted();
+  }
+
+  // The owner's URL when another core owns the incident's partition and this request was not
+  // forwarded already (a forwarded request is answered where it lands: no forwarding loops).
+  std::optional<std::string> remoteOwnerFor(const Request& req, incidents::IncidentId id) const {
+    if (read_side_ == nullptr || forwarder_ == nullptr || req->header().has_field(std::string(kForwardedByHeader))) {
+      return std::nullopt;
+    }
+    return read_side_->remoteOwner(incidents::partitionOf(id));
+  }
+
+  // Sends the request on to the owning core with the caller's credentials and relays its answer.
+  // A GET whose owner does not answer gets the read model's copy (without timeline).
+  restinio::request_handling_status_t forwardToOwner(const Request& req, incidents::IncidentId id,
+                                                     const std::string& owner) {
+    PeerForwarder::Request forward;
+    forward.method = req->header().method() == restinio::http_method_post() ? "POST" : "GET";
+    forward.url = owner + std::string(req->header().path());
+    forward.body = std::string(req->body());
+    forward.forwarded_by = read_side_->selfUrl();
+    if (req->header().has_field(restinio::http_field::authorization)) {
+      forward.authorization = std::string(req->header().get_field(restinio::http_field::authorization));
+    } else if (auto params = restinio::try_parse_query<restinio::parse_query_traits::relaxed>(req->header().query());
+               params && params->has("access_token")) {
+      forward.authorization = "Bearer " + std::string((*params)["access_token"]);
+    }
+    const bool is_get = forward.method == "GET";
+    // The answer may come after the API is gone (at shutdown): it needs only the read side.
+    const bool queued = forwarder_->forward(std::move(forward), [read_side = read_side_, req, id, owner,
+                                                                 is_get](PeerForwarder::Answer answer) {
+      if (answer.status != 0) {
+        api::countRejectedRequest(static_cast<unsigned>(answer.status));
+        req->create_response(restinio::http_status_line_t{
+               restinio::http_status_code_t{static_cast<uint16_t>(answer.status)}, ""})
+            .append_header(restinio::http_field::content_type, "application/json")
+            .append_header("Cache-Control", "no-store")
+            .append_header("Vigil-Owner", owner)
+            .set_body(std::move(answer.body))
+            .done();
+        return;
+      }
+      if (is_get) {
+        if (auto copy = read_side->getRemote(id)) {
+          json j;
+          incidents::toJson(copy->first, j, false);
+          j["owner"] = copy->second;
+          sendJson(req, restinio::status_ok(), j);
+          return;
+        }
+      }
+      sendError(req, restinio::status_service_unavailable(),
+                "incident " + std::to_string(id) + " is owned by " + owner + ", which did not answer (" + answer.error +
+                    "); nothing was applied, retry later");
+    });
+    if (!queued) {
+      return sendError(req, restinio::status_service_unavailable(),
+                       "too many requests waiting for their owning core (" + owner + "), retry later");
+    }
     return restinio::request_accepted();
   }
 
@@ -698,7 +817,14 @@ class HttpApi::Impl {
 
   restinio::request_handling_status_t getServices(const Request& req) {
     json services = json::array();
-    if (const auto view = pipeline_.serviceHealth()) {
+    if (read_side_ != nullptr) {  // a scale-out core: the incidents of every partition count
+      const auto cmdb = pipeline_.cmdb();
+      for (const auto& s : cmdb::computeServiceHealth(*cmdb, read_side_->activeSeverityByCi())) {
+        json j;
+        cmdb::toJson(s, j);
+        services.push_back(std::move(j));
+      }
+    } else if (const auto view = pipeline_.serviceHealth()) {
       for (const auto& s : view->services) {
         json j;
         cmdb::toJson(s, j);
@@ -709,7 +835,7 @@ class HttpApi::Impl {
   }
 
   restinio::request_handling_status_t openStream(const Request& req) {
-    uint64_t after = store_.lastChangeSeq();  // by default, only what happens from now on
+    uint64_t after = stream_.lastSeq();  // by default, only what happens from now on
     if (req->header().has_field("Last-Event-ID")) {
       auto seq = api::parseNumber<uint64_t>(req->header().get_field("Last-Event-ID"));
       if (!seq) return sendError(req, restinio::status_bad_request(), "Last-Event-ID: expected a number");
@@ -846,6 +972,12 @@ class HttpApi::Impl {
   StreamHub stream_;
   maintenance::MaintenanceManager* maintenance_ = nullptr;
   verdicts::VerdictLog* verdicts_ = nullptr;
+
+ public:
+  ReadSide* read_side_ = nullptr;  // scale-out core; set before start()
+  PeerForwarder* forwarder_ = nullptr;
+
+ private:
   std::unique_ptr<Server> server_;          // plain HTTP, or
   std::unique_ptr<TlsServer> tls_server_;   // HTTPS (http.tls)
   std::atomic<uint16_t> bound_port_{0};
@@ -877,5 +1009,10 @@ void HttpApi::addAction(Method method, std::string path, Role role, Action actio
 }
 void HttpApi::setTokens(std::vector<ApiToken> tokens) { impl_->setTokens(std::move(tokens)); }
 void HttpApi::setShadowRules(ShadowRules* shadow) { impl_->shadow_ = shadow; }
+void HttpApi::setReadSide(ReadSide* read_side, PeerForwarder* forwarder) {
+  impl_->read_side_ = read_side;
+  impl_->stream().setFeed(read_side);
+  impl_->forwarder_ = forwarder;
+}
 
 }  // namespace vigil::api

@@ -34,6 +34,9 @@ class ShadowRules;
 
 namespace vigil::api {
 
+class PeerForwarder;
+class ReadSide;
+
 class HttpApi {
  public:
   HttpApi(const config::HttpConfig& config, asio::io_context& io, Pipeline& pipeline,
@@ -66,6 +69,11 @@ class HttpApi {
   void setTokens(std::vector<ApiToken> tokens);
   // Serves /api/v1/rules/shadow from `shadow`. REQUIRES: before start().
   void setShadowRules(ShadowRules* shadow);
+  // Scale-out core: lists the incidents of other cores' partitions from `read_side` (each
+  // incident then names its "owner") and forwards commands on them to their owner through
+  // `forwarder`; GET /api/v1/stream and /api/v1/services cover every partition too
+  // (docs/scale-out.md, "Read side"). Both outlive the API. REQUIRES: before start().
+  void setReadSide(ReadSide* read_side, PeerForwarder* forwarder);
 
  private:
   class Impl;

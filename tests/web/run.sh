@@ -28,4 +28,5 @@ if [[ ! -f "$here/node_modules/playwright-core/package.json" ]]; then
     fi
   ) 9>"$here/.npm-install.lock"
 fi
-exec node "$here/board_test.mjs" --chromium "$chromium" "$@"
+# VIGIL_BOARD_SCRIPT picks another test script of this folder (board_scaleout_test.mjs).
+exec node "$here/${VIGIL_BOARD_SCRIPT:-board_test.mjs}" --chromium "$chromium" "$@"

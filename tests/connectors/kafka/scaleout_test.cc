@@ -64,6 +64,7 @@ Census census(const std::vector<const VigildInstance*>& cores) {
   Census c;
   for (const auto* core : cores) {
     for (const auto& in : allIncidents(*core)) {
+      if (in["owner"] != core->url("")) continue;  // every core lists all (the read side): count at the owner
       c.events += in["event_count"].get<uint64_t>();
       ++c.incidents_per_key[in["key"].get<std::string>()];
     }
