@@ -272,7 +272,7 @@ int runDaemon(CheckedConfig checked) {
                      "answers for this core's partitions only");
       } else {
         read_model = std::make_unique<connectors::kafka::ReadModel>(kafka_config, scaleout, registry.registry());
-        peer_forwarder = std::make_unique<api::PeerForwarder>(scaleout.read_side.forward_timeout);
+        peer_forwarder = std::make_unique<api::PeerForwarder>(scaleout.read_side.forward_timeout, registry.registry());
       }
     }
   }

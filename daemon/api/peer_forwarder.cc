@@ -49,8 +49,18 @@ PeerForwarder::Answer perform(const PeerForwarder::Request& request, std::chrono
 
 }  // namespace
 
-PeerForwarder::PeerForwarder(std::chrono::milliseconds timeout, size_t workers, size_t max_queued)
-    : timeout_(timeout), max_queued_(max_queued) {
+PeerForwarder::PeerForwarder(std::chrono::milliseconds timeout, prometheus::Registry& registry, size_t workers,
+                             size_t max_queued)
+    : timeout_(timeout),
+      max_queued_(max_queued),
+      requests_(prometheus::BuildCounter()
+                    .Name("vigil_scaleout_forwarded_requests_total")
+                    .Help("API requests on another core's incidents sent on to their owner, by result: answered "
+                          "(any status), unreachable (no answer: 503), queue_full (503 without trying)")
+                    .Register(registry)),
+      answered_(requests_.Add({{"result", "answered"}})),
+      unreachable_(requests_.Add({{"result", "unreachable"}})),
+      queue_full_(requests_.Add({{"result", "queue_full"}})) {
   for (size_t i = 0; i < workers; ++i) workers_.emplace_back([this] { work(); });
 }
 
@@ -66,7 +76,10 @@ PeerForwarder::~PeerForwarder() {
 bool PeerForwarder::forward(Request request, std::function<void(Answer)> done) {
   {
     std::lock_guard lock(mu_);
-    if (stopping_ || queue_.size() >= max_queued_) return false;
+    if (stopping_ || queue_.size() >= max_queued_) {
+      queue_full_.Increment();
+      return false;
+    }
     queue_.emplace_back(std::move(request), std::move(done));
   }
   cv_.notify_one();
@@ -83,7 +96,9 @@ void PeerForwarder::work() {
       job = std::move(queue_.front());
       queue_.pop_front();
     }
-    job.second(perform(job.first, timeout_));
+    Answer answer = perform(job.first, timeout_);
+    (answer.status != 0 ? answered_ : unreachable_).Increment();
+    job.second(std::move(answer));
   }
 }
 

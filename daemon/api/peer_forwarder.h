@@ -15,6 +15,9 @@
 #include <thread>
 #include <vector>
 
+#include <prometheus/counter.h>
+#include <prometheus/registry.h>
+
 namespace vigil::api {
 
 // The header that marks a forwarded request: its receiver answers itself, never forwards again.
@@ -35,7 +38,8 @@ class PeerForwarder {
     std::string error;
   };
 
-  PeerForwarder(std::chrono::milliseconds timeout, size_t workers = 2, size_t max_queued = 256);
+  PeerForwarder(std::chrono::milliseconds timeout, prometheus::Registry& registry, size_t workers = 2,
+                size_t max_queued = 256);
   ~PeerForwarder();
   PeerForwarder(const PeerForwarder&) = delete;
   PeerForwarder& operator=(const PeerForwarder&) = delete;
@@ -48,6 +52,10 @@ class PeerForwarder {
 
   const std::chrono::milliseconds timeout_;
   const size_t max_queued_;
+  prometheus::Family<prometheus::Counter>& requests_;
+  prometheus::Counter& answered_;
+  prometheus::Counter& unreachable_;
+  prometheus::Counter& queue_full_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::pair<Request, std::function<void(Answer)>>> queue_;  // GUARDED_BY(mu_)

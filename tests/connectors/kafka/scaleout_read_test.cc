@@ -193,6 +193,7 @@ TEST(ScaleoutReadSide, EveryCoreListsEveryIncidentAndCommandsReachTheOwner) {
   // A second one is the owner's 409, relayed.
   answer = httpPost(other->url("/api/v1/incidents/" + id + "/ack"), ack.dump());
   EXPECT_EQ(answer.status, 409) << answer.body;
+  EXPECT_EQ(metricValue(*other, "vigil_scaleout_forwarded_requests_total{result=\"answered\"}"), 2);
   // Every core's list (the read model for the others) shows it acknowledged, and only it.
   ASSERT_TRUE(waitFor([&] {
     for (const auto* c : cores) {
@@ -246,6 +247,7 @@ TEST(ScaleoutReadSide, AnOwnerThatDoesNotAnswerGivesA503NamingIt) {
   const auto answer = httpPost(viewer.url("/api/v1/incidents/" + id + "/ack"), "{}");
   EXPECT_EQ(answer.status, 503) << answer.body;
   EXPECT_NE(answer.body.find("owned by " + nowhere), std::string::npos) << answer.body;
+  EXPECT_EQ(metricValue(viewer, "vigil_scaleout_forwarded_requests_total{result=\"unreachable\"}"), 1);
   EXPECT_EQ(lone.getJson("/api/v1/incidents/" + id)["state"], "open");
   // A single incident still answers, from the read model (without timeline).
   const json copy = viewer.getJson("/api/v1/incidents/" + id);
