@@ -131,10 +131,12 @@ Status ScaleoutCore::Impl::start() {
 }
 
 Status ScaleoutCore::Impl::forgetUntilAssigned() {
-  const bool ok = onCorrelator([](incidents::IncidentEngine& engine) {
-    std::set<uint16_t> partitions;
+  auto stored = store_.partitionsWithState();
+  if (!stored) return stored.error();
+  const bool ok = onCorrelator([&](incidents::IncidentEngine& engine) {
+    std::set<uint16_t> partitions(stored->begin(), stored->end());
     engine.forEachActive([&](const incidents::Incident& in) { partitions.insert(in.partition()); });
-    for (uint16_t p : partitions) engine.dropPartition(p);
+    for (uint16_t p : partitions) pipeline_.forgetPartition(p);
   });
   return ok ? Status::ok() : Status::unavailable("scale-out: the pipeline is not running");
 }
@@ -344,10 +346,7 @@ void ScaleoutCore::Impl::assigned(const std::vector<TopicPartition>& partitions)
       std::_Exit(1);
     }
     Status loaded = Status::ok();
-    onCorrelator([&](incidents::IncidentEngine& engine) {
-      engine.dropPartition(partition);
-      loaded = store_.restorePartitionInto(engine, partition);
-    });
+    onCorrelator([&](incidents::IncidentEngine&) { loaded = pipeline_.loadPartition(partition); });
     if (!loaded.isOk()) {
       spdlog::critical("scale-out core: loading partition {}: {}; exiting", partition, loaded.toString());
       std::_Exit(1);
@@ -367,7 +366,7 @@ void ScaleoutCore::Impl::assigned(const std::vector<TopicPartition>& partitions)
 void ScaleoutCore::Impl::revoked(const std::vector<TopicPartition>& partitions, bool lost) {
   for (const auto& [topic, number] : partitions) {
     const auto partition = static_cast<uint16_t>(number);
-    onCorrelator([partition](incidents::IncidentEngine& engine) { engine.dropPartition(partition); });
+    onCorrelator([this, partition](incidents::IncidentEngine&) { pipeline_.forgetPartition(partition); });
     int64_t end = 0;
     bool complete = false;
     {

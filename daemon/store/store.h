@@ -122,6 +122,8 @@ class Store {
                                std::string_view position_key, std::string_view position_value);
   // Deletes the partition's own state (not its other local positions).
   Status dropPartition(uint16_t partition);
+  // The partitions that have any of their own state in the store, in order.
+  Result<std::vector<uint16_t>> partitionsWithState() const;
   // Seeds the engine with the partition's active incidents and id sequence.
   Status restorePartitionInto(incidents::IncidentEngine& engine, uint16_t partition) const;
 

@@ -4,6 +4,7 @@
 // An edge binds events to the CMDB and keys them by correlation domain, so topology suppression
 // still works after the domain's partition moved to another core. No sleeps: every wait is on a
 // condition, with generous timeouts for a loaded 2-core box.
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <map>
@@ -144,6 +145,73 @@ TEST(Scaleout, ThreeCoresKillNineOneMidStreamEveryEventCountedOnce) {
               "changelog records (%.0f of unfinished batches discarded), counted %llu\n",
               victim_partitions, kPartitions, static_cast<unsigned long long>(counted_at_kill), produced, restored,
               discarded, static_cast<unsigned long long>(c.events));
+}
+
+// A threshold rule read before the shipped ones.
+void addThresholdRule(const VigildInstance& core) {
+  const std::string path = core.dir().file("threshold.yaml");
+  writeFile(path, R"(
+rules:
+  - name: crc-burst
+    match: {message: {regex: 'CRC error on (?P<port>\S+)'}}
+    set: {type: crc, state: problem, severity: minor}
+    key: '{{host}}/crc/{{port}}'
+    threshold: {count: 3, window: 30m}
+)");
+  replaceInConfig(core, "rules: {files: [", "rules: {files: [" + path + ", ");
+}
+
+std::string crcEvent(const std::string& host) {
+  return R"({"host":")" + host + R"(","state":"problem","severity":"minor","message":"CRC error on ge-0/0/1"})";
+}
+
+double heldEvents(const std::vector<const VigildInstance*>& cores) {
+  double sum = 0;
+  for (const auto* c : cores) sum += std::max(0.0, metricValue(*c, "vigil_events_processed_total", {"outcome=\"held\""}));
+  return sum;
+}
+
+// A count in a window that spans a kill -9: two events of each key counted on the old owner, the
+// third on the core that took the partition over, which opens the incident with all three.
+TEST(Scaleout, AThresholdCountSpansAKillNineHandover) {
+  MockKafkaCluster cluster({"ingest:" + std::to_string(kPartitions), "changelog:" + std::to_string(kPartitions)});
+  ASSERT_TRUE(cluster.ok());
+  auto a = std::make_unique<VigildInstance>(coreYaml(cluster));
+  VigildInstance b(coreYaml(cluster));
+  addThresholdRule(*a);
+  addThresholdRule(b);
+  ASSERT_TRUE(a->start()) << a->log();
+  ASSERT_TRUE(b.start()) << b.log();
+  ASSERT_TRUE(waitFor([&] { return settled({a.get(), &b}); }, seconds(60))) << a->log() << b.log();
+  ASSERT_GT(ownedPartitions(*a), 0) << a->log();
+
+  constexpr int kHosts = 12;
+  for (int round = 0; round < 2; ++round) {
+    for (int h = 0; h < kHosts; ++h) {
+      ASSERT_TRUE(cluster.produce("ingest", "crc" + std::to_string(h), {crcEvent("crc" + std::to_string(h))}));
+    }
+  }
+  ASSERT_TRUE(waitFor([&] { return heldEvents({a.get(), &b}) >= 2 * kHosts; }, seconds(60))) << a->log() << b.log();
+  ASSERT_EQ(census({a.get(), &b}).incidents_per_key.size(), 0u) << "a count below the threshold opened an incident";
+  const double held_on_a = metricValue(*a, "vigil_events_processed_total", {"outcome=\"held\""});
+  ASSERT_GT(held_on_a, 0) << "the core to be killed counted nothing";
+  ASSERT_EQ(a->kill(), -SIGKILL);
+  ASSERT_TRUE(waitFor([&] { return settled({&b}); }, seconds(120))) << b.log();
+
+  for (int h = 0; h < kHosts; ++h) {
+    ASSERT_TRUE(cluster.produce("ingest", "crc" + std::to_string(h), {crcEvent("crc" + std::to_string(h))}));
+  }
+  Census c;
+  ASSERT_TRUE(waitFor([&] { return (c = census({&b})).incidents_per_key.size() >= kHosts; }, seconds(120)))
+      << "opened " << c.incidents_per_key.size() << " of " << kHosts << "\n" << b.log();
+  EXPECT_EQ(c.incidents_per_key.size(), static_cast<size_t>(kHosts));
+  for (const auto& in : allIncidents(b)) {
+    const json full = b.getJson("/api/v1/incidents/" + std::to_string(in["id"].get<uint64_t>()));
+    EXPECT_EQ(full["provenance"]["primitive"], "threshold 3 in 30m") << full.dump();
+    EXPECT_EQ(full["provenance"]["events"].size(), 3u) << "the count did not move with " << in["key"];
+  }
+  std::printf("killed a core that had held %.0f of %d events below the threshold; the survivor opened %zu incidents\n",
+              held_on_a, 2 * kHosts, c.incidents_per_key.size());
 }
 
 // A CMDB with a site behind its edge router: everything there shares one correlation domain.
