@@ -258,6 +258,9 @@ int runDaemon(CheckedConfig checked) {
         spdlog::critical("scale-out core: {}", s.toString());
         return 1;
       }
+      // Notifications follow the partitions: see docs/scale-out.md, "Notifications".
+      webhooks.setPartitioned([&core = *core] { return core.durableChangeSeq(); });
+      pipeline.addComponent(&webhooks);
     }
   }
   if (checked.shadow_rules) correlator->shadow().setCandidate(checked.shadow_rules, "config");

@@ -71,14 +71,25 @@ class ScaleoutCore::Impl final : public RdKafka::DeliveryReportCb {
   void assigned(const std::vector<TopicPartition>& partitions);
   void revoked(const std::vector<TopicPartition>& partitions, bool lost);
   void dr_cb(RdKafka::Message& message) override;
+  uint64_t durableChangeSeq() const { return durable_seq_.load(std::memory_order_acquire); }
 
  private:
+  // The changelog records produced between two commits' ends, and the change seq the commit
+  // that closed them reached.
+  struct Slot {
+    size_t in_flight = 0;
+    uint64_t seq = 0;
+    bool closed = false;
+  };
   struct Delivery {
     size_t in_flight = 0;
     int64_t next_offset = 0;  // after the last record delivered (or restored)
   };
 
   void onRecords(std::vector<store::PartitionRecord>&& records);
+  void onCommit(uint64_t last_change_seq);
+  // Moves durable_seq_ over the slots whose records are all delivered. REQUIRES: mu_ held.
+  void advanceDurable();
   void produce(uint16_t partition, const std::string& key, const std::optional<std::string>& value,
                const std::string& epoch);
   // Brings the local copy of `partition` up to the changelog's end. Returns where it ended.
@@ -104,11 +115,15 @@ class ScaleoutCore::Impl final : public RdKafka::DeliveryReportCb {
   std::atomic<bool> shutting_down_{false};
   std::mt19937_64 random_{std::random_device{}()};
 
+  std::mutex records_mu_;  // serialises onRecords()
   std::mutex mu_;
   std::condition_variable delivered_cv_;
   std::map<uint16_t, uint64_t> owned_;      // partition → epoch of this ownership; GUARDED_BY(mu_)
   std::map<uint16_t, Delivery> delivery_;   // GUARDED_BY(mu_)
   bool failed_ = false;                     // a record was not delivered; GUARDED_BY(mu_)
+  std::map<uint64_t, Slot> slots_;          // by slot number, oldest first; GUARDED_BY(mu_)
+  uint64_t open_slot_ = 0;                  // the slot records go to now; GUARDED_BY(mu_)
+  std::atomic<uint64_t> durable_seq_{0};
 };
 
 Status ScaleoutCore::Impl::start() {
@@ -125,7 +140,9 @@ Status ScaleoutCore::Impl::start() {
   poll_thread_ = std::thread([this] {
     while (!stopping_.load(std::memory_order_relaxed)) producer_->poll(50);
   });
+  durable_seq_ = store_.lastChangeSeq();
   store_.setPartitionObserver([this](std::vector<store::PartitionRecord>&& records) { onRecords(std::move(records)); });
+  store_.setCommitObserver([this](uint64_t seq) { onCommit(seq); });
   spdlog::info("scale-out core: partition state changes go to {}", scaleout_.changelog_topic);
   return Status::ok();
 }
@@ -164,6 +181,9 @@ bool ScaleoutCore::Impl::onCorrelator(std::function<void(incidents::IncidentEngi
 }
 
 void ScaleoutCore::Impl::onRecords(std::vector<store::PartitionRecord>&& records) {
+  // One batch at a time, markers included, even while produce() waits for room without mu_:
+  // the webhooks' threads write partition records too.
+  std::lock_guard serial(records_mu_);
   std::lock_guard lock(mu_);
   // The epochs are read once: produce() may let go of the lock while the queue is full.
   std::map<uint16_t, uint64_t> touched;  // partition → epoch, for the markers
@@ -184,6 +204,22 @@ void ScaleoutCore::Impl::onRecords(std::vector<store::PartitionRecord>&& records
   }
 }
 
+void ScaleoutCore::Impl::onCommit(uint64_t last_change_seq) {
+  std::lock_guard lock(mu_);
+  Slot& slot = slots_[open_slot_++];
+  slot.seq = last_change_seq;
+  slot.closed = true;
+  advanceDurable();
+}
+
+void ScaleoutCore::Impl::advanceDurable() {
+  if (failed_) return;  // a lost record: nothing after it is durable
+  while (!slots_.empty() && slots_.begin()->second.closed && slots_.begin()->second.in_flight == 0) {
+    durable_seq_.store(slots_.begin()->second.seq, std::memory_order_release);
+    slots_.erase(slots_.begin());
+  }
+}
+
 void ScaleoutCore::Impl::produce(uint16_t partition, const std::string& key, const std::optional<std::string>& value,
                                  const std::string& epoch) {
   for (;;) {
@@ -192,9 +228,10 @@ void ScaleoutCore::Impl::produce(uint16_t partition, const std::string& key, con
     const auto err = producer_->produce(
         scaleout_.changelog_topic, partition, RdKafka::Producer::RK_MSG_COPY,
         value ? const_cast<char*>(value->data()) : nullptr, value ? value->size() : 0, key.data(), key.size(), 0,
-        headers, reinterpret_cast<void*>(static_cast<uintptr_t>(partition)));
+        headers, reinterpret_cast<void*>(static_cast<uintptr_t>((open_slot_ << 16) | partition)));
     if (err == RdKafka::ERR_NO_ERROR) {
       ++delivery_[partition].in_flight;
+      ++slots_[open_slot_].in_flight;
       produced_.Increment();
       return;
     }
@@ -213,8 +250,12 @@ void ScaleoutCore::Impl::produce(uint16_t partition, const std::string& key, con
 }
 
 void ScaleoutCore::Impl::dr_cb(RdKafka::Message& message) {
-  const auto partition = static_cast<uint16_t>(reinterpret_cast<uintptr_t>(message.msg_opaque()));
+  const auto opaque = reinterpret_cast<uintptr_t>(message.msg_opaque());
+  const auto partition = static_cast<uint16_t>(opaque & 0xffff);
   std::lock_guard lock(mu_);
+  if (auto slot = slots_.find(opaque >> 16); slot != slots_.end() && slot->second.in_flight > 0) {
+    --slot->second.in_flight;
+  }
   Delivery& d = delivery_[partition];
   if (d.in_flight > 0) --d.in_flight;
   if (message.err() == RdKafka::ERR_NO_ERROR) {
@@ -223,6 +264,7 @@ void ScaleoutCore::Impl::dr_cb(RdKafka::Message& message) {
     if (!failed_) spdlog::critical("scale-out core: changelog record not delivered: {}", message.errstr());
     failed_ = true;
   }
+  advanceDurable();
   delivered_cv_.notify_all();
 }
 
@@ -401,6 +443,7 @@ Status ScaleoutCore::start() { return impl_->start(); }
 Status ScaleoutCore::forgetUntilAssigned() { return impl_->forgetUntilAssigned(); }
 void ScaleoutCore::beginShutdown() { impl_->beginShutdown(); }
 void ScaleoutCore::stop() { impl_->stop(); }
+uint64_t ScaleoutCore::durableChangeSeq() const { return impl_->durableChangeSeq(); }
 void ScaleoutCore::assigned(const std::vector<TopicPartition>& partitions) { impl_->assigned(partitions); }
 void ScaleoutCore::revoked(const std::vector<TopicPartition>& partitions, bool lost) {
   impl_->revoked(partitions, lost);

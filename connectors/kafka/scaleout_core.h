@@ -45,6 +45,9 @@ class ScaleoutCore final : public PartitionHandoff {
   // PartitionHandoff
   void assigned(const std::vector<TopicPartition>& partitions) override;
   void revoked(const std::vector<TopicPartition>& partitions, bool lost) override;
+  // Every change up to this local change seq (Store::lastChangeSeq) has its partition records
+  // acknowledged by the changelog: a notification of it cannot be undone by a takeover. Any thread.
+  uint64_t durableChangeSeq() const;
   // The group's offsets are committed once the store has the batch, before the changelog does:
   // only the restored state says where to resume.
   bool offsetsOnlyFromState() const override { return true; }

@@ -116,6 +116,9 @@ class Store {
   // Called after every successful commit() and write() with the partition records it wrote, on
   // the writing thread. REQUIRES: set before the pipeline starts.
   void setPartitionObserver(PartitionObserver observer);
+  // Called after every successful commit(), after the partition observer, with the newest change
+  // seq it assigned (the same as before when it recorded no change). On the committing thread.
+  void setCommitObserver(std::function<void(uint64_t last_change_seq)> observer);
   // Writes records taken from the changelog plus the local position (position_key, value) of
   // `partition`, atomically; not observed.
   Status applyPartitionRecords(const std::vector<PartitionRecord>& records, uint16_t partition,
@@ -157,6 +160,7 @@ class Store {
   void addStateOps(rocksdb::WriteBatch& batch, const std::vector<StateOp>& ops) const;
   void notifyPartitionObserver(const rocksdb::WriteBatch& batch) const;
   PartitionObserver partition_observer_;
+  std::function<void(uint64_t)> commit_observer_;
   bool sync_ = true;
   bool write_failed_ = false;  // the last commit failed: resume before the next (correlator thread)
   uint64_t change_log_retention_ = 0;

@@ -12,7 +12,12 @@ namespace vigil::store {
 namespace {
 
 // Indexes into the handles (kColumnFamilies in store.cc).
-enum Family : uint8_t { kMeta = 0, kIncidents = 1, kKeys = 2, kPositions = 3, kCorrelation = 5, kMaintenance = 6 };
+enum Family : uint8_t {
+  kMeta = 0, kIncidents = 1, kKeys = 2, kPositions = 3, kCorrelation = 5, kMaintenance = 6, kOutbox = 8
+};
+// Outbox records of a partition: which revision of each incident a webhook receiver was sent
+// ("wn/<receiver>/<id>"). The outbox itself is the instance's.
+constexpr std::string_view kNotifiedPrefix = "wn/";
 // Maintenance records of a partition: the keys held back by a window ("h" + u16 partition + key).
 // Windows and their audit trail are the instance's (partition 0, other prefixes).
 constexpr char kHeldKeyTag = 'h';
@@ -54,6 +59,9 @@ std::optional<uint16_t> ownedPartition(uint8_t family, std::string_view key) {
     case kMaintenance:
       // Held keys are stored under the partition they belong to (the "h" record's own number).
       if (key.size() >= 5 && key[2] == kHeldKeyTag && key.substr(0, 2) == key.substr(3, 2)) return partitionOf(key);
+      return std::nullopt;
+    case kOutbox:
+      if (key.size() >= 2 && key.substr(2).starts_with(kNotifiedPrefix)) return partitionOf(key);
       return std::nullopt;
     default:
       return std::nullopt;
@@ -111,6 +119,7 @@ class RecordCollector final : public rocksdb::WriteBatch::Handler {
 }  // namespace
 
 void Store::setPartitionObserver(PartitionObserver observer) { partition_observer_ = std::move(observer); }
+void Store::setCommitObserver(std::function<void(uint64_t)> observer) { commit_observer_ = std::move(observer); }
 
 void Store::notifyPartitionObserver(const rocksdb::WriteBatch& batch) const {
   std::vector<PartitionRecord> records;
@@ -146,7 +155,7 @@ Status Store::applyPartitionRecords(const std::vector<PartitionRecord>& records,
 Status Store::dropPartition(uint16_t partition) {
   rocksdb::WriteBatch batch;
   const std::string prefix = partitionPrefix(partition);
-  for (uint8_t family : {kIncidents, kKeys, kPositions, kCorrelation, kMaintenance}) {
+  for (uint8_t family : {kIncidents, kKeys, kPositions, kCorrelation, kMaintenance, kOutbox}) {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[family]));
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
       if (ownedPartition(family, it->key().ToStringView())) batch.Delete(handles_[family], it->key());
@@ -161,6 +170,7 @@ Status Store::dropPartition(uint16_t partition) {
 
 Result<std::vector<uint16_t>> Store::partitionsWithState() const {
   std::set<uint16_t> partitions;
+  // Outbox records ("wn/") only exist for incidents, which are listed already.
   for (uint8_t family : {kIncidents, kKeys, kPositions, kCorrelation, kMaintenance}) {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[family]));
     // One seek per partition: from a key of partition p straight to the first key of p + 1.

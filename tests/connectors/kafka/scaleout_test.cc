@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/connectors/kafka/kafka_test_support.h"
+#include "tests/support/webhook_receiver.h"
 
 namespace vigil::testing {
 namespace {
@@ -212,6 +213,116 @@ TEST(Scaleout, AThresholdCountSpansAKillNineHandover) {
   }
   std::printf("killed a core that had held %.0f of %d events below the threshold; the survivor opened %zu incidents\n",
               held_on_a, 2 * kHosts, c.incidents_per_key.size());
+}
+
+std::string webhookYaml(const WebhookReceiver& receiver) {
+  return "webhooks:\n"
+         "  - name: tickets\n"
+         "    url: " + receiver.url("/hook") + "\n"
+         "    match: {severity: [major]}\n"
+         "    max_retries: 1000\n"
+         "    backoff: {initial: 50ms, max: 200ms}\n";
+}
+
+bool outboxesEmpty(const std::vector<const VigildInstance*>& cores) {
+  for (const auto* c : cores) {
+    if (metricValue(*c, "vigil_webhook_queue_depth{receiver=\"tickets\"}") != 0) return false;
+  }
+  return true;
+}
+
+std::string okDiskEvent(const std::string& host) {
+  return R"({"host":")" + host + R"(","type":"disk","state":"ok","severity":"major","message":"fixed"})";
+}
+
+// Three cores notify one receiver; the one with the most partitions is killed with SIGKILL while
+// notifications are under way. Each incident's opening and resolve arrive, under a key of its
+// incident, revision and change; a key never stands for two different changes, and a key arrives again
+// only as a retry of the same change (after a failure, or a delivery the dead core made but could
+// not record).
+TEST(Scaleout, NotificationsSurviveAKillNineWithoutLossOrDistinctDuplicates) {
+  MockKafkaCluster cluster({"ingest:" + std::to_string(kPartitions), "changelog:" + std::to_string(kPartitions)});
+  ASSERT_TRUE(cluster.ok());
+  TempDir dir;
+  WebhookReceiver receiver(dir, /*fail_first=*/3);
+  ASSERT_NE(receiver.port(), 0) << readFile(dir.file("receiver.out"));
+  std::vector<std::unique_ptr<VigildInstance>> cores;
+  for (int i = 0; i < 3; ++i) {
+    cores.push_back(std::make_unique<VigildInstance>(coreYaml(cluster) + webhookYaml(receiver)));
+    ASSERT_TRUE(cores.back()->start()) << cores.back()->log();
+  }
+  std::vector<const VigildInstance*> all = {cores[0].get(), cores[1].get(), cores[2].get()};
+  ASSERT_TRUE(waitFor([&] { return settled(all); }, seconds(60))) << cores[0]->log();
+
+  constexpr int kHosts = 24;
+  for (int h = 0; h < kHosts; ++h) {
+    ASSERT_TRUE(cluster.produce("ingest", "n" + std::to_string(h), {diskEvent("n" + std::to_string(h), 0)}));
+  }
+  size_t victim = 0;
+  for (size_t i = 1; i < cores.size(); ++i) {
+    if (ownedPartitions(*cores[i]) > ownedPartitions(*cores[victim])) victim = i;
+  }
+  // Mid-stream: some openings delivered, the resolves not produced yet.
+  ASSERT_TRUE(waitFor([&] { return receiver.acknowledged().size() >= kHosts / 3; }, seconds(60)));
+  const size_t acked_at_kill = receiver.acknowledged().size();
+  ASSERT_EQ(cores[victim]->kill(), -SIGKILL);
+  std::vector<const VigildInstance*> survivors;
+  for (size_t i = 0; i < cores.size(); ++i) {
+    if (i != victim) survivors.push_back(cores[i].get());
+  }
+  for (int h = 0; h < kHosts; ++h) {
+    ASSERT_TRUE(cluster.produce("ingest", "n" + std::to_string(h), {okDiskEvent("n" + std::to_string(h))}));
+  }
+  ASSERT_TRUE(waitFor([&] {
+    return settled(survivors) && caughtUp(survivors) && receiver.acknowledged().size() >= 2 * kHosts &&
+           outboxesEmpty(survivors);
+  }, seconds(180))) << receiver.acknowledged().size() << " keys acknowledged\n" << survivors[0]->log()
+                    << survivors[1]->log();
+
+  const Census c = census(survivors);
+  EXPECT_EQ(c.events, 2u * kHosts) << "an event was counted twice or lost";
+  EXPECT_EQ(c.incidents_per_key.size(), static_cast<size_t>(kHosts));
+  for (const auto& [key, n] : c.incidents_per_key) EXPECT_EQ(n, 1) << key << " is on more than one core";
+
+  // What each key stood for, every time it arrived.
+  struct Seen {
+    std::set<std::string> changes;  // change + revision + state: one per key
+    int acknowledged = 0;
+    bool failed_before = false;     // the receiver answered it 500 at least once
+  };
+  std::map<std::string, Seen> by_key;
+  std::map<uint64_t, std::vector<std::string>> by_incident;  // the changes acknowledged, in order, once each
+  for (const auto& call : receiver.calls()) {
+    const json body = json::parse(call["body"].get<std::string>());
+    const json& in = body["incident"];
+    const std::string key = call["key"].get<std::string>();
+    EXPECT_EQ(key, "tickets-" + std::to_string(in["id"].get<uint64_t>()) + "-" +
+                       std::to_string(in["revision"].get<uint64_t>()) + "-" + body["change"].get<std::string>())
+        << body.dump();
+    Seen& seen = by_key[key];
+    seen.changes.insert(body["change"].get<std::string>() + "@" + std::to_string(in["revision"].get<uint64_t>()) +
+                        "/" + in["state"].get<std::string>());
+    if (call["status"] != 200) {
+      seen.failed_before = true;
+      continue;
+    }
+    if (seen.acknowledged++ == 0) by_incident[in["id"].get<uint64_t>()].push_back(body["change"]);
+  }
+  int repeats_without_failure = 0;
+  for (const auto& [key, seen] : by_key) {
+    EXPECT_EQ(seen.changes.size(), 1u) << key << " was sent for different changes";
+    if (seen.acknowledged > 1 && !seen.failed_before) ++repeats_without_failure;
+  }
+  EXPECT_EQ(by_incident.size(), static_cast<size_t>(kHosts));
+  for (const auto& [id, changes] : by_incident) {
+    EXPECT_EQ(changes, (std::vector<std::string>{"opened", "resolved"})) << "incident " << id;
+  }
+  // Only a delivery the victim made but could not record in the changelog before it died is sent
+  // again: at most one per receiver and partition it owned.
+  EXPECT_LE(repeats_without_failure, kPartitions) << "keys repeated without a failure";
+  std::printf("killed a core with %zu of %d keys acknowledged; %zu distinct keys in the end, %d repeated without a "
+              "failure (deliveries the dead core made but had not recorded)\n",
+              acked_at_kill, 2 * kHosts, by_key.size(), repeats_without_failure);
 }
 
 // A CMDB with a site behind its edge router: everything there shares one correlation domain.
