@@ -70,6 +70,8 @@ class ScaleoutCore::Impl final : public RdKafka::DeliveryReportCb {
   void stop();
   void assigned(const std::vector<TopicPartition>& partitions);
   void revoked(const std::vector<TopicPartition>& partitions, bool lost);
+  // Drops the stored partitions that are neither in `assigned` nor owned.
+  void sweep(const std::vector<TopicPartition>& assigned);
   void dr_cb(RdKafka::Message& message) override;
   uint64_t durableChangeSeq() const { return durable_seq_.load(std::memory_order_acquire); }
 
@@ -113,6 +115,7 @@ class ScaleoutCore::Impl final : public RdKafka::DeliveryReportCb {
   std::thread poll_thread_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> shutting_down_{false};
+  std::atomic<bool> swept_{false};
   std::mt19937_64 random_{std::random_device{}()};
 
   std::mutex records_mu_;  // serialises onRecords()
@@ -373,7 +376,37 @@ Result<int64_t> ScaleoutCore::Impl::restore(uint16_t partition) {
   return high;
 }
 
+void ScaleoutCore::Impl::sweep(const std::vector<TopicPartition>& assigned) {
+  auto stored = store_.partitionsWithState();
+  if (!stored) {
+    spdlog::error("scale-out core: listing the stored partitions: {}", stored.error().toString());
+    return;
+  }
+  std::set<uint16_t> keep;
+  for (const auto& tp : assigned) keep.insert(static_cast<uint16_t>(tp.second));
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [partition, epoch] : owned_) keep.insert(partition);
+  }
+  size_t swept = 0;
+  for (uint16_t partition : *stored) {
+    if (keep.contains(partition)) continue;
+    // Dirty, not just empty: if it comes back later it is restored from the changelog's start.
+    Status s = store_.dropPartition(partition);
+    if (s.isOk()) s = store_.putPosition(partition, applied_key_, kDirty);
+    if (!s.isOk()) {
+      spdlog::error("scale-out core: sweeping partition {}: {}", partition, s.toString());
+      continue;
+    }
+    ++swept;
+  }
+  if (swept > 0) spdlog::info("scale-out core: dropped {} partitions the group gave to others meanwhile", swept);
+}
+
 void ScaleoutCore::Impl::assigned(const std::vector<TopicPartition>& partitions) {
+  // The first assignment since the start says which partitions are ours: the stored copies of
+  // the others moved while this instance was down and must not show in its API.
+  if (!swept_.exchange(true)) sweep(partitions);
   for (const auto& [topic, number] : partitions) {
     const auto start = std::chrono::steady_clock::now();
     const auto partition = static_cast<uint16_t>(number);

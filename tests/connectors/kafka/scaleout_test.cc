@@ -148,6 +148,79 @@ TEST(Scaleout, ThreeCoresKillNineOneMidStreamEveryEventCountedOnce) {
               discarded, static_cast<unsigned long long>(c.events));
 }
 
+// A fourth core joins three mid-stream: the cooperative rebalance moves some partitions to it
+// (revoked cleanly, restored from the changelog); every event is counted once, no incident is
+// duplicated, and the fourth lists the incidents of the partitions it got.
+TEST(Scaleout, AFourthCoreJoiningMidStreamTakesPartitionsOver) {
+  MockKafkaCluster cluster({"ingest:" + std::to_string(kPartitions), "changelog:" + std::to_string(kPartitions)});
+  ASSERT_TRUE(cluster.ok());
+  std::vector<std::unique_ptr<VigildInstance>> cores;
+  for (int i = 0; i < 3; ++i) {
+    cores.push_back(std::make_unique<VigildInstance>(coreYaml(cluster)));
+    ASSERT_TRUE(cores.back()->start()) << cores.back()->log();
+  }
+  std::vector<const VigildInstance*> three = {cores[0].get(), cores[1].get(), cores[2].get()};
+  ASSERT_TRUE(waitFor([&] { return settled(three); }, seconds(60))) << cores[0]->log();
+
+  constexpr int kHosts = 24;
+  constexpr int kPerHost = 5;
+  int produced = 0;
+  for (int round = 0; round < 3; ++round) produced += produceRound(cluster, kHosts, kPerHost, round * kPerHost);
+  ASSERT_TRUE(waitFor([&] { return census(three).events >= static_cast<uint64_t>(produced) / 3; }, seconds(60)));
+  VigildInstance fourth(coreYaml(cluster));
+  ASSERT_TRUE(fourth.start()) << fourth.log();
+  for (int round = 3; round < 6; ++round) produced += produceRound(cluster, kHosts, kPerHost, round * kPerHost);
+  ASSERT_EQ(produced, kHosts * kPerHost * 6);
+
+  std::vector<const VigildInstance*> four = {cores[0].get(), cores[1].get(), cores[2].get(), &fourth};
+  ASSERT_TRUE(waitFor([&] { return settled(four) && ownedPartitions(fourth) > 0 && caughtUp(four); }, seconds(120)))
+      << fourth.log();
+  Census c;
+  ASSERT_TRUE(waitFor([&] { return (c = census(four)).events >= static_cast<uint64_t>(produced); }, seconds(60)))
+      << "counted " << c.events << " of " << produced;
+  EXPECT_EQ(c.events, static_cast<uint64_t>(produced)) << "an event was counted twice";
+  EXPECT_EQ(c.incidents_per_key.size(), static_cast<size_t>(kHosts));
+  for (const auto& [key, n] : c.incidents_per_key) EXPECT_EQ(n, 1) << key << " is open on more than one core";
+  const Census on_fourth = census({&fourth});
+  EXPECT_GT(on_fourth.incidents_per_key.size(), 0u) << "the fourth core lists none of its partitions' incidents";
+  std::printf("the fourth core took %.0f of %d partitions and lists %zu of %d incidents\n", ownedPartitions(fourth),
+              kPartitions, on_fourth.incidents_per_key.size(), kHosts);
+}
+
+// A core that was stopped keeps its partitions' state for a quick restart; when the group gives
+// some of them to another core meanwhile, the restarted core drops those once it knows its
+// assignment, so its API does not list incidents another core owns.
+TEST(Scaleout, ARestartDropsThePartitionsThatMovedAway) {
+  MockKafkaCluster cluster({"ingest:" + std::to_string(kPartitions), "changelog:" + std::to_string(kPartitions)});
+  ASSERT_TRUE(cluster.ok());
+  VigildInstance a(coreYaml(cluster));
+  ASSERT_TRUE(a.start()) << a.log();
+  ASSERT_TRUE(waitFor([&] { return settled({&a}); }, seconds(60))) << a.log();
+  constexpr int kHosts = 24;
+  ASSERT_EQ(produceRound(cluster, kHosts, 2, 0), 2 * kHosts);
+  ASSERT_TRUE(waitFor([&] { return census({&a}).events == 2 * kHosts; }, seconds(60))) << a.log();
+  ASSERT_EQ(a.stop(), 0) << a.log();
+
+  VigildInstance b(coreYaml(cluster));
+  ASSERT_TRUE(b.start()) << b.log();
+  ASSERT_TRUE(waitFor([&] { return settled({&b}) && census({&b}).events == 2 * kHosts; }, seconds(60))) << b.log();
+  ASSERT_TRUE(a.start()) << a.log();
+  // A gets at most half of the partitions back; what it lists must be its own only.
+  Census c;
+  ASSERT_TRUE(waitFor([&] {
+    if (!settled({&a, &b}) || ownedPartitions(a) == 0) return false;
+    c = census({&a, &b});
+    return c.events == 2 * kHosts;
+  }, seconds(120))) << "counted " << c.events << "\n" << a.log();
+  EXPECT_LT(ownedPartitions(a), kPartitions);
+  EXPECT_EQ(c.incidents_per_key.size(), static_cast<size_t>(kHosts));
+  for (const auto& [key, n] : c.incidents_per_key) EXPECT_EQ(n, 1) << key << " is listed by both cores";
+  ASSERT_EQ(produceRound(cluster, kHosts, 1, 2), kHosts);
+  ASSERT_TRUE(waitFor([&] { return (c = census({&a, &b})).events >= 3 * kHosts; }, seconds(60)));
+  EXPECT_EQ(c.events, 3u * kHosts);
+  EXPECT_GT(census({&a}).incidents_per_key.size(), 0u) << "A lists nothing of its own partitions";
+}
+
 // A threshold rule read before the shipped ones.
 void addThresholdRule(const VigildInstance& core) {
   const std::string path = core.dir().file("threshold.yaml");
