@@ -2,10 +2,10 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdlib>
 #include <future>
 #include <map>
 #include <mutex>
-#include <random>
 #include <set>
 #include <thread>
 
@@ -94,8 +94,13 @@ class ScaleoutCore::Impl final : public RdKafka::DeliveryReportCb {
   void advanceDurable();
   void produce(uint16_t partition, const std::string& key, const std::optional<std::string>& value,
                const std::string& epoch);
-  // Brings the local copy of `partition` up to the changelog's end. Returns where it ended.
-  Result<int64_t> restore(uint16_t partition);
+  // Where a takeover's restore ended, and the epoch of the new ownership.
+  struct Restored {
+    int64_t end = 0;
+    uint64_t epoch = 0;
+  };
+  // Brings the local copy of `partition` up to the changelog's end and fences older writers.
+  Result<Restored> restore(uint16_t partition);
   // Runs `task` on the correlator and waits for it; false when the pipeline is stopped.
   bool onCorrelator(std::function<void(incidents::IncidentEngine&)> task);
 
@@ -116,7 +121,6 @@ class ScaleoutCore::Impl final : public RdKafka::DeliveryReportCb {
   std::atomic<bool> stopping_{false};
   std::atomic<bool> shutting_down_{false};
   std::atomic<bool> swept_{false};
-  std::mt19937_64 random_{std::random_device{}()};
 
   std::mutex records_mu_;  // serialises onRecords()
   std::mutex mu_;
@@ -271,12 +275,17 @@ void ScaleoutCore::Impl::dr_cb(RdKafka::Message& message) {
   delivered_cv_.notify_all();
 }
 
-Result<int64_t> ScaleoutCore::Impl::restore(uint16_t partition) {
+Result<ScaleoutCore::Impl::Restored> ScaleoutCore::Impl::restore(uint16_t partition) {
   int64_t from = 0;
+  uint64_t max_epoch = 0;  // of the batches applied so far: older writers are fenced off
   auto applied = store_.getPosition(partition, applied_key_);
   if (!applied) return fail(applied.error());
   if (*applied && **applied != kDirty) {
-    from = std::stoll(**applied);
+    const std::string& text = **applied;  // "<offset> <epoch>" (older: "<offset>")
+    from = std::stoll(text);
+    if (const size_t space = text.find(' '); space != std::string::npos) {
+      max_epoch = std::strtoull(text.c_str() + space + 1, nullptr, 10);
+    }
   } else if (Status s = store_.dropPartition(partition); !s.isOk()) {
     return fail(s);
   }
@@ -287,6 +296,7 @@ Result<int64_t> ScaleoutCore::Impl::restore(uint16_t partition) {
   std::string error;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf->get(), error));
   if (!consumer) return fail(Status::invalidArgument("kafka changelog consumer: " + error));
+  const std::string where = scaleout_.changelog_topic + "/" + std::to_string(partition);
   const auto deadline = std::chrono::steady_clock::now() + scaleout_.restore_timeout;
   int64_t low = 0, high = 0;
   for (;;) {
@@ -294,8 +304,7 @@ Result<int64_t> ScaleoutCore::Impl::restore(uint16_t partition) {
     if (err == RdKafka::ERR_NO_ERROR) break;
     if (std::chrono::steady_clock::now() > deadline) {
       consumer->close();
-      return fail(Status::unavailable("changelog " + scaleout_.changelog_topic + "/" + std::to_string(partition) +
-                                      ": " + RdKafka::err2str(err)));
+      return fail(Status::unavailable("changelog " + where + ": " + RdKafka::err2str(err)));
     }
   }
   if (low > from) {
@@ -303,77 +312,114 @@ Result<int64_t> ScaleoutCore::Impl::restore(uint16_t partition) {
     // one (the mock cluster keeps 5 MB per partition). Loading the rest would be a wrong state.
     consumer->close();
     return fail(Status::failedPrecondition(
-        "changelog " + scaleout_.changelog_topic + "/" + std::to_string(partition) + " starts at offset " +
-        std::to_string(low) + " but the state needs it from " + std::to_string(from) +
-        ": the topic must be compacted (cleanup.policy=compact), not deleted by retention"));
+        "changelog " + where + " starts at offset " + std::to_string(low) + " but the state needs it from " +
+        std::to_string(from) + ": the topic must be compacted (cleanup.policy=compact), not deleted by retention"));
   }
-  int64_t position = from;
-  if (position >= high) {
-    consumer->close();
-    return high;
-  }
+  const int64_t position = from;
   std::vector<RdKafka::TopicPartition*> assignment{
       RdKafka::TopicPartition::create(scaleout_.changelog_topic, partition, position)};
   consumer->assign(assignment);
   RdKafka::TopicPartition::destroy(assignment);
 
-  std::vector<store::PartitionRecord> closed;   // of finished batches, not yet written
-  std::vector<store::PartitionRecord> pending;  // of the batch being read
-  std::string pending_epoch;
-  int64_t closed_end = position;  // after the marker of the last finished batch
+  // Batches are applied when their marker closes them, in the order of the markers. A batch
+  // closed under an epoch older than one already closed comes from a writer the group replaced
+  // (a zombie that stalled past its session timeout): it is discarded, as is what writers older
+  // than the newest closed batch left open.
+  std::vector<store::PartitionRecord> closed;                     // not yet written
+  std::map<uint64_t, std::vector<store::PartitionRecord>> open;   // epoch → its unfinished batch
+  int64_t closed_end = position;  // after the marker of the last closed batch
+  uint64_t newest_seen = max_epoch;
   size_t discarded = 0, restored = 0;
   auto writeClosed = [&]() -> Status {
-    Status s = store_.applyPartitionRecords(closed, partition, applied_key_, std::to_string(closed_end));
+    Status s = store_.applyPartitionRecords(closed, partition, applied_key_,
+                                            std::to_string(closed_end) + " " + std::to_string(max_epoch));
     restored += closed.size();
     closed.clear();
     return s;
   };
   int64_t next = position;
-  while (next < high) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      consumer->close();
-      return fail(Status::unavailable("restoring " + scaleout_.changelog_topic + "/" + std::to_string(partition) +
-                                      " took longer than restore_timeout"));
-    }
-    std::unique_ptr<RdKafka::Message> msg(consumer->consume(500));
-    if (!msg || msg->err() == RdKafka::ERR__TIMED_OUT) continue;
-    if (msg->err() != RdKafka::ERR_NO_ERROR) {
-      spdlog::warn("scale-out core: reading the changelog: {}", msg->errstr());
-      continue;
-    }
-    next = msg->offset() + 1;
-    std::string epoch;
-    if (RdKafka::Headers* headers = msg->headers()) {
-      const RdKafka::Headers::Header h = headers->get_last(std::string(kEpochHeader));
-      if (h.err() == RdKafka::ERR_NO_ERROR && h.value()) epoch.assign(static_cast<const char*>(h.value()), h.value_size());
-    }
-    if (epoch != pending_epoch) {  // a new writer: what the previous one left open never closes
-      discarded += pending.size();
-      pending.clear();
-      pending_epoch = epoch;
-    }
-    const std::string key = msg->key() ? *msg->key() : std::string();
-    if (!key.empty() && key[0] == kMarkerTag) {
-      for (auto& r : pending) closed.push_back(std::move(r));
-      pending.clear();
-      closed_end = next;
-      if (closed.size() >= kRestoreChunk) {
-        if (Status s = writeClosed(); !s.isOk()) return fail(s);
+  auto readTo = [&](int64_t end) -> Status {
+    while (next < end) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        return Status::unavailable("restoring " + where + " took longer than restore_timeout");
       }
-      continue;
+      std::unique_ptr<RdKafka::Message> msg(consumer->consume(500));
+      if (!msg || msg->err() == RdKafka::ERR__TIMED_OUT) continue;
+      if (msg->err() != RdKafka::ERR_NO_ERROR) {
+        spdlog::warn("scale-out core: reading the changelog: {}", msg->errstr());
+        continue;
+      }
+      next = msg->offset() + 1;
+      uint64_t epoch = 0;
+      if (RdKafka::Headers* headers = msg->headers()) {
+        const RdKafka::Headers::Header h = headers->get_last(std::string(kEpochHeader));
+        if (h.err() == RdKafka::ERR_NO_ERROR && h.value()) {
+          epoch = std::strtoull(std::string(static_cast<const char*>(h.value()), h.value_size()).c_str(), nullptr, 10);
+        }
+      }
+      newest_seen = std::max(newest_seen, epoch);
+      const std::string key = msg->key() ? *msg->key() : std::string();
+      if (!key.empty() && key[0] == kMarkerTag) {
+        auto batch = open.find(epoch);
+        if (epoch < max_epoch) {  // fenced
+          if (batch != open.end()) {
+            discarded += batch->second.size();
+            open.erase(batch);
+          }
+          continue;
+        }
+        if (batch != open.end()) {
+          for (auto& r : batch->second) closed.push_back(std::move(r));
+          open.erase(batch);
+        }
+        max_epoch = epoch;
+        for (auto it = open.begin(); it != open.end() && it->first < max_epoch;) {  // never to be closed
+          discarded += it->second.size();
+          it = open.erase(it);
+        }
+        closed_end = next;
+        if (closed.size() >= kRestoreChunk) {
+          if (Status s = writeClosed(); !s.isOk()) return s;
+        }
+        continue;
+      }
+      if (epoch < max_epoch) {
+        ++discarded;
+        continue;
+      }
+      store::PartitionRecord record{partition, key, std::nullopt};
+      if (msg->payload() != nullptr) record.value.emplace(static_cast<const char*>(msg->payload()), msg->len());
+      open[epoch].push_back(std::move(record));
     }
-    store::PartitionRecord record{partition, key, std::nullopt};
-    if (msg->payload() != nullptr) record.value.emplace(static_cast<const char*>(msg->payload()), msg->len());
-    pending.push_back(std::move(record));
+    return Status::ok();
+  };
+  Status s = readTo(high);
+  // Fence: this ownership's epoch is newer than any written so far, and its first marker goes
+  // out before anything else of it; whatever an older writer closes after it is discarded by
+  // every later restore (and by this one, which reads up to it).
+  const uint64_t epoch = newest_seen + 1;
+  if (s.isOk()) {
+    std::unique_lock lock(mu_);
+    produce(partition, markerKey(partition, epoch), std::string("1"), std::to_string(epoch));
+    const bool delivered = delivered_cv_.wait_until(lock, deadline, [&] {
+      return delivery_[partition].in_flight == 0 || failed_;
+    });
+    if (!delivered || failed_) {
+      s = Status::unavailable("changelog " + where + ": the takeover's fence marker was not delivered");
+    } else {
+      high = delivery_[partition].next_offset;  // just after the fence
+    }
   }
+  if (s.isOk()) s = readTo(high);
   consumer->close();
-  discarded += pending.size();
-  if (Status s = writeClosed(); !s.isOk()) return fail(s);
+  if (!s.isOk()) return fail(s);
+  for (const auto& [e, records] : open) discarded += records.size();
+  if (Status w = writeClosed(); !w.isOk()) return fail(w);
   restored_.Increment(static_cast<double>(restored));
   discarded_.Increment(static_cast<double>(discarded));
-  spdlog::info("scale-out core: restored {} records of partition {} from offset {} to {} ({} of unfinished batches "
-               "discarded)", restored, partition, position, high, discarded);
-  return high;
+  spdlog::info("scale-out core: restored {} records of partition {} from offset {} to {} ({} of unfinished or "
+               "fenced batches discarded); epoch {}", restored, partition, position, high, discarded, epoch);
+  return Restored{high, epoch};
 }
 
 void ScaleoutCore::Impl::sweep(const std::vector<TopicPartition>& assigned) {
@@ -410,10 +456,11 @@ void ScaleoutCore::Impl::assigned(const std::vector<TopicPartition>& partitions)
   for (const auto& [topic, number] : partitions) {
     const auto start = std::chrono::steady_clock::now();
     const auto partition = static_cast<uint16_t>(number);
-    auto end = restore(partition);
-    if (!end) {
+    auto restored = restore(partition);
+    if (!restored) {
       // Consuming on top of a partial state would count events twice: stop the daemon instead.
-      spdlog::critical("scale-out core: taking over partition {}: {}; exiting", partition, end.error().toString());
+      spdlog::critical("scale-out core: taking over partition {}: {}; exiting", partition,
+                       restored.error().toString());
       std::_Exit(1);
     }
     if (Status s = store_.putPosition(partition, applied_key_, kDirty); !s.isOk()) {
@@ -428,8 +475,8 @@ void ScaleoutCore::Impl::assigned(const std::vector<TopicPartition>& partitions)
     }
     {
       std::lock_guard lock(mu_);
-      owned_[partition] = random_() | 1;  // never 0 ("not owned")
-      delivery_[partition] = Delivery{0, *end};
+      owned_[partition] = restored->epoch;  // never 0 ("not owned")
+      delivery_[partition] = Delivery{0, restored->end};
       owned_gauge_.Set(static_cast<double>(owned_.size()));
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -443,9 +490,11 @@ void ScaleoutCore::Impl::revoked(const std::vector<TopicPartition>& partitions, 
     const auto partition = static_cast<uint16_t>(number);
     onCorrelator([this, partition](incidents::IncidentEngine&) { pipeline_.forgetPartition(partition); });
     int64_t end = 0;
+    uint64_t epoch = 0;
     bool complete = false;
     {
       std::unique_lock lock(mu_);
+      if (auto it = owned_.find(partition); it != owned_.end()) epoch = it->second;
       owned_.erase(partition);
       owned_gauge_.Set(static_cast<double>(owned_.size()));
       complete = delivered_cv_.wait_for(lock, std::chrono::seconds(30),
@@ -458,7 +507,7 @@ void ScaleoutCore::Impl::revoked(const std::vector<TopicPartition>& partitions, 
     Status s = Status::ok();
     if (complete && !lost && shutting_down_) {
       // A restart that gets the partition back applies only what others wrote after this.
-      s = store_.putPosition(partition, applied_key_, std::to_string(end));
+      s = store_.putPosition(partition, applied_key_, std::to_string(end) + " " + std::to_string(epoch));
     } else {
       s = store_.dropPartition(partition);
       if (s.isOk()) s = store_.putPosition(partition, applied_key_, kDirty);

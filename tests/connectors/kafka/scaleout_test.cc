@@ -500,6 +500,48 @@ TEST(Scaleout, ATakeoverDiscardsABatchItsWriterDidNotFinish) {
   EXPECT_EQ(c.incidents_per_key.size(), 12u);
 }
 
+// A zombie (the old owner, stalled past its session timeout, writing again after the group gave
+// its partitions away) closes a batch in the changelog after the new owner took over: every later
+// restore discards it, since the new owner's fence marker carries a newer epoch. Here the
+// zombie's batch is not even valid state, so applying it would stop the next owner.
+TEST(Scaleout, ABatchAReplacedOwnerClosesAfterTheTakeoverIsFencedOff) {
+  MockKafkaCluster cluster({"ingest:" + std::to_string(kPartitions), "changelog:" + std::to_string(kPartitions)});
+  ASSERT_TRUE(cluster.ok());
+  auto a = std::make_unique<VigildInstance>(coreYaml(cluster));
+  ASSERT_TRUE(a->start()) << a->log();
+  ASSERT_TRUE(waitFor([&] { return settled({a.get()}); }, seconds(60))) << a->log();
+  ASSERT_EQ(produceRound(cluster, 12, 3, 0), 36);
+  ASSERT_TRUE(waitFor([&] { return census({a.get()}).events == 36; }, seconds(60))) << a->log();
+  ASSERT_EQ(a->kill(), -SIGKILL);
+  auto b = std::make_unique<VigildInstance>(coreYaml(cluster));
+  ASSERT_TRUE(b->start()) << b->log();
+  ASSERT_TRUE(waitFor([&] { return settled({b.get()}); }, seconds(60))) << b->log();
+  // A's epoch was 1 (the first owner of an empty changelog), B's is 2; "A" now closes a batch.
+  TempDir dir;
+  const std::string zombie = dir.file("zombie.txt");
+  writeFile(zombie, "not-a-store-key\tnot-a-record\n\xff-marker\t1\n");
+  for (int p = 0; p < kPartitions; ++p) {
+    std::string out;
+    ASSERT_EQ(run({"kcat", "-b", cluster.bootstrap(), "-P", "-q", "-t", "changelog", "-p", std::to_string(p), "-K",
+                   "\t", "-H", "vigil-epoch=1", "-l", zombie},
+                  &out), 0) << out;
+  }
+  // What B discarded of A's last batch if A died writing it, C discards too.
+  const double discarded_by_b = metricValue(*b, "vigil_scaleout_changelog_records_total{result=\"discarded\"}");
+  ASSERT_GE(discarded_by_b, 0) << b->log();
+  ASSERT_EQ(b->kill(), -SIGKILL);
+  VigildInstance c(coreYaml(cluster));
+  ASSERT_TRUE(c.start()) << c.log();
+  ASSERT_TRUE(waitFor([&] { return settled({&c}); }, seconds(60))) << c.log();
+  EXPECT_EQ(metricValue(c, "vigil_scaleout_changelog_records_total{result=\"discarded\"}"),
+            discarded_by_b + kPartitions) << c.log();
+  Census census_c;
+  ASSERT_TRUE(waitFor([&] { return caughtUp({&c}) && (census_c = census({&c})).events >= 36; }, seconds(60)))
+      << c.log();
+  EXPECT_EQ(census_c.events, 36u);
+  EXPECT_EQ(census_c.incidents_per_key.size(), 12u);
+}
+
 // A clean stop records how far each partition's changelog is applied: the restart that gets them
 // back reads only what was written since (nothing), and counts on from its own state.
 TEST(Scaleout, ACleanRestartDoesNotReplayTheChangelog) {
@@ -517,7 +559,8 @@ TEST(Scaleout, ACleanRestartDoesNotReplayTheChangelog) {
   ASSERT_TRUE(core.start()) << core.log();
   ASSERT_TRUE(waitFor([&] { return settled({&core}); }, seconds(60))) << core.log();
   EXPECT_EQ(metricValue(core, "vigil_scaleout_changelog_records_total{result=\"restored\"}"), 0) << core.log();
-  EXPECT_EQ(cluster.consumeAll("changelog").size(), changelog_before) << "the restart rewrote state";
+  // Only the takeover's fence (one marker per partition) was written: no state.
+  EXPECT_EQ(cluster.consumeAll("changelog").size(), changelog_before + kPartitions) << "the restart rewrote state";
   ASSERT_EQ(produceRound(cluster, 12, 1, 3), 12);
   Census c;
   ASSERT_TRUE(waitFor([&] { return (c = census({&core})).events >= 48; }, seconds(60))) << core.log();
