@@ -274,6 +274,9 @@ int runDaemon(CheckedConfig checked) {
         read_model = std::make_unique<connectors::kafka::ReadModel>(kafka_config, scaleout, registry.registry());
         peer_forwarder = std::make_unique<api::PeerForwarder>(scaleout.read_side.forward_timeout, registry.registry());
       }
+      // Notifications follow the partitions: see docs/scale-out.md, "Notifications".
+      webhooks.setPartitioned([&core = *core] { return core.durableChangeSeq(); });
+      pipeline.addComponent(&webhooks);
     }
   }
   if (checked.shadow_rules) correlator->shadow().setCandidate(checked.shadow_rules, "config");

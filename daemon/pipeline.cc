@@ -74,6 +74,20 @@ bool Pipeline::submitTask(std::function<void(incidents::IncidentEngine&)> task) 
   return queue_.push(std::move(item), 1);
 }
 
+Status Pipeline::loadPartition(uint16_t partition) {
+  forgetPartition(partition);
+  if (Status s = store_.restorePartitionInto(engine_, partition); !s.isOk()) return s;
+  for (auto* component : components_) {
+    if (Status s = component->loadPartition(store_, partition); !s.isOk()) return s;
+  }
+  return Status::ok();
+}
+
+void Pipeline::forgetPartition(uint16_t partition) {
+  engine_.dropPartition(partition);
+  for (auto* component : components_) component->forgetPartition(partition);
+}
+
 bool Pipeline::submit(incidents::IncidentCommand command, CommandCallback done) {
   WorkItem item;
   item.command = std::move(command);

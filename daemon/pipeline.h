@@ -77,6 +77,12 @@ class CorrelatorComponent {
   virtual void onOpened(incidents::Incident& /*incident*/) {}
   // Just before the batch commits: append the component's state changes (same WriteBatch).
   virtual void collectStateOps(std::vector<store::StateOp>& /*out*/) {}
+  // Scale-out takeover: `partition`'s state was just restored into the store and the engine
+  // holds its active incidents: load the component's state of that partition (replacing any).
+  virtual Status loadPartition(const store::Store& /*store*/, uint16_t /*partition*/) { return Status::ok(); }
+  // Scale-out: `partition` moved to another instance: drop its state from memory (the store's
+  // copy is dropped by the caller), so no timer acts on it here any more.
+  virtual void forgetPartition(uint16_t /*partition*/) {}
 };
 
 // Told about every committed batch, after the sources were acknowledged.
@@ -107,6 +113,10 @@ class Pipeline final : public connectors::EventSink {
   // committed): scale-out hands partitions' in-memory state over this way. Blocks while the
   // queue is full; false once the pipeline is stopped.
   bool submitTask(std::function<void(incidents::IncidentEngine&)> task);
+  // Scale-out, on the correlator thread only (from a submitTask task): the engine and every
+  // component load `partition`'s state from the store (a takeover), or forget it (moved away).
+  Status loadPartition(uint16_t partition);
+  void forgetPartition(uint16_t partition);
   // Restores the active incidents from the store and starts the correlator thread.
   Status start();
   // Refuses new batches, processes and commits everything queued, then joins the thread.

@@ -1,6 +1,7 @@
 #include "connectors/kafka/read_model.h"
 
 #include <atomic>
+#include <charconv>
 #include <deque>
 #include <map>
 #include <shared_mutex>
@@ -142,6 +143,7 @@ class ReadModel::Impl {
  private:
   struct Pending {
     std::string epoch;
+    uint64_t newest_epoch = 0;  // a takeover's epoch is above every earlier one: older writers are fenced
     std::vector<std::pair<incidents::IncidentId, std::optional<std::string>>> records;
   };
 
@@ -211,6 +213,10 @@ class ReadModel::Impl {
   // Holds a batch's incident records until its marker, as a restore does.
   void apply(RdKafka::Message& msg, Pending& pending) {
     const std::string epoch = header(msg, kEpochHeader);
+    uint64_t number = 0;
+    std::from_chars(epoch.data(), epoch.data() + epoch.size(), number);
+    if (number < pending.newest_epoch) return;  // a replaced owner still writing: as a restore, ignore it
+    pending.newest_epoch = number;
     if (epoch != pending.epoch) {  // a new writer: what the previous one left open never closes
       pending.records.clear();
       pending.epoch = epoch;

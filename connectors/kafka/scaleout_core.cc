@@ -2,10 +2,10 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdlib>
 #include <future>
 #include <map>
 #include <mutex>
-#include <random>
 #include <set>
 #include <thread>
 
@@ -43,7 +43,6 @@ class ScaleoutCore::Impl final : public RdKafka::DeliveryReportCb {
         scaleout_(std::move(scaleout)),
         applied_key_("changelog/" + scaleout_.changelog_topic),
         owner_url_(scaleout_.read_side.advertised_url),
-        announced_key_("changelog-owner/" + scaleout_.changelog_topic),
         store_(store),
         pipeline_(pipeline),
         records_(prometheus::BuildCounter()
@@ -73,19 +72,37 @@ class ScaleoutCore::Impl final : public RdKafka::DeliveryReportCb {
   void stop();
   void assigned(const std::vector<TopicPartition>& partitions);
   void revoked(const std::vector<TopicPartition>& partitions, bool lost);
+  // Drops the stored partitions that are neither in `assigned` nor owned.
+  void sweep(const std::vector<TopicPartition>& assigned);
   void dr_cb(RdKafka::Message& message) override;
+  uint64_t durableChangeSeq() const { return durable_seq_.load(std::memory_order_acquire); }
 
  private:
+  // The changelog records produced between two commits' ends, and the change seq the commit
+  // that closed them reached.
+  struct Slot {
+    size_t in_flight = 0;
+    uint64_t seq = 0;
+    bool closed = false;
+  };
   struct Delivery {
     size_t in_flight = 0;
     int64_t next_offset = 0;  // after the last record delivered (or restored)
   };
 
   void onRecords(std::vector<store::PartitionRecord>&& records);
+  void onCommit(uint64_t last_change_seq);
+  // Moves durable_seq_ over the slots whose records are all delivered. REQUIRES: mu_ held.
+  void advanceDurable();
   void produce(uint16_t partition, const std::string& key, const std::optional<std::string>& value,
                const std::string& epoch);
-  // Brings the local copy of `partition` up to the changelog's end. Returns where it ended.
-  Result<int64_t> restore(uint16_t partition);
+  // Where a takeover's restore ended, and the epoch of the new ownership.
+  struct Restored {
+    int64_t end = 0;
+    uint64_t epoch = 0;
+  };
+  // Brings the local copy of `partition` up to the changelog's end and fences older writers.
+  Result<Restored> restore(uint16_t partition);
   // Runs `task` on the correlator and waits for it; false when the pipeline is stopped.
   bool onCorrelator(std::function<void(incidents::IncidentEngine&)> task);
 
@@ -93,7 +110,6 @@ class ScaleoutCore::Impl final : public RdKafka::DeliveryReportCb {
   const ScaleoutConfig scaleout_;
   const std::string applied_key_;  // local position: how far the changelog is applied, or kDirty
   const std::string owner_url_;    // this instance's advertised URL (read side)
-  const std::string announced_key_;  // local position: the owner URL this instance last announced
   store::Store& store_;
   Pipeline& pipeline_;
   prometheus::Family<prometheus::Counter>& records_;
@@ -107,13 +123,17 @@ class ScaleoutCore::Impl final : public RdKafka::DeliveryReportCb {
   std::thread poll_thread_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> shutting_down_{false};
-  std::mt19937_64 random_{std::random_device{}()};
+  std::atomic<bool> swept_{false};
 
+  std::mutex records_mu_;  // serialises onRecords()
   std::mutex mu_;
   std::condition_variable delivered_cv_;
   std::map<uint16_t, uint64_t> owned_;      // partition → epoch of this ownership; GUARDED_BY(mu_)
   std::map<uint16_t, Delivery> delivery_;   // GUARDED_BY(mu_)
   bool failed_ = false;                     // a record was not delivered; GUARDED_BY(mu_)
+  std::map<uint64_t, Slot> slots_;          // by slot number, oldest first; GUARDED_BY(mu_)
+  uint64_t open_slot_ = 0;                  // the slot records go to now; GUARDED_BY(mu_)
+  std::atomic<uint64_t> durable_seq_{0};
 };
 
 Status ScaleoutCore::Impl::start() {
@@ -130,16 +150,20 @@ Status ScaleoutCore::Impl::start() {
   poll_thread_ = std::thread([this] {
     while (!stopping_.load(std::memory_order_relaxed)) producer_->poll(50);
   });
+  durable_seq_ = store_.lastChangeSeq();
   store_.setPartitionObserver([this](std::vector<store::PartitionRecord>&& records) { onRecords(std::move(records)); });
+  store_.setCommitObserver([this](uint64_t seq) { onCommit(seq); });
   spdlog::info("scale-out core: partition state changes go to {}", scaleout_.changelog_topic);
   return Status::ok();
 }
 
 Status ScaleoutCore::Impl::forgetUntilAssigned() {
-  const bool ok = onCorrelator([](incidents::IncidentEngine& engine) {
-    std::set<uint16_t> partitions;
+  auto stored = store_.partitionsWithState();
+  if (!stored) return stored.error();
+  const bool ok = onCorrelator([&](incidents::IncidentEngine& engine) {
+    std::set<uint16_t> partitions(stored->begin(), stored->end());
     engine.forEachActive([&](const incidents::Incident& in) { partitions.insert(in.partition()); });
-    for (uint16_t p : partitions) engine.dropPartition(p);
+    for (uint16_t p : partitions) pipeline_.forgetPartition(p);
   });
   return ok ? Status::ok() : Status::unavailable("scale-out: the pipeline is not running");
 }
@@ -167,6 +191,9 @@ bool ScaleoutCore::Impl::onCorrelator(std::function<void(incidents::IncidentEngi
 }
 
 void ScaleoutCore::Impl::onRecords(std::vector<store::PartitionRecord>&& records) {
+  // One batch at a time, markers included, even while produce() waits for room without mu_:
+  // the webhooks' threads write partition records too.
+  std::lock_guard serial(records_mu_);
   std::lock_guard lock(mu_);
   // The epochs are read once: produce() may let go of the lock while the queue is full.
   std::map<uint16_t, uint64_t> touched;  // partition → epoch, for the markers
@@ -187,6 +214,22 @@ void ScaleoutCore::Impl::onRecords(std::vector<store::PartitionRecord>&& records
   }
 }
 
+void ScaleoutCore::Impl::onCommit(uint64_t last_change_seq) {
+  std::lock_guard lock(mu_);
+  Slot& slot = slots_[open_slot_++];
+  slot.seq = last_change_seq;
+  slot.closed = true;
+  advanceDurable();
+}
+
+void ScaleoutCore::Impl::advanceDurable() {
+  if (failed_) return;  // a lost record: nothing after it is durable
+  while (!slots_.empty() && slots_.begin()->second.closed && slots_.begin()->second.in_flight == 0) {
+    durable_seq_.store(slots_.begin()->second.seq, std::memory_order_release);
+    slots_.erase(slots_.begin());
+  }
+}
+
 void ScaleoutCore::Impl::produce(uint16_t partition, const std::string& key, const std::optional<std::string>& value,
                                  const std::string& epoch) {
   for (;;) {
@@ -197,9 +240,10 @@ void ScaleoutCore::Impl::produce(uint16_t partition, const std::string& key, con
     const auto err = producer_->produce(
         scaleout_.changelog_topic, partition, RdKafka::Producer::RK_MSG_COPY,
         value ? const_cast<char*>(value->data()) : nullptr, value ? value->size() : 0, key.data(), key.size(), 0,
-        headers, reinterpret_cast<void*>(static_cast<uintptr_t>(partition)));
+        headers, reinterpret_cast<void*>(static_cast<uintptr_t>((open_slot_ << 16) | partition)));
     if (err == RdKafka::ERR_NO_ERROR) {
       ++delivery_[partition].in_flight;
+      ++slots_[open_slot_].in_flight;
       produced_.Increment();
       return;
     }
@@ -218,8 +262,12 @@ void ScaleoutCore::Impl::produce(uint16_t partition, const std::string& key, con
 }
 
 void ScaleoutCore::Impl::dr_cb(RdKafka::Message& message) {
-  const auto partition = static_cast<uint16_t>(reinterpret_cast<uintptr_t>(message.msg_opaque()));
+  const auto opaque = reinterpret_cast<uintptr_t>(message.msg_opaque());
+  const auto partition = static_cast<uint16_t>(opaque & 0xffff);
   std::lock_guard lock(mu_);
+  if (auto slot = slots_.find(opaque >> 16); slot != slots_.end() && slot->second.in_flight > 0) {
+    --slot->second.in_flight;
+  }
   Delivery& d = delivery_[partition];
   if (d.in_flight > 0) --d.in_flight;
   if (message.err() == RdKafka::ERR_NO_ERROR) {
@@ -228,15 +276,21 @@ void ScaleoutCore::Impl::dr_cb(RdKafka::Message& message) {
     if (!failed_) spdlog::critical("scale-out core: changelog record not delivered: {}", message.errstr());
     failed_ = true;
   }
+  advanceDurable();
   delivered_cv_.notify_all();
 }
 
-Result<int64_t> ScaleoutCore::Impl::restore(uint16_t partition) {
+Result<ScaleoutCore::Impl::Restored> ScaleoutCore::Impl::restore(uint16_t partition) {
   int64_t from = 0;
+  uint64_t max_epoch = 0;  // of the batches applied so far: older writers are fenced off
   auto applied = store_.getPosition(partition, applied_key_);
   if (!applied) return fail(applied.error());
   if (*applied && **applied != kDirty) {
-    from = std::stoll(**applied);
+    const std::string& text = **applied;  // "<offset> <epoch>" (older: "<offset>")
+    from = std::stoll(text);
+    if (const size_t space = text.find(' '); space != std::string::npos) {
+      max_epoch = std::strtoull(text.c_str() + space + 1, nullptr, 10);
+    }
   } else if (Status s = store_.dropPartition(partition); !s.isOk()) {
     return fail(s);
   }
@@ -247,6 +301,7 @@ Result<int64_t> ScaleoutCore::Impl::restore(uint16_t partition) {
   std::string error;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf->get(), error));
   if (!consumer) return fail(Status::invalidArgument("kafka changelog consumer: " + error));
+  const std::string where = scaleout_.changelog_topic + "/" + std::to_string(partition);
   const auto deadline = std::chrono::steady_clock::now() + scaleout_.restore_timeout;
   int64_t low = 0, high = 0;
   for (;;) {
@@ -254,8 +309,7 @@ Result<int64_t> ScaleoutCore::Impl::restore(uint16_t partition) {
     if (err == RdKafka::ERR_NO_ERROR) break;
     if (std::chrono::steady_clock::now() > deadline) {
       consumer->close();
-      return fail(Status::unavailable("changelog " + scaleout_.changelog_topic + "/" + std::to_string(partition) +
-                                      ": " + RdKafka::err2str(err)));
+      return fail(Status::unavailable("changelog " + where + ": " + RdKafka::err2str(err)));
     }
   }
   if (low > from) {
@@ -263,88 +317,155 @@ Result<int64_t> ScaleoutCore::Impl::restore(uint16_t partition) {
     // one (the mock cluster keeps 5 MB per partition). Loading the rest would be a wrong state.
     consumer->close();
     return fail(Status::failedPrecondition(
-        "changelog " + scaleout_.changelog_topic + "/" + std::to_string(partition) + " starts at offset " +
-        std::to_string(low) + " but the state needs it from " + std::to_string(from) +
-        ": the topic must be compacted (cleanup.policy=compact), not deleted by retention"));
+        "changelog " + where + " starts at offset " + std::to_string(low) + " but the state needs it from " +
+        std::to_string(from) + ": the topic must be compacted (cleanup.policy=compact), not deleted by retention"));
   }
-  int64_t position = from;
-  if (position >= high) {
-    consumer->close();
-    return high;
-  }
+  const int64_t position = from;
   std::vector<RdKafka::TopicPartition*> assignment{
       RdKafka::TopicPartition::create(scaleout_.changelog_topic, partition, position)};
   consumer->assign(assignment);
   RdKafka::TopicPartition::destroy(assignment);
 
-  std::vector<store::PartitionRecord> closed;   // of finished batches, not yet written
-  std::vector<store::PartitionRecord> pending;  // of the batch being read
-  std::string pending_epoch;
-  int64_t closed_end = position;  // after the marker of the last finished batch
+  // Batches are applied when their marker closes them, in the order of the markers. A batch
+  // closed under an epoch older than one already closed comes from a writer the group replaced
+  // (a zombie that stalled past its session timeout): it is discarded, as is what writers older
+  // than the newest closed batch left open.
+  std::vector<store::PartitionRecord> closed;                     // not yet written
+  std::map<uint64_t, std::vector<store::PartitionRecord>> open;   // epoch → its unfinished batch
+  int64_t closed_end = position;  // after the marker of the last closed batch
+  uint64_t newest_seen = max_epoch;
   size_t discarded = 0, restored = 0;
   auto writeClosed = [&]() -> Status {
-    Status s = store_.applyPartitionRecords(closed, partition, applied_key_, std::to_string(closed_end));
+    Status s = store_.applyPartitionRecords(closed, partition, applied_key_,
+                                            std::to_string(closed_end) + " " + std::to_string(max_epoch));
     restored += closed.size();
     closed.clear();
     return s;
   };
   int64_t next = position;
-  while (next < high) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      consumer->close();
-      return fail(Status::unavailable("restoring " + scaleout_.changelog_topic + "/" + std::to_string(partition) +
-                                      " took longer than restore_timeout"));
-    }
-    std::unique_ptr<RdKafka::Message> msg(consumer->consume(500));
-    if (!msg || msg->err() == RdKafka::ERR__TIMED_OUT) continue;
-    if (msg->err() != RdKafka::ERR_NO_ERROR) {
-      spdlog::warn("scale-out core: reading the changelog: {}", msg->errstr());
-      continue;
-    }
-    next = msg->offset() + 1;
-    std::string epoch;
-    if (RdKafka::Headers* headers = msg->headers()) {
-      const RdKafka::Headers::Header h = headers->get_last(std::string(kEpochHeader));
-      if (h.err() == RdKafka::ERR_NO_ERROR && h.value()) epoch.assign(static_cast<const char*>(h.value()), h.value_size());
-    }
-    if (epoch != pending_epoch) {  // a new writer: what the previous one left open never closes
-      discarded += pending.size();
-      pending.clear();
-      pending_epoch = epoch;
-    }
-    const std::string key = msg->key() ? *msg->key() : std::string();
-    if (!key.empty() && key[0] == kMarkerTag) {
-      for (auto& r : pending) closed.push_back(std::move(r));
-      pending.clear();
-      closed_end = next;
-      if (closed.size() >= kRestoreChunk) {
-        if (Status s = writeClosed(); !s.isOk()) return fail(s);
+  auto readTo = [&](int64_t end) -> Status {
+    while (next < end) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        return Status::unavailable("restoring " + where + " took longer than restore_timeout");
       }
-      continue;
+      std::unique_ptr<RdKafka::Message> msg(consumer->consume(500));
+      if (!msg || msg->err() == RdKafka::ERR__TIMED_OUT) continue;
+      if (msg->err() != RdKafka::ERR_NO_ERROR) {
+        spdlog::warn("scale-out core: reading the changelog: {}", msg->errstr());
+        continue;
+      }
+      next = msg->offset() + 1;
+      uint64_t epoch = 0;
+      if (RdKafka::Headers* headers = msg->headers()) {
+        const RdKafka::Headers::Header h = headers->get_last(std::string(kEpochHeader));
+        if (h.err() == RdKafka::ERR_NO_ERROR && h.value()) {
+          epoch = std::strtoull(std::string(static_cast<const char*>(h.value()), h.value_size()).c_str(), nullptr, 10);
+        }
+      }
+      newest_seen = std::max(newest_seen, epoch);
+      const std::string key = msg->key() ? *msg->key() : std::string();
+      if (!key.empty() && key[0] == kMarkerTag) {
+        auto batch = open.find(epoch);
+        if (epoch < max_epoch) {  // fenced
+          if (batch != open.end()) {
+            discarded += batch->second.size();
+            open.erase(batch);
+          }
+          continue;
+        }
+        if (batch != open.end()) {
+          for (auto& r : batch->second) closed.push_back(std::move(r));
+          open.erase(batch);
+        }
+        max_epoch = epoch;
+        for (auto it = open.begin(); it != open.end() && it->first < max_epoch;) {  // never to be closed
+          discarded += it->second.size();
+          it = open.erase(it);
+        }
+        closed_end = next;
+        if (closed.size() >= kRestoreChunk) {
+          if (Status s = writeClosed(); !s.isOk()) return s;
+        }
+        continue;
+      }
+      if (epoch < max_epoch) {
+        ++discarded;
+        continue;
+      }
+      store::PartitionRecord record{partition, key, std::nullopt};
+      if (msg->payload() != nullptr) record.value.emplace(static_cast<const char*>(msg->payload()), msg->len());
+      open[epoch].push_back(std::move(record));
     }
-    store::PartitionRecord record{partition, key, std::nullopt};
-    if (msg->payload() != nullptr) record.value.emplace(static_cast<const char*>(msg->payload()), msg->len());
-    pending.push_back(std::move(record));
+    return Status::ok();
+  };
+  Status s = readTo(high);
+  // Fence: this ownership's epoch is newer than any written so far, and its first marker goes
+  // out before anything else of it; whatever an older writer closes after it is discarded by
+  // every later restore (and by this one, which reads up to it).
+  const uint64_t epoch = newest_seen + 1;
+  if (s.isOk()) {
+    std::unique_lock lock(mu_);
+    produce(partition, markerKey(partition, epoch), std::string("1"), std::to_string(epoch));
+    const bool delivered = delivered_cv_.wait_until(lock, deadline, [&] {
+      return delivery_[partition].in_flight == 0 || failed_;
+    });
+    if (!delivered || failed_) {
+      s = Status::unavailable("changelog " + where + ": the takeover's fence marker was not delivered");
+    } else {
+      high = delivery_[partition].next_offset;  // just after the fence
+    }
   }
+  if (s.isOk()) s = readTo(high);
   consumer->close();
-  discarded += pending.size();
-  if (Status s = writeClosed(); !s.isOk()) return fail(s);
+  if (!s.isOk()) return fail(s);
+  for (const auto& [e, records] : open) discarded += records.size();
+  if (Status w = writeClosed(); !w.isOk()) return fail(w);
   restored_.Increment(static_cast<double>(restored));
   discarded_.Increment(static_cast<double>(discarded));
-  spdlog::info("scale-out core: restored {} records of partition {} from offset {} to {} ({} of unfinished batches "
-               "discarded)", restored, partition, position, high, discarded);
-  return high;
+  spdlog::info("scale-out core: restored {} records of partition {} from offset {} to {} ({} of unfinished or "
+               "fenced batches discarded); epoch {}", restored, partition, position, high, discarded, epoch);
+  return Restored{high, epoch};
+}
+
+void ScaleoutCore::Impl::sweep(const std::vector<TopicPartition>& assigned) {
+  auto stored = store_.partitionsWithState();
+  if (!stored) {
+    spdlog::error("scale-out core: listing the stored partitions: {}", stored.error().toString());
+    return;
+  }
+  std::set<uint16_t> keep;
+  for (const auto& tp : assigned) keep.insert(static_cast<uint16_t>(tp.second));
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [partition, epoch] : owned_) keep.insert(partition);
+  }
+  size_t swept = 0;
+  for (uint16_t partition : *stored) {
+    if (keep.contains(partition)) continue;
+    // Dirty, not just empty: if it comes back later it is restored from the changelog's start.
+    Status s = store_.dropPartition(partition);
+    if (s.isOk()) s = store_.putPosition(partition, applied_key_, kDirty);
+    if (!s.isOk()) {
+      spdlog::error("scale-out core: sweeping partition {}: {}", partition, s.toString());
+      continue;
+    }
+    ++swept;
+  }
+  if (swept > 0) spdlog::info("scale-out core: dropped {} partitions the group gave to others meanwhile", swept);
 }
 
 void ScaleoutCore::Impl::assigned(const std::vector<TopicPartition>& partitions) {
+  // The first assignment since the start says which partitions are ours: the stored copies of
+  // the others moved while this instance was down and must not show in its API.
+  if (!swept_.exchange(true)) sweep(partitions);
   for (const auto& [topic, number] : partitions) {
     const auto start = std::chrono::steady_clock::now();
     const auto partition = static_cast<uint16_t>(number);
-    const auto applied_before = store_.getPosition(partition, applied_key_);
-    auto end = restore(partition);
-    if (!end) {
+    auto restored = restore(partition);
+    if (!restored) {
       // Consuming on top of a partial state would count events twice: stop the daemon instead.
-      spdlog::critical("scale-out core: taking over partition {}: {}; exiting", partition, end.error().toString());
+      spdlog::critical("scale-out core: taking over partition {}: {}; exiting", partition,
+                       restored.error().toString());
       std::_Exit(1);
     }
     if (Status s = store_.putPosition(partition, applied_key_, kDirty); !s.isOk()) {
@@ -352,31 +473,16 @@ void ScaleoutCore::Impl::assigned(const std::vector<TopicPartition>& partitions)
       std::_Exit(1);
     }
     Status loaded = Status::ok();
-    onCorrelator([&](incidents::IncidentEngine& engine) {
-      engine.dropPartition(partition);
-      loaded = store_.restorePartitionInto(engine, partition);
-    });
+    onCorrelator([&](incidents::IncidentEngine&) { loaded = pipeline_.loadPartition(partition); });
     if (!loaded.isOk()) {
       spdlog::critical("scale-out core: loading partition {}: {}; exiting", partition, loaded.toString());
       std::_Exit(1);
     }
     {
       std::lock_guard lock(mu_);
-      owned_[partition] = random_() | 1;  // never 0 ("not owned")
-      delivery_[partition] = Delivery{0, *end};
+      owned_[partition] = restored->epoch;  // never 0 ("not owned")
+      delivery_[partition] = Delivery{0, restored->end};
       owned_gauge_.Set(static_cast<double>(owned_.size()));
-      // The read side learns the new owner from a marker; none is needed when the changelog
-      // ends with this instance's own (a clean restart that got its partition back).
-      const auto announced = store_.getPosition(partition, announced_key_);
-      const bool unchanged = applied_before && *applied_before && **applied_before == std::to_string(*end) &&
-                             announced && *announced && **announced == owner_url_;
-      if (!owner_url_.empty() && !unchanged) {
-        produce(partition, markerKey(partition, owned_[partition]), std::string("1"),
-                std::to_string(owned_[partition]));
-        if (Status s = store_.putPosition(partition, announced_key_, owner_url_); !s.isOk()) {
-          spdlog::warn("scale-out core: {}", s.toString());
-        }
-      }
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     restore_seconds_.Set(seconds);
@@ -387,11 +493,13 @@ void ScaleoutCore::Impl::assigned(const std::vector<TopicPartition>& partitions)
 void ScaleoutCore::Impl::revoked(const std::vector<TopicPartition>& partitions, bool lost) {
   for (const auto& [topic, number] : partitions) {
     const auto partition = static_cast<uint16_t>(number);
-    onCorrelator([partition](incidents::IncidentEngine& engine) { engine.dropPartition(partition); });
+    onCorrelator([this, partition](incidents::IncidentEngine&) { pipeline_.forgetPartition(partition); });
     int64_t end = 0;
+    uint64_t epoch = 0;
     bool complete = false;
     {
       std::unique_lock lock(mu_);
+      if (auto it = owned_.find(partition); it != owned_.end()) epoch = it->second;
       owned_.erase(partition);
       owned_gauge_.Set(static_cast<double>(owned_.size()));
       complete = delivered_cv_.wait_for(lock, std::chrono::seconds(30),
@@ -404,7 +512,7 @@ void ScaleoutCore::Impl::revoked(const std::vector<TopicPartition>& partitions, 
     Status s = Status::ok();
     if (complete && !lost && shutting_down_) {
       // A restart that gets the partition back applies only what others wrote after this.
-      s = store_.putPosition(partition, applied_key_, std::to_string(end));
+      s = store_.putPosition(partition, applied_key_, std::to_string(end) + " " + std::to_string(epoch));
     } else {
       s = store_.dropPartition(partition);
       if (s.isOk()) s = store_.putPosition(partition, applied_key_, kDirty);
@@ -422,6 +530,7 @@ Status ScaleoutCore::start() { return impl_->start(); }
 Status ScaleoutCore::forgetUntilAssigned() { return impl_->forgetUntilAssigned(); }
 void ScaleoutCore::beginShutdown() { impl_->beginShutdown(); }
 void ScaleoutCore::stop() { impl_->stop(); }
+uint64_t ScaleoutCore::durableChangeSeq() const { return impl_->durableChangeSeq(); }
 void ScaleoutCore::assigned(const std::vector<TopicPartition>& partitions) { impl_->assigned(partitions); }
 void ScaleoutCore::revoked(const std::vector<TopicPartition>& partitions, bool lost) {
   impl_->revoked(partitions, lost);

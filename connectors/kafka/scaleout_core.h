@@ -6,8 +6,12 @@
 //    then one marker record per partition and commit ("\xff" + partition + epoch) that closes
 //    the batch; a restore applies only closed batches, so a writer that died mid-batch leaves
 //    nothing half-applied;
-//  - on assignment the partition's state is restored from the changelog (read to its end) before
-//    the stored offsets are read, and the correlator loads it;
+//  - on assignment the partition's state is restored from the changelog (read to its end, then a
+//    fence marker of the new ownership's epoch is written and read up to: batches an older owner
+//    closes after it are discarded by every restore) before the stored offsets are read, and the
+//    correlator loads it (the engine and every component: Pipeline::loadPartition);
+//  - at the first assignment after a start, stored partitions the group gave to others are
+//    dropped;
 //  - on revocation the correlator forgets the partition, its changelog records are awaited and
 //    the local copy is dropped (kept, with how far it is applied, at a clean shutdown).
 // Thread-safety: assigned()/revoked() on the Kafka consumer's poll thread; the store observer on
@@ -45,6 +49,9 @@ class ScaleoutCore final : public PartitionHandoff {
   // PartitionHandoff
   void assigned(const std::vector<TopicPartition>& partitions) override;
   void revoked(const std::vector<TopicPartition>& partitions, bool lost) override;
+  // Every change up to this local change seq (Store::lastChangeSeq) has its partition records
+  // acknowledged by the changelog: a notification of it cannot be undone by a takeover. Any thread.
+  uint64_t durableChangeSeq() const;
   // The group's offsets are committed once the store has the batch, before the changelog does:
   // only the restored state says where to resume.
   bool offsetsOnlyFromState() const override { return true; }

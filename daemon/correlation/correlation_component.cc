@@ -592,69 +592,113 @@ Status CorrelationComponent::restore(const store::Store& store) {
     event_clock_ = fromMs(c.at("event_clock").get<int64_t>());
     clock_ = std::max(clock_, event_clock_);
     for (uint16_t p : c.at("partitions").get<std::vector<uint16_t>>()) partitions_.insert(p);
-    for (uint16_t partition : partitions_) {
-      Status s = store.scan(store::Column::kCorrelation, partition, "", [&](std::string_view key, std::string_view value) {
-        if (key.empty() || (key[0] != 's' && key[0] != 'k' && key[0] != 'r')) return true;
-        std::string id;
-        id.push_back(static_cast<char>(partition >> 8));
-        id.push_back(static_cast<char>(partition & 0xff));
-        id.append(key);
-        const json j = json::parse(value, nullptr, false);
-        const rules::Correlation* spec = j.is_object() && j.contains("rule") ? correlationOf(j["rule"].get<std::string>()) : nullptr;
-        if (key[0] != 'r') {
-          if (!spec || j.value("hash", std::string()) != hashText(spec->spec_hash)) {
-            ++dropped;
-            dirty_.insert(id);  // erased at the next commit
-            return true;
-          }
-          Entry e;
-          e.spec = spec;
-          e.partition = partition;
-          e.key = j.at("key").get<std::string>();
-          for (int64_t ms : j.at("times")) e.times.push_back(fromMs(ms));
-          for (const auto& h : j.at("held")) {
-            e.held.push_back({fromMs(h.at(0).get<int64_t>()), h.at(1).get<std::string>(),
-                              static_cast<Severity>(h.at(2).get<int>()), static_cast<EventState>(h.at(3).get<int>()),
-                              h.at(4).get<std::string>()});
-          }
-          e.last_state = static_cast<EventState>(j.at("last_state").get<int>());
-          e.flapping = j.at("flapping").get<bool>();
-          e.opened = j.at("opened").get<bool>();
-          e.target = j.at("target").get<std::string>();
-          e.title = j.at("title").get<std::string>();
-          e.host = j.at("host").get<std::string>();
-          e.ci = j.at("ci").get<std::string>();
-          e.type = j.at("type").get<std::string>();
-          e.severity = static_cast<Severity>(j.at("severity").get<int>());
-          std::optional<TimePoint> deadline;
-          if (!j.at("deadline").is_null()) deadline = fromMs(j.at("deadline").get<int64_t>());
-          if (key[0] == 'k') ++keyed_;
-          Entry& stored = entries_[id] = std::move(e);
-          setDeadline(id, stored.deadline, deadline);
-        } else {
-          if (!spec) {
-            ++dropped;
-            dirty_.insert(id);
-            return true;
-          }
-          Resolved r{j.at("rule").get<std::string>(), partition, j.at("key").get<std::string>(),
-                     j.at("id").get<incidents::IncidentId>(), fromMs(j.at("resolved_at").get<int64_t>()), std::nullopt};
-          std::optional<TimePoint> deadline;
-          if (!j.at("deadline").is_null()) deadline = fromMs(j.at("deadline").get<int64_t>());
-          Resolved& stored = resolved_[id] = std::move(r);
-          setDeadline(id, stored.deadline, deadline);
-        }
-        ++kept;
-        return true;
-      });
-      if (!s.isOk()) return s;
-    }
   } catch (const json::exception& e) {
     return Status::corruption(std::string("correlation state: ") + e.what());
+  }
+  for (uint16_t partition : partitions_) {
+    if (Status s = loadRecords(store, partition, kept, dropped); !s.isOk()) return s;
   }
   spdlog::info("correlation: restored {} keys (dropped {} of changed or removed rules), clock {}", kept, dropped,
                toMs(event_clock_));
   return Status::ok();
+}
+
+Status CorrelationComponent::loadPartition(const store::Store& store, uint16_t partition) {
+  store_ = &store;
+  forgetPartition(partition);
+  size_t kept = 0, dropped = 0;
+  if (Status s = loadRecords(store, partition, kept, dropped); !s.isOk()) return s;
+  if (kept > 0 || dropped > 0) {
+    if (partitions_.insert(partition).second) partitions_dirty_ = true;
+  }
+  spdlog::info("correlation: loaded {} keys of partition {} (dropped {} of changed or removed rules)", kept, partition,
+               dropped);
+  return Status::ok();
+}
+
+void CorrelationComponent::forgetPartition(uint16_t partition) {
+  auto ofPartition = [&](const std::string& id) { return partitionOfId(id) == partition; };
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    if (!ofPartition(it->first)) {
+      ++it;
+      continue;
+    }
+    setDeadline(it->first, it->second.deadline, std::nullopt);
+    if (it->first[2] == 'k') --keyed_;
+    it = entries_.erase(it);
+  }
+  for (auto it = resolved_.begin(); it != resolved_.end();) {
+    if (!ofPartition(it->first)) {
+      ++it;
+      continue;
+    }
+    setDeadline(it->first, it->second.deadline, std::nullopt);
+    it = resolved_.erase(it);
+  }
+  std::erase_if(dirty_, ofPartition);  // its records belong to the new owner now
+  if (partitions_.erase(partition) > 0) partitions_dirty_ = true;
+}
+
+Status CorrelationComponent::loadRecords(const store::Store& store, uint16_t partition, size_t& kept, size_t& dropped) {
+  try {
+    return store.scan(store::Column::kCorrelation, partition, "", [&](std::string_view key, std::string_view value) {
+      if (key.empty() || (key[0] != 's' && key[0] != 'k' && key[0] != 'r')) return true;
+      std::string id;
+      id.push_back(static_cast<char>(partition >> 8));
+      id.push_back(static_cast<char>(partition & 0xff));
+      id.append(key);
+      const json j = json::parse(value, nullptr, false);
+      const rules::Correlation* spec = j.is_object() && j.contains("rule") ? correlationOf(j["rule"].get<std::string>()) : nullptr;
+      if (key[0] != 'r') {
+        if (!spec || j.value("hash", std::string()) != hashText(spec->spec_hash)) {
+          ++dropped;
+          dirty_.insert(id);  // erased at the next commit
+          return true;
+        }
+        Entry e;
+        e.spec = spec;
+        e.partition = partition;
+        e.key = j.at("key").get<std::string>();
+        for (int64_t ms : j.at("times")) e.times.push_back(fromMs(ms));
+        for (const auto& h : j.at("held")) {
+          e.held.push_back({fromMs(h.at(0).get<int64_t>()), h.at(1).get<std::string>(),
+                            static_cast<Severity>(h.at(2).get<int>()), static_cast<EventState>(h.at(3).get<int>()),
+                            h.at(4).get<std::string>()});
+        }
+        e.last_state = static_cast<EventState>(j.at("last_state").get<int>());
+        e.flapping = j.at("flapping").get<bool>();
+        e.opened = j.at("opened").get<bool>();
+        e.target = j.at("target").get<std::string>();
+        e.title = j.at("title").get<std::string>();
+        e.host = j.at("host").get<std::string>();
+        e.ci = j.at("ci").get<std::string>();
+        e.type = j.at("type").get<std::string>();
+        e.severity = static_cast<Severity>(j.at("severity").get<int>());
+        std::optional<TimePoint> deadline;
+        if (!j.at("deadline").is_null()) deadline = fromMs(j.at("deadline").get<int64_t>());
+        if (key[0] == 'k') ++keyed_;
+        Entry& stored = entries_[id] = std::move(e);
+        setDeadline(id, stored.deadline, deadline);
+      } else {
+        if (!spec) {
+          ++dropped;
+          dirty_.insert(id);
+          return true;
+        }
+        Resolved r{j.at("rule").get<std::string>(), partition, j.at("key").get<std::string>(),
+                   j.at("id").get<incidents::IncidentId>(), fromMs(j.at("resolved_at").get<int64_t>()), std::nullopt};
+        std::optional<TimePoint> deadline;
+        if (!j.at("deadline").is_null()) deadline = fromMs(j.at("deadline").get<int64_t>());
+        Resolved& stored = resolved_[id] = std::move(r);
+        setDeadline(id, stored.deadline, deadline);
+      }
+      ++kept;
+      return true;
+    });
+  } catch (const json::exception& e) {
+    return Status::corruption(std::string("correlation state of partition ") + std::to_string(partition) + ": " +
+                              e.what());
+  }
 }
 
 }  // namespace vigil::correlation

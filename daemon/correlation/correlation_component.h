@@ -17,6 +17,8 @@
 // name and spec hash: at restore and on a rule-set change, records of rules that are gone or whose
 // primitive changed are dropped; unchanged rules keep their state across restarts and reloads.
 // Resolved incidents of rules with lifecycle hooks are remembered per key for reopen/auto-close.
+// The records travel with their partition (scale-out changelog): a takeover loads them
+// (loadPartition), so windows, pairs, flapping, heartbeats and auto-close timers go on there.
 // Thread-safety: correlator thread only (a CorrelatorComponent).
 #pragma once
 
@@ -57,6 +59,8 @@ class CorrelationComponent final : public CorrelatorComponent {
   void onEvent(Event& event, rules::Decision& decision, incidents::IncidentEngine& engine) override;
   void onChanges(const incidents::ChangeSet& changes) override;
   void collectStateOps(std::vector<store::StateOp>& out) override;
+  Status loadPartition(const store::Store& store, uint16_t partition) override;
+  void forgetPartition(uint16_t partition) override;
 
   TimePoint clock() const { return clock_; }
   uint64_t lateEvents() const { return late_events_; }
@@ -91,6 +95,8 @@ class CorrelationComponent final : public CorrelatorComponent {
     std::optional<TimePoint> deadline;  // auto-close
   };
 
+  // Loads the records of one partition from the store (at start and on a takeover).
+  Status loadRecords(const store::Store& store, uint16_t partition, size_t& kept, size_t& dropped);
   void correlate(Event& event, rules::Decision& decision, incidents::IncidentEngine& engine);
   // The active incident under `key` is about to be resolved at `at`: remember it when its rule
   // has lifecycle hooks.

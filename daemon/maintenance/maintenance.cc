@@ -113,23 +113,15 @@ Status MaintenanceManager::restore(const store::Store& store) {
       next_audit_ = j.value("next_audit", uint64_t{1});
     }
   }
-  s = store.scan(Column::kMaintenance, 0, "h", [&](std::string_view key, std::string_view value) {
-    if (key.size() < 3) return true;
-    const json j = json::parse(value, nullptr, false);
-    if (!j.is_object()) return true;
-    EventDecoder decoder;
-    std::vector<Event> events;
-    if (!decoder.decode(j.value("event", "{}"), "maintenance", Clock::now(), events).isOk() || events.size() != 1) {
-      return true;
-    }
-    Held held{.event = std::move(events.front()), .title = j.value("title", ""), .rule = j.value("rule", ""),
-              .window = j.value("window", ""), .problem = j.value("problem", true), .dirty = false};
-    const auto partition = static_cast<uint16_t>((static_cast<uint8_t>(key[1]) << 8) | static_cast<uint8_t>(key[2]));
-    held.event.partition = partition;
-    held_.emplace(HeldKey{partition, std::string(key.substr(3))}, std::move(held));
-    return true;
-  });
-  if (!s.isOk()) return s;
+  // Held keys live under their own partition (they move with it in scale-out); older stores kept
+  // them all under partition 0: those are rewritten in place at the next commit.
+  auto partitions = store.partitionsWithState();
+  if (!partitions) return partitions.error();
+  if (s = loadHeld(store, 0); !s.isOk()) return s;
+  for (uint16_t partition : *partitions) {
+    if (partition == 0) continue;
+    if (s = loadHeld(store, partition); !s.isOk()) return s;
+  }
   {
     std::lock_guard lock(mu_);  // the config's windows count from the first event on
     if (incoming_config_) config_windows_ = std::move(*incoming_config_);
@@ -240,9 +232,39 @@ void MaintenanceManager::onTick(TimePoint now, incidents::IncidentEngine& engine
       engine.apply(held.event, decision, has_context ? &context : nullptr);
       spdlog::info("maintenance: window {} ended with '{}' still failing: incident opened", held.window, decision.key);
     }
-    pending_.push_back(StateOp::erase(Column::kMaintenance, 0, heldKey(it->first.first, it->first.second)));
+    pending_.push_back(StateOp::erase(Column::kMaintenance, it->first.first, heldKey(it->first.first, it->first.second)));
     it = held_.erase(it);
   }
+}
+
+Status MaintenanceManager::loadHeld(const store::Store& store, uint16_t stored_under) {
+  return store.scan(Column::kMaintenance, stored_under, "h", [&](std::string_view key, std::string_view value) {
+    if (key.size() < 3) return true;
+    const json j = json::parse(value, nullptr, false);
+    if (!j.is_object()) return true;
+    EventDecoder decoder;
+    std::vector<Event> events;
+    if (!decoder.decode(j.value("event", "{}"), "maintenance", Clock::now(), events).isOk() || events.size() != 1) {
+      return true;
+    }
+    const auto partition = static_cast<uint16_t>((static_cast<uint8_t>(key[1]) << 8) | static_cast<uint8_t>(key[2]));
+    const bool misplaced = partition != stored_under;  // an older store's layout
+    Held held{.event = std::move(events.front()), .title = j.value("title", ""), .rule = j.value("rule", ""),
+              .window = j.value("window", ""), .problem = j.value("problem", true), .dirty = misplaced};
+    if (misplaced) pending_.push_back(StateOp::erase(Column::kMaintenance, stored_under, std::string(key)));
+    held.event.partition = partition;
+    held_.insert_or_assign(HeldKey{partition, std::string(key.substr(3))}, std::move(held));
+    return true;
+  });
+}
+
+Status MaintenanceManager::loadPartition(const store::Store& store, uint16_t partition) {
+  forgetPartition(partition);
+  return loadHeld(store, partition);
+}
+
+void MaintenanceManager::forgetPartition(uint16_t partition) {
+  std::erase_if(held_, [&](const auto& held) { return held.first.first == partition; });
 }
 
 void MaintenanceManager::applyCommand(MaintenanceCommand& command, TimePoint now) {
@@ -320,7 +342,7 @@ void MaintenanceManager::collectStateOps(std::vector<store::StateOp>& out) {
     held.dirty = false;
     json j = {{"event", encodeEventJson(held.event)}, {"title", held.title},
               {"rule", held.rule}, {"window", held.window}, {"problem", held.problem}};
-    pending_.push_back(StateOp::put(Column::kMaintenance, 0, heldKey(key.first, key.second), j.dump()));
+    pending_.push_back(StateOp::put(Column::kMaintenance, key.first, heldKey(key.first, key.second), j.dump()));
   }
   for (auto& op : pending_) out.push_back(std::move(op));
   pending_.clear();

@@ -10,7 +10,8 @@
 // writer. API windows and their audit trail live in the store (Column::kMaintenance, partition 0):
 //   "w/" id                  → {"definition": {...}, "created_at", "updated_at", "ended_at", "ended_by"}
 //   "a/" id "/" u64 BE seq   → {"seq", "at", "actor", "action": created|changed|ended, "definition"}
-//   "h" u16 BE partition key → a held key: its last event, the decision and the window
+//   "h" u16 BE partition key → a held key: its last event, the decision and the window; stored
+//                             under that partition (not 0), so it moves with it in scale-out
 //   "n"                      → {"next_id", "next_audit"}
 // Thread-safety: the hook and component methods run on the correlator thread; submit(),
 // setConfigWindows(), windows(), find() and the static readers are safe from any thread.
@@ -76,6 +77,8 @@ class MaintenanceManager final : public EventHook, public CorrelatorComponent {
   void onTick(TimePoint now, incidents::IncidentEngine& engine) override;
   void onCmdb(const std::shared_ptr<const cmdb::CiSnapshot>& cmdb) override { cmdb_ = cmdb; }
   void collectStateOps(std::vector<store::StateOp>& out) override;
+  Status loadPartition(const store::Store& store, uint16_t partition) override;
+  void forgetPartition(uint16_t partition) override;
 
  private:
   // A window as the correlator evaluates it, with caches.
@@ -97,6 +100,8 @@ class MaintenanceManager final : public EventHook, public CorrelatorComponent {
   };
   using HeldKey = std::pair<uint16_t, std::string>;
 
+  // Loads the held-key records stored under one partition.
+  Status loadHeld(const store::Store& store, uint16_t stored_under);
   const Live* covering(const Event& event, const cmdb::CiSnapshot& cmdb);
   void applyCommand(MaintenanceCommand& command, TimePoint now);
   void rebuild();

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -93,13 +94,45 @@ Status scanDeadLetters(const store::Store& store, const DeadLetterFilter& filter
   });
 }
 
+// What a change looks like when only the incident's state is known (a takeover's derived change).
+incidents::ChangeKind latestChange(const incidents::Incident& in) {
+  switch (in.state) {
+    case incidents::IncidentState::kClosed: return incidents::ChangeKind::kClosed;
+    case incidents::IncidentState::kResolved: return incidents::ChangeKind::kResolved;
+    case incidents::IncidentState::kAcknowledged: return incidents::ChangeKind::kAcknowledged;
+    case incidents::IncidentState::kOpen: break;
+  }
+  return in.revision <= 1 ? incidents::ChangeKind::kOpened : incidents::ChangeKind::kUpdated;
+}
+
 }  // namespace
+
+// Scale-out: the partitions this instance notifies for, each since the local change seq at which
+// it was loaded (older local changes of it are the previous ownership's: the takeover derives
+// them from the partition's state instead).
+struct Webhooks::Scope {
+  bool partitioned = false;               // set before start()
+  std::function<uint64_t()> durable_seq;  // set before start()
+  mutable std::mutex mu;
+  std::map<uint16_t, uint64_t> owned;     // partition → loaded at seq; GUARDED_BY(mu)
+
+  bool owns(uint16_t partition) const {
+    std::lock_guard lock(mu);
+    return owned.contains(partition);
+  }
+  bool notifies(uint16_t partition, uint64_t seq) const {
+    std::lock_guard lock(mu);
+    auto it = owned.find(partition);
+    return it != owned.end() && seq > it->second;
+  }
+};
 
 class Webhooks::Receiver {
  public:
-  Receiver(WebhookConfig config, store::Store& store, prometheus::Registry& registry)
+  Receiver(WebhookConfig config, store::Store& store, prometheus::Registry& registry, const Scope& scope)
       : config_(std::move(config)),
         store_(store),
+        scope_(scope),
         prefix_("wh/" + config_.name + "/"),
         deliveries_(prometheus::BuildCounter()
                         .Name("vigil_webhook_deliveries_total")
@@ -136,7 +169,8 @@ class Webhooks::Receiver {
     std::vector<store::StateOp> ops;
     for (const auto& d : letters) {
       ops.push_back(store::StateOp::erase(store::Column::kOutbox, 0, d.key));
-      ops.push_back(putOp("q/" + padded(d.letter.seq), d.entry.dump()));
+      // Under its original queue position (a takeover's derived entries share a seq).
+      ops.push_back(putOp("q/" + d.key.substr(d.key.find(kDeadInfix) + kDeadInfix.size()), d.entry.dump()));
     }
     if (Status s = store_.write(ops); !s.isOk()) return s;
     retries_.Increment(static_cast<double>(letters.size()));
@@ -184,12 +218,80 @@ class Webhooks::Receiver {
     cv_.notify_one();
   }
 
+  // Scale-out takeover, on the correlator thread: queues, for every incident of `partition`, its
+  // latest change when the receiver would get it and the partition's state does not say it was
+  // delivered (the old owner died before, or handed over with it pending).
+  Status derive(uint16_t partition, uint64_t at_seq) {
+    std::vector<store::StateOp> ops;
+    size_t queued = 0;
+    Status failed = Status::ok();
+    const incidents::IncidentId above = incidents::makeIncidentId(static_cast<uint16_t>(partition + 1), 0);
+    Status s = store_.scanIncidents(partition == 0xffff ? 0 : above, [&](incidents::Incident&& in) {
+      if (in.partition() != partition) return false;
+      auto notified = store_.get(store::Column::kOutbox, partition, notifiedKey(in.id));
+      if (!notified) {
+        failed = notified.error();
+        return false;
+      }
+      const bool told = notified->has_value();
+      const incidents::ChangeKind kind = latestChange(in);
+      if (told) {
+        // "<revision> <change>": the last change delivered. A batch may hold several changes of
+        // an incident under one revision; its last one is the incident's state.
+        char* rest = nullptr;
+        const uint64_t revision = std::strtoull((*notified)->c_str(), &rest, 10);
+        const std::string_view change = *rest == ' ' ? std::string_view(rest + 1) : std::string_view();
+        if (revision > in.revision || (revision == in.revision && change == incidents::changeKindName(kind))) {
+          return true;
+        }
+      }
+      const bool closing = kind == incidents::ChangeKind::kResolved || kind == incidents::ChangeKind::kClosed;
+      if (!config_.match.matches(kind, in) && !(closing && told)) return true;
+      json record = {{"seq", at_seq}, {"change", std::string(incidents::changeKindName(kind))}};
+      incidents::toJson(in, record["incident"], /*with_details=*/false);
+      ops.push_back(putOp("q/" + padded(at_seq) + "-" + padded(in.id),
+                          entryFor(in, kind, at_seq, record.dump(-1, ' ', false, json::error_handler_t::replace))));
+      ++queued;
+      if (ops.size() >= kRouteChunk) {
+        failed = store_.write(ops);
+        ops.clear();
+        if (!failed.isOk()) return false;
+      }
+      return true;
+    });
+    if (s.isOk()) s = failed;
+    if (s.isOk()) s = store_.write(ops);
+    if (!s.isOk()) return s;
+    if (queued > 0) {
+      spdlog::info("webhook {}: {} changes of partition {} taken over undelivered", config_.name, queued, partition);
+      requeued_.fetch_add(queued);
+      wake();
+    }
+    return Status::ok();
+  }
+
  private:
   store::StateOp putOp(const std::string& key, std::string value) const {
     return store::StateOp::put(store::Column::kOutbox, 0, prefix_ + key, std::move(value));
   }
   store::StateOp eraseOp(const std::string& key) const {
     return store::StateOp::erase(store::Column::kOutbox, 0, prefix_ + key);
+  }
+  // Scale-out: the partition-state record of the last revision of `id` this receiver was sent.
+  std::string notifiedKey(incidents::IncidentId id) const { return "wn/" + config_.name + "/" + padded(id); }
+  // An outbox entry: the idempotency key (scale-out: by the incident's revision and the change,
+  // the same on every instance; else by the change's seq) and the change record to send.
+  std::string entryFor(const incidents::Incident& in, incidents::ChangeKind kind, uint64_t seq,
+                       const std::string& record) const {
+    const std::string version = scope_.partitioned
+                                    ? std::to_string(in.revision) + "-" + std::string(incidents::changeKindName(kind))
+                                    : std::to_string(seq);
+    json entry = {{"key", config_.name + "-" + std::to_string(in.id) + "-" + version},
+                  {"incident", in.id},
+                  {"revision", in.revision},
+                  {"change", std::string(incidents::changeKindName(kind))},
+                  {"record", record}};
+    return entry.dump();
   }
 
   void run() {
@@ -226,29 +328,37 @@ class Webhooks::Receiver {
 
   // Moves the change records after routed_ into the outbox, a chunk per atomic write.
   void route() {
-    while (!stopping_ && store_.lastChangeSeq() > routed_) {
+    // Scale-out: only what the changelog has (a takeover cannot re-create it differently).
+    const uint64_t limit =
+        scope_.partitioned ? std::min(store_.lastChangeSeq(), scope_.durable_seq()) : store_.lastChangeSeq();
+    while (!stopping_ && limit > routed_) {
       std::vector<store::StateOp> ops;
       std::unordered_map<incidents::IncidentId, bool> told;  // this chunk's view of told/<id>
       uint64_t last = routed_;
       size_t queued = 0;
       Status s = store_.readChanges(routed_, kRouteChunk, [&](const store::ChangeRecord& record) {
+        if (record.seq > limit) return false;
         last = record.seq;
         const incidents::Incident& in = record.incident;
+        // Scale-out: a partition this instance does not own (now, or since before the change) is
+        // notified by its owner.
+        if (scope_.partitioned && !scope_.notifies(in.partition(), record.seq)) return true;
         const std::string told_key = "told/" + padded(in.id);
         auto was_told = told.find(in.id);
         if (was_told == told.end()) {
           auto stored = store_.get(store::Column::kOutbox, 0, prefix_ + told_key);
-          was_told = told.emplace(in.id, stored && *stored).first;
+          bool known = stored && *stored;
+          if (!known && scope_.partitioned) {  // told by a previous owner
+            auto notified = store_.get(store::Column::kOutbox, in.partition(), notifiedKey(in.id));
+            known = notified && *notified;
+          }
+          was_told = told.emplace(in.id, known).first;
         }
         const bool closing = record.kind == incidents::ChangeKind::kResolved ||
                              record.kind == incidents::ChangeKind::kClosed;
         const bool send = config_.match.matches(record.kind, in) || (closing && was_told->second);
         if (!send) return true;
-        json entry = {{"key", config_.name + "-" + std::to_string(in.id) + "-" + std::to_string(record.seq)},
-                      {"incident", in.id},
-                      {"change", std::string(incidents::changeKindName(record.kind))},
-                      {"record", record.json}};
-        ops.push_back(putOp("q/" + padded(record.seq), entry.dump()));
+        ops.push_back(putOp("q/" + padded(record.seq), entryFor(in, record.kind, record.seq, record.json)));
         ++queued;
         if (closing && was_told->second) {
           ops.push_back(eraseOp(told_key));
@@ -294,6 +404,9 @@ class Webhooks::Receiver {
     const json entry = json::parse(value, nullptr, false);
     const std::string queue_key = key.substr(prefix_.size());
     if (!entry.is_object()) return settle(queue_key, "", false, "unreadable outbox record");
+    if (scope_.partitioned && !scope_.owns(incidents::partitionOf(entry.value("incident", uint64_t{0})))) {
+      return drop(queue_key);  // its partition moved: the new owner sends it
+    }
     const json record = json::parse(entry.value("record", std::string()), nullptr, false);
     const std::string idempotency_key = entry.value("key", std::string());
     const Attempt a = post(renderBody(config_, record), idempotency_key);
@@ -310,6 +423,16 @@ class Webhooks::Receiver {
   // Takes a record out of the outbox: delivered, or moved to the dead letters.
   bool settle(const std::string& queue_key, const std::string& value, bool delivered, const std::string& why) {
     std::vector<store::StateOp> ops{eraseOp(queue_key)};
+    if (scope_.partitioned) {
+      // Delivered or given up: the partition's state says so, for whoever owns it next.
+      const json entry = json::parse(value, nullptr, false);
+      const uint64_t id = entry.is_object() ? entry.value("incident", uint64_t{0}) : 0;
+      if (id != 0) {
+        ops.push_back(store::StateOp::put(
+            store::Column::kOutbox, incidents::partitionOf(id), notifiedKey(id),
+            std::to_string(entry.value("revision", uint64_t{0})) + " " + entry.value("change", std::string())));
+      }
+    }
     if (!delivered) {
       json dead = json::parse(value, nullptr, false);
       if (!dead.is_object()) dead = json::object();
@@ -327,6 +450,18 @@ class Webhooks::Receiver {
     } else {
       dead_.Increment();
       spdlog::error("webhook {}: giving up on {} after {} attempts: {}", config_.name, queue_key, attempts_, why);
+    }
+    attempts_ = 0;
+    --depth_;
+    depth_gauge_.Set(static_cast<double>(depth_));
+    return true;
+  }
+
+  // Takes an entry out of the outbox unsent.
+  bool drop(const std::string& queue_key) {
+    if (Status s = store_.write({eraseOp(queue_key)}); !s.isOk()) {
+      spdlog::error("webhook {}: updating the outbox: {}", config_.name, s.toString());
+      return false;
     }
     attempts_ = 0;
     --depth_;
@@ -367,6 +502,7 @@ class Webhooks::Receiver {
 
   const WebhookConfig config_;
   store::Store& store_;
+  const Scope& scope_;
   const std::string prefix_;
   prometheus::Counter& deliveries_;
   prometheus::Counter& failures_;
@@ -387,8 +523,35 @@ class Webhooks::Receiver {
 };
 
 Webhooks::Webhooks(std::vector<WebhookConfig> receivers, store::Store& store, prometheus::Registry& registry)
-    : store_(store), registry_(registry) {
-  for (auto& config : receivers) receivers_.push_back(std::make_unique<Receiver>(std::move(config), store, registry));
+    : scope_(std::make_unique<Scope>()), store_(store), registry_(registry) {
+  for (auto& config : receivers) {
+    receivers_.push_back(std::make_unique<Receiver>(std::move(config), store, registry, *scope_));
+  }
+}
+
+void Webhooks::setPartitioned(std::function<uint64_t()> durable_seq) {
+  scope_->partitioned = true;
+  scope_->durable_seq = std::move(durable_seq);
+}
+
+Status Webhooks::loadPartition(const store::Store& /*store*/, uint16_t partition) {
+  if (!scope_->partitioned) return Status::ok();
+  const uint64_t at_seq = store_.lastChangeSeq();  // the correlator's: every later change is ours
+  {
+    std::lock_guard lock(scope_->mu);
+    scope_->owned[partition] = at_seq;
+  }
+  std::lock_guard lock(mu_);
+  for (auto& r : receivers_) {
+    if (Status s = r->derive(partition, at_seq); !s.isOk()) return s;
+  }
+  return Status::ok();
+}
+
+void Webhooks::forgetPartition(uint16_t partition) {
+  if (!scope_->partitioned) return;
+  std::lock_guard lock(scope_->mu);
+  scope_->owned.erase(partition);
 }
 
 Webhooks::~Webhooks() { stop(); }
@@ -441,7 +604,7 @@ Status Webhooks::setReceivers(std::vector<WebhookConfig> configs) {
   Status result = Status::ok();
   std::vector<std::unique_ptr<Receiver>> fresh;
   for (auto& c : added) {
-    auto r = std::make_unique<Receiver>(std::move(c), store_, registry_);
+    auto r = std::make_unique<Receiver>(std::move(c), store_, registry_, *scope_);
     if (started) {
       if (Status s = r->start(); !s.isOk()) {
         spdlog::error("webhook {}: cannot start after a config reload: {}", r->config().name, s.toString());

@@ -25,10 +25,21 @@
 // Config reload (setReceivers) stops the receivers that were removed or changed and starts the
 // new ones; their outbox records stay in the store under their names, so a receiver that stays
 // or comes back continues where it was.
-// Thread-safety: start()/stop() on the main thread; onCommitted() on the correlator thread;
-// setReceivers(), deadLetters() and retryDeadLetters() from any thread.
+// Scale-out core (setPartitioned; docs/scale-out.md, "Notifications"): a change is routed only
+// once the changelog has its partition's records (so no takeover can re-create it differently)
+// and only while this instance owns its partition; its key is
+// `<receiver>-<incident id>-<incident revision>-<change>` (one batch may change an incident more
+// than once under one revision), the same on any instance. A delivered change is recorded in the
+// partition's own state (partition p, "wn/<name>/<id>" → "<revision> <change>"), which travels
+// with the changelog; taking a partition over (loadPartition) queues, per incident, the latest
+// change the receiver would get and has not acknowledged. Entries of partitions that moved away
+// are dropped from the local outbox unsent: their new owner sends them.
+// Thread-safety: start()/stop() on the main thread; onCommitted(), loadPartition() and
+// forgetPartition() on the correlator thread; setReceivers(), deadLetters() and
+// retryDeadLetters() from any thread.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -67,7 +78,7 @@ struct RetryOutcome {
   std::vector<std::string> skipped_unconfigured;    // ids whose receiver is not configured
 };
 
-class Webhooks final : public ChangeListener {
+class Webhooks final : public ChangeListener, public CorrelatorComponent {
  public:
   Webhooks(std::vector<WebhookConfig> receivers, store::Store& store, prometheus::Registry& registry);
   ~Webhooks() override;
@@ -89,11 +100,20 @@ class Webhooks final : public ChangeListener {
   // Counted in vigil_webhook_dead_letter_retries_total{receiver}.
   Result<RetryOutcome> retryDeadLetters(const DeadLetterFilter& filter);
 
+  // Scale-out core. REQUIRES: before start(). `durable_seq`: every change up to this local seq is
+  // in the changelog (ScaleoutCore::durableChangeSeq); any thread.
+  void setPartitioned(std::function<uint64_t()> durable_seq);
+
   // ChangeListener
   void onCommitted(const incidents::ChangeSet& changes) override;
+  // CorrelatorComponent (scale-out core only)
+  Status loadPartition(const store::Store& store, uint16_t partition) override;
+  void forgetPartition(uint16_t partition) override;
 
  private:
   class Receiver;
+  struct Scope;
+  const std::unique_ptr<Scope> scope_;
   store::Store& store_;
   prometheus::Registry& registry_;
   mutable std::mutex mu_;  // held briefly: onCommitted() takes it on the correlator thread

@@ -140,6 +140,11 @@ void SlaClocks::setPolicy(SlaPolicy policy) {
   incoming_ = std::move(policy);
 }
 
+Status SlaClocks::loadPartition(const store::Store& /*store*/, uint16_t /*partition*/) {
+  next_check_ = TimePoint::min();
+  return Status::ok();
+}
+
 void SlaClocks::onTick(TimePoint now, incidents::IncidentEngine& engine) {
   now_ = now;
   bool replaced = false;

@@ -32,6 +32,8 @@ class SlaClocks final : public CorrelatorComponent {
 
   void onOpened(incidents::Incident& incident) override;
   void onTick(TimePoint now, incidents::IncidentEngine& engine) override;
+  // A takeover brought incidents whose dues this instance has not seen: scan at the next tick.
+  Status loadPartition(const store::Store& store, uint16_t partition) override;
 
   // Even with no deadline due, every active incident is looked at this often (its priority may
   // have changed, which moves its due times).

@@ -249,6 +249,7 @@ Status Store::commit(incidents::ChangeSet& changes,
   if (s.isOk()) {
     last_change_seq_.store(seq, std::memory_order_release);
     if (partition_observer_) notifyPartitionObserver(batch);
+    if (commit_observer_) commit_observer_(seq);
   } else {
     for (auto& change : changes.changes) change.seq = 0;  // retried: numbered again
   }

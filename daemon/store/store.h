@@ -116,12 +116,17 @@ class Store {
   // Called after every successful commit() and write() with the partition records it wrote, on
   // the writing thread. REQUIRES: set before the pipeline starts.
   void setPartitionObserver(PartitionObserver observer);
+  // Called after every successful commit(), after the partition observer, with the newest change
+  // seq it assigned (the same as before when it recorded no change). On the committing thread.
+  void setCommitObserver(std::function<void(uint64_t last_change_seq)> observer);
   // Writes records taken from the changelog plus the local position (position_key, value) of
   // `partition`, atomically; not observed.
   Status applyPartitionRecords(const std::vector<PartitionRecord>& records, uint16_t partition,
                                std::string_view position_key, std::string_view position_value);
   // Deletes the partition's own state (not its other local positions).
   Status dropPartition(uint16_t partition);
+  // The partitions that have any of their own state in the store, in order.
+  Result<std::vector<uint16_t>> partitionsWithState() const;
   // Seeds the engine with the partition's active incidents and id sequence.
   Status restorePartitionInto(incidents::IncidentEngine& engine, uint16_t partition) const;
 
@@ -155,6 +160,7 @@ class Store {
   void addStateOps(rocksdb::WriteBatch& batch, const std::vector<StateOp>& ops) const;
   void notifyPartitionObserver(const rocksdb::WriteBatch& batch) const;
   PartitionObserver partition_observer_;
+  std::function<void(uint64_t)> commit_observer_;
   bool sync_ = true;
   bool write_failed_ = false;  // the last commit failed: resume before the next (correlator thread)
   uint64_t change_log_retention_ = 0;

@@ -1,5 +1,7 @@
 // Store: one partition's own state as raw records, for scale-out (the changelog topic, restore on
 // assignment, dropping a partition that moved away). See docs/scale-out.md.
+#include <set>
+
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
@@ -10,7 +12,15 @@ namespace vigil::store {
 namespace {
 
 // Indexes into the handles (kColumnFamilies in store.cc).
-enum Family : uint8_t { kMeta = 0, kIncidents = 1, kKeys = 2, kPositions = 3, kCorrelation = 5 };
+enum Family : uint8_t {
+  kMeta = 0, kIncidents = 1, kKeys = 2, kPositions = 3, kCorrelation = 5, kMaintenance = 6, kOutbox = 8
+};
+// Outbox records of a partition: which revision of each incident a webhook receiver was sent
+// ("wn/<receiver>/<id>"). The outbox itself is the instance's.
+constexpr std::string_view kNotifiedPrefix = "wn/";
+// Maintenance records of a partition: the keys held back by a window ("h" + u16 partition + key).
+// Windows and their audit trail are the instance's (partition 0, other prefixes).
+constexpr char kHeldKeyTag = 'h';
 constexpr std::string_view kSequencePrefix = "next_sequence/";
 // Source positions that belong to a partition's state; the rest (outputs, the changelog's own
 // applied offset) are local to the instance.
@@ -46,6 +56,13 @@ std::optional<uint16_t> ownedPartition(uint8_t family, std::string_view key) {
     case kCorrelation:
       if (key.size() < 2 || (partitionOf(key) == 0 && key.substr(2) == kCorrelationClockKey)) return std::nullopt;
       return partitionOf(key);
+    case kMaintenance:
+      // Held keys are stored under the partition they belong to (the "h" record's own number).
+      if (key.size() >= 5 && key[2] == kHeldKeyTag && key.substr(0, 2) == key.substr(3, 2)) return partitionOf(key);
+      return std::nullopt;
+    case kOutbox:
+      if (key.size() >= 2 && key.substr(2).starts_with(kNotifiedPrefix)) return partitionOf(key);
+      return std::nullopt;
     default:
       return std::nullopt;
   }
@@ -102,6 +119,7 @@ class RecordCollector final : public rocksdb::WriteBatch::Handler {
 }  // namespace
 
 void Store::setPartitionObserver(PartitionObserver observer) { partition_observer_ = std::move(observer); }
+void Store::setCommitObserver(std::function<void(uint64_t)> observer) { commit_observer_ = std::move(observer); }
 
 void Store::notifyPartitionObserver(const rocksdb::WriteBatch& batch) const {
   std::vector<PartitionRecord> records;
@@ -137,7 +155,7 @@ Status Store::applyPartitionRecords(const std::vector<PartitionRecord>& records,
 Status Store::dropPartition(uint16_t partition) {
   rocksdb::WriteBatch batch;
   const std::string prefix = partitionPrefix(partition);
-  for (uint8_t family : {kIncidents, kKeys, kPositions, kCorrelation}) {
+  for (uint8_t family : {kIncidents, kKeys, kPositions, kCorrelation, kMaintenance, kOutbox}) {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[family]));
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
       if (ownedPartition(family, it->key().ToStringView())) batch.Delete(handles_[family], it->key());
@@ -148,6 +166,32 @@ Status Store::dropPartition(uint16_t partition) {
   rocksdb::WriteOptions wo;
   wo.sync = sync_;
   return fromRocks(db_->Write(wo, &batch), "dropping a partition");
+}
+
+Result<std::vector<uint16_t>> Store::partitionsWithState() const {
+  std::set<uint16_t> partitions;
+  // Outbox records ("wn/") only exist for incidents, which are listed already.
+  for (uint8_t family : {kIncidents, kKeys, kPositions, kCorrelation, kMaintenance}) {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[family]));
+    // One seek per partition: from a key of partition p straight to the first key of p + 1.
+    for (it->SeekToFirst(); it->Valid();) {
+      if (it->key().size() < 2) {
+        it->Next();
+        continue;
+      }
+      const uint16_t partition = partitionOf(it->key().ToStringView());
+      if (ownedPartition(family, it->key().ToStringView())) {
+        partitions.insert(partition);
+      } else {
+        it->Next();  // instance-local records share the prefix: look further in this partition
+        continue;
+      }
+      if (partition == 0xffff) break;
+      it->Seek(partitionPrefix(static_cast<uint16_t>(partition + 1)));
+    }
+    if (Status s = fromRocks(it->status(), "listing partitions"); !s.isOk()) return fail(s);
+  }
+  return std::vector<uint16_t>(partitions.begin(), partitions.end());
 }
 
 Status Store::restorePartitionInto(incidents::IncidentEngine& engine, uint16_t partition) const {

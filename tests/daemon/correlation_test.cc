@@ -96,6 +96,34 @@ class Harness {
     return out;
   }
 
+  // Scale-out: keeps every partition record the store commits, as the changelog would carry it.
+  void recordChangelog() {
+    store_->setPartitionObserver([this](std::vector<store::PartitionRecord>&& records) {
+      for (auto& r : records) changelog_.push_back(std::move(r));
+    });
+  }
+  std::vector<store::PartitionRecord> changelogOf(uint16_t partition) const {
+    std::vector<store::PartitionRecord> out;
+    for (const auto& r : changelog_) {
+      if (r.partition == partition) out.push_back(r);
+    }
+    return out;
+  }
+  // Scale-out takeover as ScaleoutCore does it: restore the records, then load the partition.
+  void takeOver(uint16_t partition, const std::vector<store::PartitionRecord>& records) {
+    ASSERT_TRUE(store_->applyPartitionRecords(records, partition, "changelog/test", "0").isOk());
+    engine_.dropPartition(partition);
+    ASSERT_TRUE(store_->restorePartitionInto(engine_, partition).isOk());
+    Status s = component_->loadPartition(*store_, partition);
+    ASSERT_TRUE(s.isOk()) << s.toString();
+  }
+  // The partition moved away.
+  void handOver(uint16_t partition) {
+    engine_.dropPartition(partition);
+    component_->forgetPartition(partition);
+    ASSERT_TRUE(store_->dropPartition(partition).isOk());
+  }
+
   // The rules and the correlation step of the per-event path, apart (no engine, no commit).
   void evaluate(Event& event) { rules_->evaluate(event, decision_); }
   void correlate(Event& event) { component_->onEvent(event, decision_, engine_); }
@@ -111,6 +139,7 @@ class Harness {
   std::unique_ptr<correlation::CorrelationComponent> component_;
   rules::Decision decision_;
   incidents::ChangeSet changes_;
+  std::vector<store::PartitionRecord> changelog_;
 };
 
 Event event(std::string host, std::string message, std::chrono::seconds at, std::string site = "") {
@@ -420,6 +449,74 @@ TEST(Correlation, AutoClosesResolvedIncidentsAfterThePeriod) {
   EXPECT_EQ(*in.closed_at, kT0 + 61min);
   EXPECT_EQ(in.timeline.back().actor, "rule:disk-full");
   EXPECT_EQ(h.component().resolvedCount(), 0u);
+}
+
+// Scale-out: an event of partition 3 (a domain of another core).
+Event onPartition3(Event e) {
+  e.partition = 3;
+  return e;
+}
+
+TEST(CorrelationHandover, AThresholdCountGoesOnWhereTheOldOwnerLeftIt) {
+  testing::TempDir dir;
+  Harness a(dir.file("a"), kThreshold);
+  a.recordChangelog();
+  EXPECT_EQ(a.feed(onPartition3(event("sw1", "CRC error on p1", 0s))), ApplyOutcome::kHeld);
+  EXPECT_EQ(a.feed(onPartition3(event("sw1", "CRC error on p1", 10s))), ApplyOutcome::kHeld);
+  EXPECT_EQ(a.feed(event("sw2", "CRC error on p1", 10s)), ApplyOutcome::kHeld);  // partition 0 stays
+
+  Harness b(dir.file("b"), kThreshold);
+  b.takeOver(3, a.changelogOf(3));
+  EXPECT_EQ(b.component().stateCount(), 1u);
+  a.handOver(3);
+  EXPECT_EQ(a.component().stateCount(), 1u);  // only partition 0's count is left
+  EXPECT_EQ(b.feed(onPartition3(event("sw1", "CRC error on p1", 20s))), ApplyOutcome::kOpened);
+  ASSERT_EQ(b.incidents().size(), 1u);
+  EXPECT_EQ(b.incidents()[0].provenance.events.size(), 3u);
+  EXPECT_EQ(b.incidents()[0].provenance.events[0].at, kT0);
+  EXPECT_EQ(b.component().stateCount(), 0u);
+}
+
+TEST(CorrelationHandover, APairTimeoutFiresOnTheNewOwnerOnly) {
+  testing::TempDir dir;
+  Harness a(dir.file("a"), pairRules("resolve"));
+  a.recordChangelog();
+  EXPECT_EQ(a.feed(onPartition3(event("r1", "BGP peer p down", 0s))), ApplyOutcome::kOpened);
+  Harness b(dir.file("b"), pairRules("resolve"));
+  b.takeOver(3, a.changelogOf(3));
+  a.handOver(3);
+  a.tick(kT0 + 31min);  // the old owner's timer is gone with the partition
+  EXPECT_TRUE(a.incidents().empty());
+  b.tick(kT0 + 31min);
+  auto all = b.incidents();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].state, IncidentState::kResolved);
+  EXPECT_EQ(*all[0].resolved_at, kT0 + 30min);
+  EXPECT_EQ(all[0].timeline.back().detail, "no clear within 30m (pair timeout)");
+}
+
+TEST(CorrelationHandover, HeartbeatsAndAutoCloseTimersMoveWithTheirPartition) {
+  testing::TempDir dir;
+  const std::string rules = std::string(kLifecycle) + std::string(kHeartbeat).substr(std::string(kHeartbeat).find("  - name"));
+  Harness a(dir.file("a"), rules);
+  a.recordChangelog();
+  EXPECT_EQ(a.feed(onPartition3(event("db1", "backup nightly finished", 0s))), ApplyOutcome::kHeld);
+  EXPECT_EQ(a.feed(onPartition3(event("s1", "disk sda full", 0s))), ApplyOutcome::kOpened);
+  EXPECT_EQ(a.feed(onPartition3(event("s1", "disk sda ok", 60s))), ApplyOutcome::kResolved);
+  Harness b(dir.file("b"), rules);
+  b.takeOver(3, a.changelogOf(3));
+  EXPECT_EQ(b.component().resolvedCount(), 1u);
+  a.handOver(3);
+  EXPECT_EQ(a.component().stateCount() + a.component().resolvedCount(), 0u);
+  b.tick(kT0 + 6min);  // the heartbeat was due at 5m
+  b.tick(kT0 + 62min);  // the auto-close at 61m
+  auto all = b.incidents();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].key, "s1/disk/sda");
+  EXPECT_EQ(all[0].state, IncidentState::kClosed);
+  EXPECT_EQ(*all[0].closed_at, kT0 + 61min);
+  EXPECT_EQ(all[1].key, "db1/backup/nightly");
+  EXPECT_EQ(all[1].first_seen, kT0 + 5min);
 }
 
 TEST(Correlation, LateEventsAreCountedAndSeenAtTheLatenessEdge) {

@@ -308,6 +308,55 @@ TEST_F(MaintenancePipelineTest, HeldKeysSurviveARestart) {
   EXPECT_EQ(list[0].key, "sw1/link/Gi0/3");
 }
 
+// Scale-out: a key held on one instance is released by the instance that took its partition
+// over; the old owner forgot it.
+TEST_F(MaintenancePipelineTest, HeldKeysMoveWithTheirPartition) {
+  std::vector<store::PartitionRecord> changelog;
+  store_->setPartitionObserver([&](std::vector<store::PartitionRecord>&& records) {
+    for (auto& r : records) changelog.push_back(std::move(r));
+  });
+  start(kTopologyWindow);
+  setNow("2026-11-29T02:30:00Z");
+  Event held = event("sw1", "Interface Gi0/3 down");
+  held.partition = 3;
+  send({held});
+  auto onCorrelator = [&](std::function<void()> task) {
+    std::promise<void> done;
+    ASSERT_TRUE(pipeline_->submitTask([&](incidents::IncidentEngine&) {
+      task();
+      done.set_value();
+    }));
+    done.get_future().wait();
+  };
+  onCorrelator([&] { pipeline_->forgetPartition(3); });
+  setNow("2026-11-29T05:00:00Z");
+  send({});
+  EXPECT_TRUE(storedIncidents().empty()) << "the old owner released a key it handed over";
+  pipeline_->stop();
+  pipeline_.reset();
+
+  auto fresh = store::Store::open({.path = dir_.file("new-owner")});
+  ASSERT_TRUE(fresh) << fresh.error().toString();
+  store_ = std::move(*fresh);
+  setNow("2026-11-29T03:00:00Z");
+  start(kTopologyWindow);
+  std::vector<store::PartitionRecord> moved;
+  for (const auto& r : changelog) {
+    if (r.partition == 3) moved.push_back(r);
+  }
+  ASSERT_FALSE(moved.empty()) << "the held key is not partition 3's state";
+  ASSERT_TRUE(store_->applyPartitionRecords(moved, 3, "changelog/test", "0").isOk());
+  Status loaded = Status::ok();
+  onCorrelator([&] { loaded = pipeline_->loadPartition(3); });
+  ASSERT_TRUE(loaded.isOk()) << loaded.toString();
+  setNow("2026-11-29T05:00:00Z");
+  send({});
+  auto list = storedIncidents();
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0].key, "sw1/link/Gi0/3");
+  EXPECT_EQ(list[0].partition(), 3);
+}
+
 TEST_F(MaintenancePipelineTest, VerdictsForEventsThatOpenNothingWithoutWindows) {
   start("windows: []\n");
   const auto ids = send({event("srv2", "something unrelated"), event("srv2", "Interface eth1 up"),

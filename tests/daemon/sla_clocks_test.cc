@@ -75,8 +75,9 @@ class SlaClocksTest : public testing::PipelineFixture {
   void setTime(std::chrono::milliseconds since_start) { now_ms_ = (kStart + since_start).count(); }
 
   // Hands over one batch (an event that matches no rule still runs the timers) and waits for it.
-  void send(const std::string& host, const std::string& message) {
+  void send(const std::string& host, const std::string& message, uint16_t partition = 0) {
     Event e;
+    e.partition = partition;
     e.source = "test";
     e.host = host;
     e.message = message;
@@ -195,6 +196,43 @@ TEST_F(SlaClocksTest, TimersSurviveARestartAndBreachTriggersEscalation) {
   tick();
   EXPECT_EQ(countTimeline(incident(1), "escalated"), 1u);
   EXPECT_EQ(countTimeline(incident(1), "sla_breached"), 1u);
+}
+
+// Scale-out: an incident that moved in with its partition is checked at the next tick, not at
+// the next rescan or at the deadlines this instance knew of.
+TEST_F(SlaClocksTest, AnIncidentTakenOverIsCheckedAtTheNextTick) {
+  std::vector<store::PartitionRecord> changelog;
+  store_->setPartitionObserver([&](std::vector<store::PartitionRecord>&& records) {
+    for (auto& r : records) changelog.push_back(std::move(r));
+  });
+  start();
+  send("sw9", "Interface ge-0/0/9 down", 3);  // on the old owner, due to be acknowledged at 15m
+  pipeline_->stop();
+  pipeline_.reset();
+
+  auto fresh = store::Store::open({.path = dir_.file("new-owner")});
+  ASSERT_TRUE(fresh) << fresh.error().toString();
+  store_ = std::move(*fresh);
+  start();
+  send("sw1", "Interface ge-0/0/1 down");
+  ASSERT_TRUE(command({.verb = incidents::IncidentCommand::Verb::kAcknowledge, .id = 1, .actor = "alice"}));
+  setTime(15min);
+  tick();  // the new owner's next deadline is now 4h away
+  std::vector<store::PartitionRecord> moved;
+  for (const auto& r : changelog) {
+    if (r.partition == 3) moved.push_back(r);
+  }
+  ASSERT_TRUE(store_->applyPartitionRecords(moved, 3, "changelog/test", "0").isOk());
+  std::promise<Status> loaded;
+  ASSERT_TRUE(pipeline_->submitTask([&](incidents::IncidentEngine&) { loaded.set_value(pipeline_->loadPartition(3)); }));
+  ASSERT_TRUE(loaded.get_future().get().isOk());
+  setTime(15min + 1s);
+  tick();
+  const incidents::IncidentId moved_id = (incidents::IncidentId{3} << 48) | 1;
+  const Incident in = incident(moved_id);
+  EXPECT_EQ(in.key, "sw9/link/ge-0/0/9");
+  EXPECT_TRUE(in.sla.acknowledge_breached);
+  EXPECT_EQ(countTimeline(in, "sla_breached"), 1u);
 }
 
 TEST_F(SlaClocksTest, PriorityChangeMovesTheDueTimes) {

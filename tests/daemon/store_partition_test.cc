@@ -83,5 +83,49 @@ TEST(StorePartition, CommitsHandOverOnlyPartitionStateAndAnotherStoreRebuildsFro
   EXPECT_FALSE(*(*source)->getIncident(engine.findActive(3, "a/link")->id));
 }
 
+// Held keys and delivered-notification records belong to their partition (they travel with it);
+// maintenance windows and the webhook outbox stay the instance's. partitionsWithState lists the
+// partitions a store holds state of, whatever kind.
+TEST(StorePartition, HeldKeysAndDeliveredNotificationsArePartitionState) {
+  testing::TempDir dir;
+  auto store = Store::open({.path = dir.file("a")});
+  ASSERT_TRUE(store);
+  std::vector<PartitionRecord> seen;
+  (*store)->setPartitionObserver([&](std::vector<PartitionRecord>&& records) {
+    for (auto& r : records) seen.push_back(std::move(r));
+  });
+  const std::string held7 = std::string("h\0\x07", 3) + "sw1/link";
+  ASSERT_TRUE((*store)->write({StateOp::put(Column::kMaintenance, 7, held7, "held"),
+                               StateOp::put(Column::kMaintenance, 0, "w/mw-1", "a window"),
+                               StateOp::put(Column::kOutbox, 9, "wn/tickets/00000000000000000001", "3 opened"),
+                               StateOp::put(Column::kOutbox, 0, "wh/tickets/q/00000000000000000004", "queued")})
+                  .isOk());
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].partition, 7);
+  EXPECT_EQ(seen[1].partition, 9);
+  auto partitions = (*store)->partitionsWithState();
+  ASSERT_TRUE(partitions);
+  EXPECT_EQ(*partitions, std::vector<uint16_t>{7}) << "outbox records alone do not make a partition";
+
+  IncidentEngine engine;
+  engine.apply(problem("a", 2), open("a/link"));
+  ChangeSet changes;
+  engine.takeChanges(changes);
+  ASSERT_TRUE((*store)->commit(changes, {{2, "kafka/ingest/2", "1"}}).isOk());
+  partitions = (*store)->partitionsWithState();
+  ASSERT_TRUE(partitions);
+  EXPECT_EQ(*partitions, (std::vector<uint16_t>{2, 7}));
+
+  ASSERT_TRUE((*store)->dropPartition(7).isOk());
+  ASSERT_TRUE((*store)->dropPartition(9).isOk());
+  EXPECT_FALSE(*(*store)->get(Column::kMaintenance, 7, held7));
+  EXPECT_FALSE(*(*store)->get(Column::kOutbox, 9, "wn/tickets/00000000000000000001"));
+  EXPECT_EQ(**(*store)->get(Column::kMaintenance, 0, "w/mw-1"), "a window");
+  EXPECT_EQ(**(*store)->get(Column::kOutbox, 0, "wh/tickets/q/00000000000000000004"), "queued");
+  partitions = (*store)->partitionsWithState();
+  ASSERT_TRUE(partitions);
+  EXPECT_EQ(*partitions, std::vector<uint16_t>{2});
+}
+
 }  // namespace
 }  // namespace vigil::store

@@ -4,6 +4,7 @@
 // An edge binds events to the CMDB and keys them by correlation domain, so topology suppression
 // still works after the domain's partition moved to another core. No sleeps: every wait is on a
 // condition, with generous timeouts for a loaded 2-core box.
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <map>
@@ -12,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/connectors/kafka/kafka_test_support.h"
+#include "tests/support/webhook_receiver.h"
 
 namespace vigil::testing {
 namespace {
@@ -147,6 +149,256 @@ TEST(Scaleout, ThreeCoresKillNineOneMidStreamEveryEventCountedOnce) {
               discarded, static_cast<unsigned long long>(c.events));
 }
 
+// A fourth core joins three mid-stream: the cooperative rebalance moves some partitions to it
+// (revoked cleanly, restored from the changelog); every event is counted once, no incident is
+// duplicated, and the fourth lists the incidents of the partitions it got.
+TEST(Scaleout, AFourthCoreJoiningMidStreamTakesPartitionsOver) {
+  MockKafkaCluster cluster({"ingest:" + std::to_string(kPartitions), "changelog:" + std::to_string(kPartitions)});
+  ASSERT_TRUE(cluster.ok());
+  std::vector<std::unique_ptr<VigildInstance>> cores;
+  for (int i = 0; i < 3; ++i) {
+    cores.push_back(std::make_unique<VigildInstance>(coreYaml(cluster)));
+    ASSERT_TRUE(cores.back()->start()) << cores.back()->log();
+  }
+  std::vector<const VigildInstance*> three = {cores[0].get(), cores[1].get(), cores[2].get()};
+  ASSERT_TRUE(waitFor([&] { return settled(three); }, seconds(60))) << cores[0]->log();
+
+  constexpr int kHosts = 24;
+  constexpr int kPerHost = 5;
+  int produced = 0;
+  for (int round = 0; round < 3; ++round) produced += produceRound(cluster, kHosts, kPerHost, round * kPerHost);
+  ASSERT_TRUE(waitFor([&] { return census(three).events >= static_cast<uint64_t>(produced) / 3; }, seconds(60)));
+  VigildInstance fourth(coreYaml(cluster));
+  ASSERT_TRUE(fourth.start()) << fourth.log();
+  for (int round = 3; round < 6; ++round) produced += produceRound(cluster, kHosts, kPerHost, round * kPerHost);
+  ASSERT_EQ(produced, kHosts * kPerHost * 6);
+
+  std::vector<const VigildInstance*> four = {cores[0].get(), cores[1].get(), cores[2].get(), &fourth};
+  ASSERT_TRUE(waitFor([&] { return settled(four) && ownedPartitions(fourth) > 0 && caughtUp(four); }, seconds(120)))
+      << fourth.log();
+  Census c;
+  ASSERT_TRUE(waitFor([&] { return (c = census(four)).events >= static_cast<uint64_t>(produced); }, seconds(60)))
+      << "counted " << c.events << " of " << produced;
+  EXPECT_EQ(c.events, static_cast<uint64_t>(produced)) << "an event was counted twice";
+  EXPECT_EQ(c.incidents_per_key.size(), static_cast<size_t>(kHosts));
+  for (const auto& [key, n] : c.incidents_per_key) EXPECT_EQ(n, 1) << key << " is open on more than one core";
+  const Census on_fourth = census({&fourth});
+  EXPECT_GT(on_fourth.incidents_per_key.size(), 0u) << "the fourth core lists none of its partitions' incidents";
+  std::printf("the fourth core took %.0f of %d partitions and lists %zu of %d incidents\n", ownedPartitions(fourth),
+              kPartitions, on_fourth.incidents_per_key.size(), kHosts);
+}
+
+// A core that was stopped keeps its partitions' state for a quick restart; when the group gives
+// some of them to another core meanwhile, the restarted core drops those once it knows its
+// assignment, so its API does not list incidents another core owns.
+TEST(Scaleout, ARestartDropsThePartitionsThatMovedAway) {
+  MockKafkaCluster cluster({"ingest:" + std::to_string(kPartitions), "changelog:" + std::to_string(kPartitions)});
+  ASSERT_TRUE(cluster.ok());
+  VigildInstance a(coreYaml(cluster));
+  ASSERT_TRUE(a.start()) << a.log();
+  ASSERT_TRUE(waitFor([&] { return settled({&a}); }, seconds(60))) << a.log();
+  constexpr int kHosts = 24;
+  ASSERT_EQ(produceRound(cluster, kHosts, 2, 0), 2 * kHosts);
+  ASSERT_TRUE(waitFor([&] { return census({&a}).events == 2 * kHosts; }, seconds(60))) << a.log();
+  ASSERT_EQ(a.stop(), 0) << a.log();
+
+  VigildInstance b(coreYaml(cluster));
+  ASSERT_TRUE(b.start()) << b.log();
+  ASSERT_TRUE(waitFor([&] { return settled({&b}) && census({&b}).events == 2 * kHosts; }, seconds(60))) << b.log();
+  ASSERT_TRUE(a.start()) << a.log();
+  // A gets at most half of the partitions back; what it lists must be its own only.
+  Census c;
+  ASSERT_TRUE(waitFor([&] {
+    if (!settled({&a, &b}) || ownedPartitions(a) == 0) return false;
+    c = census({&a, &b});
+    return c.events == 2 * kHosts;
+  }, seconds(120))) << "counted " << c.events << "\n" << a.log();
+  EXPECT_LT(ownedPartitions(a), kPartitions);
+  EXPECT_EQ(c.incidents_per_key.size(), static_cast<size_t>(kHosts));
+  for (const auto& [key, n] : c.incidents_per_key) EXPECT_EQ(n, 1) << key << " is listed by both cores";
+  ASSERT_EQ(produceRound(cluster, kHosts, 1, 2), kHosts);
+  ASSERT_TRUE(waitFor([&] { return (c = census({&a, &b})).events >= 3 * kHosts; }, seconds(60)));
+  EXPECT_EQ(c.events, 3u * kHosts);
+  EXPECT_GT(census({&a}).incidents_per_key.size(), 0u) << "A lists nothing of its own partitions";
+}
+
+// A threshold rule read before the shipped ones.
+void addThresholdRule(const VigildInstance& core) {
+  const std::string path = core.dir().file("threshold.yaml");
+  writeFile(path, R"(
+rules:
+  - name: crc-burst
+    match: {message: {regex: 'CRC error on (?P<port>\S+)'}}
+    set: {type: crc, state: problem, severity: minor}
+    key: '{{host}}/crc/{{port}}'
+    threshold: {count: 3, window: 30m}
+)");
+  replaceInConfig(core, "rules: {files: [", "rules: {files: [" + path + ", ");
+}
+
+std::string crcEvent(const std::string& host) {
+  return R"({"host":")" + host + R"(","state":"problem","severity":"minor","message":"CRC error on ge-0/0/1"})";
+}
+
+double heldEvents(const std::vector<const VigildInstance*>& cores) {
+  double sum = 0;
+  for (const auto* c : cores) sum += std::max(0.0, metricValue(*c, "vigil_events_processed_total", {"outcome=\"held\""}));
+  return sum;
+}
+
+// A count in a window that spans a kill -9: two events of each key counted on the old owner, the
+// third on the core that took the partition over, which opens the incident with all three.
+TEST(Scaleout, AThresholdCountSpansAKillNineHandover) {
+  MockKafkaCluster cluster({"ingest:" + std::to_string(kPartitions), "changelog:" + std::to_string(kPartitions)});
+  ASSERT_TRUE(cluster.ok());
+  auto a = std::make_unique<VigildInstance>(coreYaml(cluster));
+  VigildInstance b(coreYaml(cluster));
+  addThresholdRule(*a);
+  addThresholdRule(b);
+  ASSERT_TRUE(a->start()) << a->log();
+  ASSERT_TRUE(b.start()) << b.log();
+  ASSERT_TRUE(waitFor([&] { return settled({a.get(), &b}); }, seconds(60))) << a->log() << b.log();
+  ASSERT_GT(ownedPartitions(*a), 0) << a->log();
+
+  constexpr int kHosts = 12;
+  for (int round = 0; round < 2; ++round) {
+    for (int h = 0; h < kHosts; ++h) {
+      ASSERT_TRUE(cluster.produce("ingest", "crc" + std::to_string(h), {crcEvent("crc" + std::to_string(h))}));
+    }
+  }
+  ASSERT_TRUE(waitFor([&] { return heldEvents({a.get(), &b}) >= 2 * kHosts; }, seconds(60))) << a->log() << b.log();
+  ASSERT_EQ(census({a.get(), &b}).incidents_per_key.size(), 0u) << "a count below the threshold opened an incident";
+  const double held_on_a = metricValue(*a, "vigil_events_processed_total", {"outcome=\"held\""});
+  ASSERT_GT(held_on_a, 0) << "the core to be killed counted nothing";
+  ASSERT_EQ(a->kill(), -SIGKILL);
+  ASSERT_TRUE(waitFor([&] { return settled({&b}); }, seconds(120))) << b.log();
+
+  for (int h = 0; h < kHosts; ++h) {
+    ASSERT_TRUE(cluster.produce("ingest", "crc" + std::to_string(h), {crcEvent("crc" + std::to_string(h))}));
+  }
+  Census c;
+  ASSERT_TRUE(waitFor([&] { return (c = census({&b})).incidents_per_key.size() >= kHosts; }, seconds(120)))
+      << "opened " << c.incidents_per_key.size() << " of " << kHosts << "\n" << b.log();
+  EXPECT_EQ(c.incidents_per_key.size(), static_cast<size_t>(kHosts));
+  for (const auto& in : allIncidents(b)) {
+    const json full = b.getJson("/api/v1/incidents/" + std::to_string(in["id"].get<uint64_t>()));
+    EXPECT_EQ(full["provenance"]["primitive"], "threshold 3 in 30m") << full.dump();
+    EXPECT_EQ(full["provenance"]["events"].size(), 3u) << "the count did not move with " << in["key"];
+  }
+  std::printf("killed a core that had held %.0f of %d events below the threshold; the survivor opened %zu incidents\n",
+              held_on_a, 2 * kHosts, c.incidents_per_key.size());
+}
+
+std::string webhookYaml(const WebhookReceiver& receiver) {
+  return "webhooks:\n"
+         "  - name: tickets\n"
+         "    url: " + receiver.url("/hook") + "\n"
+         "    match: {severity: [major]}\n"
+         "    max_retries: 1000\n"
+         "    backoff: {initial: 50ms, max: 200ms}\n";
+}
+
+bool outboxesEmpty(const std::vector<const VigildInstance*>& cores) {
+  for (const auto* c : cores) {
+    if (metricValue(*c, "vigil_webhook_queue_depth{receiver=\"tickets\"}") != 0) return false;
+  }
+  return true;
+}
+
+std::string okDiskEvent(const std::string& host) {
+  return R"({"host":")" + host + R"(","type":"disk","state":"ok","severity":"major","message":"fixed"})";
+}
+
+// Three cores notify one receiver; the one with the most partitions is killed with SIGKILL while
+// notifications are under way. Each incident's opening and resolve arrive, under a key of its
+// incident, revision and change; a key never stands for two different changes, and a key arrives again
+// only as a retry of the same change (after a failure, or a delivery the dead core made but could
+// not record).
+TEST(Scaleout, NotificationsSurviveAKillNineWithoutLossOrDistinctDuplicates) {
+  MockKafkaCluster cluster({"ingest:" + std::to_string(kPartitions), "changelog:" + std::to_string(kPartitions)});
+  ASSERT_TRUE(cluster.ok());
+  TempDir dir;
+  WebhookReceiver receiver(dir, /*fail_first=*/3);
+  ASSERT_NE(receiver.port(), 0) << readFile(dir.file("receiver.out"));
+  std::vector<std::unique_ptr<VigildInstance>> cores;
+  for (int i = 0; i < 3; ++i) {
+    cores.push_back(std::make_unique<VigildInstance>(coreYaml(cluster) + webhookYaml(receiver)));
+    ASSERT_TRUE(cores.back()->start()) << cores.back()->log();
+  }
+  std::vector<const VigildInstance*> all = {cores[0].get(), cores[1].get(), cores[2].get()};
+  ASSERT_TRUE(waitFor([&] { return settled(all); }, seconds(60))) << cores[0]->log();
+
+  constexpr int kHosts = 24;
+  for (int h = 0; h < kHosts; ++h) {
+    ASSERT_TRUE(cluster.produce("ingest", "n" + std::to_string(h), {diskEvent("n" + std::to_string(h), 0)}));
+  }
+  size_t victim = 0;
+  for (size_t i = 1; i < cores.size(); ++i) {
+    if (ownedPartitions(*cores[i]) > ownedPartitions(*cores[victim])) victim = i;
+  }
+  // Mid-stream: some openings delivered, the resolves not produced yet.
+  ASSERT_TRUE(waitFor([&] { return receiver.acknowledged().size() >= kHosts / 3; }, seconds(60)));
+  const size_t acked_at_kill = receiver.acknowledged().size();
+  ASSERT_EQ(cores[victim]->kill(), -SIGKILL);
+  std::vector<const VigildInstance*> survivors;
+  for (size_t i = 0; i < cores.size(); ++i) {
+    if (i != victim) survivors.push_back(cores[i].get());
+  }
+  for (int h = 0; h < kHosts; ++h) {
+    ASSERT_TRUE(cluster.produce("ingest", "n" + std::to_string(h), {okDiskEvent("n" + std::to_string(h))}));
+  }
+  ASSERT_TRUE(waitFor([&] {
+    return settled(survivors) && caughtUp(survivors) && receiver.acknowledged().size() >= 2 * kHosts &&
+           outboxesEmpty(survivors);
+  }, seconds(180))) << receiver.acknowledged().size() << " keys acknowledged\n" << survivors[0]->log()
+                    << survivors[1]->log();
+
+  const Census c = census(survivors);
+  EXPECT_EQ(c.events, 2u * kHosts) << "an event was counted twice or lost";
+  EXPECT_EQ(c.incidents_per_key.size(), static_cast<size_t>(kHosts));
+  for (const auto& [key, n] : c.incidents_per_key) EXPECT_EQ(n, 1) << key << " is on more than one core";
+
+  // What each key stood for, every time it arrived.
+  struct Seen {
+    std::set<std::string> changes;  // change + revision + state: one per key
+    int acknowledged = 0;
+    bool failed_before = false;     // the receiver answered it 500 at least once
+  };
+  std::map<std::string, Seen> by_key;
+  std::map<uint64_t, std::vector<std::string>> by_incident;  // the changes acknowledged, in order, once each
+  for (const auto& call : receiver.calls()) {
+    const json body = json::parse(call["body"].get<std::string>());
+    const json& in = body["incident"];
+    const std::string key = call["key"].get<std::string>();
+    EXPECT_EQ(key, "tickets-" + std::to_string(in["id"].get<uint64_t>()) + "-" +
+                       std::to_string(in["revision"].get<uint64_t>()) + "-" + body["change"].get<std::string>())
+        << body.dump();
+    Seen& seen = by_key[key];
+    seen.changes.insert(body["change"].get<std::string>() + "@" + std::to_string(in["revision"].get<uint64_t>()) +
+                        "/" + in["state"].get<std::string>());
+    if (call["status"] != 200) {
+      seen.failed_before = true;
+      continue;
+    }
+    if (seen.acknowledged++ == 0) by_incident[in["id"].get<uint64_t>()].push_back(body["change"]);
+  }
+  int repeats_without_failure = 0;
+  for (const auto& [key, seen] : by_key) {
+    EXPECT_EQ(seen.changes.size(), 1u) << key << " was sent for different changes";
+    if (seen.acknowledged > 1 && !seen.failed_before) ++repeats_without_failure;
+  }
+  EXPECT_EQ(by_incident.size(), static_cast<size_t>(kHosts));
+  for (const auto& [id, changes] : by_incident) {
+    EXPECT_EQ(changes, (std::vector<std::string>{"opened", "resolved"})) << "incident " << id;
+  }
+  // Only a delivery the victim made but could not record in the changelog before it died is sent
+  // again: at most one per receiver and partition it owned.
+  EXPECT_LE(repeats_without_failure, kPartitions) << "keys repeated without a failure";
+  std::printf("killed a core with %zu of %d keys acknowledged; %zu distinct keys in the end, %d repeated without a "
+              "failure (deliveries the dead core made but had not recorded)\n",
+              acked_at_kill, 2 * kHosts, by_key.size(), repeats_without_failure);
+}
+
 // A CMDB with a site behind its edge router: everything there shares one correlation domain.
 std::string siteCmdb(const TempDir& dir) {
   const std::string path = dir.file("site-cmdb.yaml");
@@ -249,6 +501,48 @@ TEST(Scaleout, ATakeoverDiscardsABatchItsWriterDidNotFinish) {
   EXPECT_EQ(c.incidents_per_key.size(), 12u);
 }
 
+// A zombie (the old owner, stalled past its session timeout, writing again after the group gave
+// its partitions away) closes a batch in the changelog after the new owner took over: every later
+// restore discards it, since the new owner's fence marker carries a newer epoch. Here the
+// zombie's batch is not even valid state, so applying it would stop the next owner.
+TEST(Scaleout, ABatchAReplacedOwnerClosesAfterTheTakeoverIsFencedOff) {
+  MockKafkaCluster cluster({"ingest:" + std::to_string(kPartitions), "changelog:" + std::to_string(kPartitions)});
+  ASSERT_TRUE(cluster.ok());
+  auto a = std::make_unique<VigildInstance>(coreYaml(cluster));
+  ASSERT_TRUE(a->start()) << a->log();
+  ASSERT_TRUE(waitFor([&] { return settled({a.get()}); }, seconds(60))) << a->log();
+  ASSERT_EQ(produceRound(cluster, 12, 3, 0), 36);
+  ASSERT_TRUE(waitFor([&] { return census({a.get()}).events == 36; }, seconds(60))) << a->log();
+  ASSERT_EQ(a->kill(), -SIGKILL);
+  auto b = std::make_unique<VigildInstance>(coreYaml(cluster));
+  ASSERT_TRUE(b->start()) << b->log();
+  ASSERT_TRUE(waitFor([&] { return settled({b.get()}); }, seconds(60))) << b->log();
+  // A's epoch was 1 (the first owner of an empty changelog), B's is 2; "A" now closes a batch.
+  TempDir dir;
+  const std::string zombie = dir.file("zombie.txt");
+  writeFile(zombie, "not-a-store-key\tnot-a-record\n\xff-marker\t1\n");
+  for (int p = 0; p < kPartitions; ++p) {
+    std::string out;
+    ASSERT_EQ(run({"kcat", "-b", cluster.bootstrap(), "-P", "-q", "-t", "changelog", "-p", std::to_string(p), "-K",
+                   "\t", "-H", "vigil-epoch=1", "-l", zombie},
+                  &out), 0) << out;
+  }
+  // What B discarded of A's last batch if A died writing it, C discards too.
+  const double discarded_by_b = metricValue(*b, "vigil_scaleout_changelog_records_total{result=\"discarded\"}");
+  ASSERT_GE(discarded_by_b, 0) << b->log();
+  ASSERT_EQ(b->kill(), -SIGKILL);
+  VigildInstance c(coreYaml(cluster));
+  ASSERT_TRUE(c.start()) << c.log();
+  ASSERT_TRUE(waitFor([&] { return settled({&c}); }, seconds(60))) << c.log();
+  EXPECT_EQ(metricValue(c, "vigil_scaleout_changelog_records_total{result=\"discarded\"}"),
+            discarded_by_b + kPartitions) << c.log();
+  Census census_c;
+  ASSERT_TRUE(waitFor([&] { return caughtUp({&c}) && (census_c = census({&c})).events >= 36; }, seconds(60)))
+      << c.log();
+  EXPECT_EQ(census_c.events, 36u);
+  EXPECT_EQ(census_c.incidents_per_key.size(), 12u);
+}
+
 // A clean stop records how far each partition's changelog is applied: the restart that gets them
 // back reads only what was written since (nothing), and counts on from its own state.
 TEST(Scaleout, ACleanRestartDoesNotReplayTheChangelog) {
@@ -266,7 +560,8 @@ TEST(Scaleout, ACleanRestartDoesNotReplayTheChangelog) {
   ASSERT_TRUE(core.start()) << core.log();
   ASSERT_TRUE(waitFor([&] { return settled({&core}); }, seconds(60))) << core.log();
   EXPECT_EQ(metricValue(core, "vigil_scaleout_changelog_records_total{result=\"restored\"}"), 0) << core.log();
-  EXPECT_EQ(cluster.consumeAll("changelog").size(), changelog_before) << "the restart rewrote state";
+  // Only the takeover's fence (one marker per partition) was written: no state.
+  EXPECT_EQ(cluster.consumeAll("changelog").size(), changelog_before + kPartitions) << "the restart rewrote state";
   ASSERT_EQ(produceRound(cluster, 12, 1, 3), 12);
   Census c;
   ASSERT_TRUE(waitFor([&] { return (c = census({&core})).events >= 48; }, seconds(60))) << core.log();
