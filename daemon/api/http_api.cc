@@ -149,7 +149,7 @@ class StreamHub final : public ChangeListener {
     if (subscribers_.size() == 1) scheduleHeartbeat();
   }
 
-  // ChangeListener: called on the correlator thread after a commit.
+  // ChangeListener: called on the pipeline's committer thread after a commit.
   void onCommitted(const incidents::ChangeSet& changes) override {
     if (changes.changes.empty() || pending_.exchange(true)) return;
     asio::post(io_, [this] {

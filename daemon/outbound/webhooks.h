@@ -25,7 +25,7 @@
 // Config reload (setReceivers) stops the receivers that were removed or changed and starts the
 // new ones; their outbox records stay in the store under their names, so a receiver that stays
 // or comes back continues where it was.
-// Thread-safety: start()/stop() on the main thread; onCommitted() on the correlator thread;
+// Thread-safety: start()/stop() on the main thread; onCommitted() on the pipeline's committer thread;
 // setReceivers(), deadLetters() and retryDeadLetters() from any thread.
 #pragma once
 
@@ -96,7 +96,7 @@ class Webhooks final : public ChangeListener {
   class Receiver;
   store::Store& store_;
   prometheus::Registry& registry_;
-  mutable std::mutex mu_;  // held briefly: onCommitted() takes it on the correlator thread
+  mutable std::mutex mu_;  // held briefly: onCommitted() takes it on the committer thread
   std::vector<std::unique_ptr<Receiver>> receivers_;  // GUARDED_BY(mu_)
   bool started_ = false;                              // GUARDED_BY(mu_)
   // One setReceivers() or retryDeadLetters() at a time: a retry's receivers stay alive, and
