@@ -78,6 +78,19 @@ class CorrelatorComponent {
   virtual void onOpened(incidents::Incident& /*incident*/) {}
   // Just before the batch commits: append the component's state changes (same WriteBatch).
   virtual void collectStateOps(std::vector<store::StateOp>& /*out*/) {}
+
+  // Set by Pipeline::addComponent().
+  void setCommitBarrier(std::function<void()> barrier) { commit_barrier_ = std::move(barrier); }
+
+ protected:
+  // Call before reading incidents from the store during a batch: the batch before may still be
+  // being committed (pipeline_commit.cc); this waits until the store holds it.
+  void awaitCommitted() const {
+    if (commit_barrier_) commit_barrier_();
+  }
+
+ private:
+  std::function<void()> commit_barrier_;
 };
 
 // Told about every committed batch, after the sources were acknowledged (on the committer thread).
@@ -96,7 +109,10 @@ class Pipeline final : public connectors::EventSink {
   // REQUIRES: before start().
   void addListener(ChangeListener* listener) { listeners_.push_back(listener); }
   // REQUIRES: before start(). Components run in the order they were added.
-  void addComponent(CorrelatorComponent* component) { components_.push_back(component); }
+  void addComponent(CorrelatorComponent* component) {
+    component->setCommitBarrier([this] { awaitCommitted(); });
+    components_.push_back(component);
+  }
   // REQUIRES: before start(). Hooks see every event, in the order they were added.
   void addEventHook(EventHook* hook) { event_hooks_.push_back(hook); }
   // REQUIRES: before start(). Every batch then reserves ids for its events when it is offered.
