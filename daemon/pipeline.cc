@@ -171,6 +171,7 @@ void Pipeline::updateServiceHealth(const std::shared_ptr<const cmdb::CiSnapshot>
 }
 
 void Pipeline::run() {
+  startCommitter();
   std::vector<WorkItem> work;
   // The timeout bounds how long a quiet pipeline sleeps: an idle round still runs the timers.
   while (queue_.popBatch(work, options_.max_batch_events, options_.tick_interval)) {
@@ -180,6 +181,7 @@ void Pipeline::run() {
     processWithTasks(work);
     work.clear();
   }
+  stopCommitter();
 }
 
 void Pipeline::processWithTasks(std::vector<WorkItem>& work) {
@@ -196,6 +198,7 @@ void Pipeline::processWithTasks(std::vector<WorkItem>& work) {
     }
     if (!run.empty()) process(run);
     run.clear();
+    awaitCommitted();  // the task sees the store with every batch before it
     item.task(engine_);
     metrics_.active_incidents.Set(static_cast<double>(engine_.activeCount()));
   }
@@ -206,7 +209,8 @@ void Pipeline::applyCommand(WorkItem& item, TimePoint now) {
   std::optional<incidents::Incident> stored;
   if (!engine_.isActive(item.command->id)) {
     // Resolved and closed incidents live only in the store; reading it here is the one writer
-    // reading its own committed state.
+    // reading its own committed state, once the batch in flight has landed.
+    awaitCommitted();
     auto read = store_.getIncident(item.command->id);
     if (!read) {
       item.command_result = fail(read.error());
@@ -222,7 +226,7 @@ void Pipeline::process(std::vector<WorkItem>& work) {
   const auto cmdb = this->cmdb();
   rules::Decision decision;
   incidents::OpenContext context;
-  std::vector<connectors::SourcePosition> positions;
+  auto& positions = pending_.positions;
   size_t events = 0;
   TimePoint oldest = TimePoint::max();
   const TimePoint now = options_.clock();
@@ -260,45 +264,33 @@ void Pipeline::process(std::vector<WorkItem>& work) {
     events += batch.events.size();
   }
 
-  engine_.takeChanges(changes_);
-  for (auto* component : components_) component->onChanges(changes_);
-  for (auto* component : components_) component->collectStateOps(changes_.state_ops);
-  if (changes_.empty() && positions.empty() && work.empty()) return;  // an idle tick with nothing due
-  commitWithRetry(positions);
+  auto& changes = pending_.changes;
+  engine_.takeChanges(changes);
+  for (auto* component : components_) component->onChanges(changes);
+  for (auto* component : components_) component->collectStateOps(changes.state_ops);
+  if (changes.empty() && positions.empty() && work.empty()) return;  // an idle tick with nothing due
 
-  const auto committed_at = Clock::now();
-  metrics_.batch_events.Observe(static_cast<double>(events));
-  if (events > 0) {
-    metrics_.event_to_commit_seconds.Observe(std::chrono::duration<double>(committed_at - oldest).count());
+  // Health and gauges from the engine as this batch left it, before the next batch changes it:
+  // published ahead of the commit, so whoever hears "committed" sees them too.
+  if (!changes.changes.empty() || !health_ || health_->cmdb != cmdb) {
+    updateServiceHealth(cmdb);
+    metrics_.assurance.recount(engine_);
   }
-  metrics_.active_incidents.Set(static_cast<double>(engine_.activeCount()));
-  const Status committed = ready_ ? Status::ok() : Status::unavailable("store commit failed; shutting down");
-  // Metrics and health first, so whoever hears "committed" also sees them.
-  if (committed.isOk()) {
-    metrics_.assurance.committed(changes_);
-    if (!changes_.changes.empty() || !health_ || health_->cmdb != cmdb) {
-      updateServiceHealth(cmdb);
-      metrics_.assurance.recount(engine_);
-    }
-  }
-  for (auto& item : work) {
-    if (item.batch.on_commit) item.batch.on_commit(committed);
-    if (item.command_done) {
-      item.command_done(committed.isOk() || !item.command_result->has_value() ? std::move(*item.command_result)
-                                                                              : fail(committed));
-    }
-  }
-  if (!committed.isOk()) return;
-  for (auto* listener : listeners_) listener->onCommitted(changes_);
+  pending_.events = events;
+  pending_.oldest = oldest;
+  pending_.active_incidents = engine_.activeCount();
+  pending_.work.swap(work);  // work gets the emptied vector of an earlier batch
+  handOffPending();
 }
 
 // A failed commit is retried until it succeeds (disk full, I/O error): the sources are not
 // acknowledged meanwhile, the queue fills and backpressure holds the senders. Only shutdown ends
 // the retries, and then the sources hear the batch failed.
-void Pipeline::commitWithRetry(const std::vector<connectors::SourcePosition>& positions) {
+void Pipeline::commitWithRetry(incidents::ChangeSet& changes,
+                               const std::vector<connectors::SourcePosition>& positions) {
   for (;;) {
     const auto start = std::chrono::steady_clock::now();
-    Status s = store_.commit(changes_, positions);
+    Status s = store_.commit(changes, positions);
     if (s.isOk()) {
       metrics_.commit_seconds.Observe(
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());

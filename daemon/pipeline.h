@@ -3,12 +3,15 @@
 // resulting changes plus the sources' positions in one store batch, and only then acknowledges the
 // sources and tells the listeners. It owns all mutable incident state: one writer, no locks on the
 // hot path.
+// The store commit of a batch overlaps the processing of the next one (pipeline_commit.cc).
 // Thread-safety: offer()/push()/setRules()/ready() from any thread; start()/stop() on the main
-// thread. Listeners are called on the correlator thread.
+// thread. Listeners, on_commit and command callbacks are called on the committer thread, one batch
+// at a time and in order.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <optional>
 #include <memory>
@@ -83,9 +86,22 @@ class CorrelatorComponent {
   // Scale-out: `partition` moved to another instance: drop its state from memory (the store's
   // copy is dropped by the caller), so no timer acts on it here any more.
   virtual void forgetPartition(uint16_t /*partition*/) {}
+
+  // Set by Pipeline::addComponent().
+  void setCommitBarrier(std::function<void()> barrier) { commit_barrier_ = std::move(barrier); }
+
+ protected:
+  // Call before reading incidents from the store during a batch: the batch before may still be
+  // being committed (pipeline_commit.cc); this waits until the store holds it.
+  void awaitCommitted() const {
+    if (commit_barrier_) commit_barrier_();
+  }
+
+ private:
+  std::function<void()> commit_barrier_;
 };
 
-// Told about every committed batch, after the sources were acknowledged.
+// Told about every committed batch, after the sources were acknowledged (on the committer thread).
 class ChangeListener {
  public:
   virtual ~ChangeListener() = default;
@@ -101,7 +117,10 @@ class Pipeline final : public connectors::EventSink {
   // REQUIRES: before start().
   void addListener(ChangeListener* listener) { listeners_.push_back(listener); }
   // REQUIRES: before start(). Components run in the order they were added.
-  void addComponent(CorrelatorComponent* component) { components_.push_back(component); }
+  void addComponent(CorrelatorComponent* component) {
+    component->setCommitBarrier([this] { awaitCommitted(); });
+    components_.push_back(component);
+  }
   // REQUIRES: before start(). Hooks see every event, in the order they were added.
   void addEventHook(EventHook* hook) { event_hooks_.push_back(hook); }
   // REQUIRES: before start(). Every batch then reserves ids for its events when it is offered.
@@ -169,7 +188,30 @@ class Pipeline final : public connectors::EventSink {
   incidents::ApplyOutcome applyWithHooks(const Event& event, const cmdb::CiSnapshot& cmdb,
                                          const rules::Decision& decision, const incidents::OpenContext* context);
   void updateServiceHealth(const std::shared_ptr<const cmdb::CiSnapshot>& cmdb);
-  void commitWithRetry(const std::vector<connectors::SourcePosition>& positions);
+  void commitWithRetry(incidents::ChangeSet& changes, const std::vector<connectors::SourcePosition>& positions);
+
+  // The commit stage (pipeline_commit.cc): a processed batch is committed on the committer thread
+  // while the correlator processes the next one. At most one batch is in flight; its sources are
+  // acknowledged, its commands answered and the listeners told on the committer thread, in batch
+  // order, once it is durable.
+  struct PendingCommit {
+    incidents::ChangeSet changes;
+    std::vector<connectors::SourcePosition> positions;
+    std::vector<WorkItem> work;  // acknowledged and answered once committed
+    size_t events = 0;
+    TimePoint oldest = TimePoint::max();  // the earliest received_at of its events
+    size_t active_incidents = 0;          // the engine's count right after the batch
+  };
+  void startCommitter();
+  // Waits for the batch in flight, then stops the committer thread.
+  void stopCommitter();
+  // Hands pending_ over to the committer once the batch before it is done; pending_ then holds
+  // that batch's emptied buffers (they keep their capacity).
+  void handOffPending();
+  // Waits until no batch is in flight: the store holds everything processed so far.
+  void awaitCommitted();
+  void commitLoop();
+  void finishCommit(PendingCommit& batch);
 
   const PipelineOptions options_;
   store::Store& store_;
@@ -193,7 +235,14 @@ class Pipeline final : public connectors::EventSink {
 
   // Correlator-thread state.
   incidents::IncidentEngine engine_;
-  incidents::ChangeSet changes_;
+  PendingCommit pending_;  // the batch being processed
+
+  std::mutex commit_mu_;
+  std::condition_variable commit_cv_;
+  bool commit_busy_ = false;  // GUARDED_BY(commit_mu_): in_flight_ belongs to the committer
+  bool commit_stop_ = false;  // GUARDED_BY(commit_mu_)
+  PendingCommit in_flight_;
+  std::thread committer_;
   verdicts::Verdict verdict_;  // reused per event, keeps its strings' capacity
 };
 

@@ -14,7 +14,7 @@
 // maps keys anew; its records may then repeat once.) A first start begins at the oldest
 // retained change record. While the broker is down, nothing is produced until the tail is read,
 // then records wait in the producer (message.timeout.ms=0: no expiry).
-// Thread-safety: start()/stop() on the main thread; onCommitted() on the correlator thread (it
+// Thread-safety: start()/stop() on the main thread; onCommitted() on the pipeline's committer thread (it
 // only wakes the output thread); the output thread owns the producer.
 #pragma once
 

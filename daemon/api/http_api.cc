@@ -160,7 +160,7 @@ class StreamHub final : public ChangeListener {
   }
   uint64_t lastSeq() const { return feed_ != nullptr ? feed_->lastFeedSeq() : store_.lastChangeSeq(); }
 
-  // ChangeListener: called on the correlator thread after a commit.
+  // ChangeListener: called on the pipeline's committer thread after a commit.
   void onCommitted(const incidents::ChangeSet& changes) override {
     if (!changes.changes.empty() && feed_ == nullptr) wake();
   }

@@ -260,6 +260,7 @@ bool CorrelationComponent::commandOnResolved(IncidentEngine& engine, incidents::
                                              TimePoint at) const {
   std::optional<incidents::Incident> stored;
   if (store_ && !engine.isActive(id)) {
+    awaitCommitted();  // it may have been resolved in the batch still being committed
     auto read = store_->getIncident(id);
     if (read && *read) stored = std::move(**read);
   }

@@ -14,7 +14,8 @@
 // The down/degraded seconds advance at every health computation and on the correlator's tick, so
 // they grow while a service stays down; after a restart health is recomputed from the restored
 // incidents and the counters start again from 0 (a counter reset, which rate() handles).
-// Thread-safety: called on the correlator thread only; the metrics themselves are thread-safe.
+// Thread-safety: committed() on the pipeline's committer thread, the others on the correlator
+// thread; the two sides touch disjoint members, and the metrics themselves are thread-safe.
 #pragma once
 
 #include <array>

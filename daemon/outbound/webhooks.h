@@ -34,9 +34,9 @@
 // with the changelog; taking a partition over (loadPartition) queues, per incident, the latest
 // change the receiver would get and has not acknowledged. Entries of partitions that moved away
 // are dropped from the local outbox unsent: their new owner sends them.
-// Thread-safety: start()/stop() on the main thread; onCommitted(), loadPartition() and
-// forgetPartition() on the correlator thread; setReceivers(), deadLetters() and
-// retryDeadLetters() from any thread.
+// Thread-safety: start()/stop() on the main thread; onCommitted() on the pipeline's committer
+// thread; loadPartition() and forgetPartition() on the correlator thread; setReceivers(),
+// deadLetters() and retryDeadLetters() from any thread.
 #pragma once
 
 #include <functional>
@@ -116,7 +116,7 @@ class Webhooks final : public ChangeListener, public CorrelatorComponent {
   const std::unique_ptr<Scope> scope_;
   store::Store& store_;
   prometheus::Registry& registry_;
-  mutable std::mutex mu_;  // held briefly: onCommitted() takes it on the correlator thread
+  mutable std::mutex mu_;  // held briefly: onCommitted() takes it on the committer thread
   std::vector<std::unique_ptr<Receiver>> receivers_;  // GUARDED_BY(mu_)
   bool started_ = false;                              // GUARDED_BY(mu_)
   // One setReceivers() or retryDeadLetters() at a time: a retry's receivers stay alive, and

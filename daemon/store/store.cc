@@ -106,6 +106,7 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
   db_options.keep_log_file_num = 5;
   db_options.info_log = makeRocksDbLogger();  // no LOG file on the data disk (see rocksdb_logger.h)
   db_options.max_total_wal_size = 256ull << 20;
+  if (options.env != nullptr) db_options.env = options.env;
 
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);

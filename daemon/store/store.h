@@ -11,7 +11,7 @@
 //                u16 BE partition + key → the owning component's record (state_op.h)
 // Every key starts with its partition, so an instance can own, export or drop one partition's
 // state as a key range. commit() writes one pipeline batch as one WriteBatch: all of it or none.
-// Thread-safety: commit() is called by the correlator only; reads are safe from any thread.
+// Thread-safety: commit() is called by the pipeline's committer only; reads are safe from any thread.
 #pragma once
 
 #include <atomic>
@@ -32,6 +32,7 @@
 
 namespace rocksdb {
 class DB;
+class Env;
 class ColumnFamilyHandle;
 class WriteBatch;
 }  // namespace rocksdb
@@ -43,6 +44,7 @@ struct StoreOptions {
   bool sync = true;           // fsync the WAL on every commit (group commit: once per batch)
   uint64_t block_cache_bytes = 64ull << 20;
   uint64_t change_log_retention = 1000000;  // change records kept; older ones are trimmed
+  rocksdb::Env* env = nullptr;  // RocksDB's default when null; tests pass one whose disk fails on demand
 };
 
 // One committed incident change, with the incident as it was then (without timeline).
@@ -74,7 +76,7 @@ class Store {
 
   // Writes everything one pipeline batch changed, the change records and the source positions,
   // atomically. Assigns each change its sequence number (changes.changes[i].seq).
-  // Called on: the correlator thread only.
+  // Called on: one thread at a time (the pipeline's committer).
   Status commit(incidents::ChangeSet& changes,
                 const std::vector<connectors::SourcePosition>& positions);
 
@@ -166,7 +168,7 @@ class Store {
   uint64_t change_log_retention_ = 0;
   std::atomic<uint64_t> last_change_seq_{0};
   uint32_t schema_version_ = 0;
-  // commit()'s buffers, kept between batches (correlator thread only) so they keep their
+  // commit()'s buffers, kept between batches (committer thread only) so they keep their
   // capacity: a batch's WriteBatch runs to megabytes, and growing it afresh every batch costs
   // reallocations, copies and page faults.
   std::unique_ptr<rocksdb::WriteBatch> commit_batch_;

@@ -1,0 +1,92 @@
+// The pipeline's commit stage: the store commit (WAL fsync included) of one batch runs on the
+// committer thread while the correlator processes the next batch, so the two overlap on two cores.
+// Depth one: the correlator hands a batch over only once the one before is committed and
+// acknowledged, so batches are durable, acknowledged and told to the listeners in order, and a
+// failed commit that is being retried holds the correlator (and through the queue the sources)
+// after at most one more batch.
+#include "daemon/pipeline.h"
+
+#include <spdlog/spdlog.h>
+
+namespace vigil {
+
+void Pipeline::startCommitter() {
+  {
+    std::lock_guard lock(commit_mu_);
+    commit_stop_ = false;
+  }
+  committer_ = std::thread([this] { commitLoop(); });
+}
+
+void Pipeline::stopCommitter() {
+  {
+    std::unique_lock lock(commit_mu_);
+    commit_cv_.wait(lock, [&] { return !commit_busy_; });
+    commit_stop_ = true;
+  }
+  commit_cv_.notify_all();
+  if (committer_.joinable()) committer_.join();
+}
+
+void Pipeline::handOffPending() {
+  {
+    std::unique_lock lock(commit_mu_);
+    commit_cv_.wait(lock, [&] { return !commit_busy_; });
+    std::swap(pending_, in_flight_);
+    commit_busy_ = true;
+  }
+  commit_cv_.notify_all();
+}
+
+void Pipeline::awaitCommitted() {
+  std::unique_lock lock(commit_mu_);
+  commit_cv_.wait(lock, [&] { return !commit_busy_; });
+}
+
+void Pipeline::commitLoop() {
+  for (;;) {
+    {
+      std::unique_lock lock(commit_mu_);
+      commit_cv_.wait(lock, [&] { return commit_busy_ || commit_stop_; });
+      if (!commit_busy_) return;  // stopped with nothing in flight
+    }
+    finishCommit(in_flight_);
+    {
+      std::lock_guard lock(commit_mu_);
+      commit_busy_ = false;
+    }
+    commit_cv_.notify_all();
+  }
+}
+
+void Pipeline::finishCommit(PendingCommit& batch) {
+  commitWithRetry(batch.changes, batch.positions);
+
+  const auto committed_at = Clock::now();
+  metrics_.batch_events.Observe(static_cast<double>(batch.events));
+  if (batch.events > 0) {
+    metrics_.event_to_commit_seconds.Observe(std::chrono::duration<double>(committed_at - batch.oldest).count());
+  }
+  metrics_.active_incidents.Set(static_cast<double>(batch.active_incidents));
+  const Status committed = ready_ ? Status::ok() : Status::unavailable("store commit failed; shutting down");
+  // Metrics first, so whoever hears "committed" also sees them (health was published by the
+  // correlator before the hand-over).
+  if (committed.isOk()) metrics_.assurance.committed(batch.changes);
+  for (auto& item : batch.work) {
+    if (item.batch.on_commit) item.batch.on_commit(committed);
+    if (item.command_done) {
+      item.command_done(committed.isOk() || !item.command_result->has_value() ? std::move(*item.command_result)
+                                                                              : fail(committed));
+    }
+  }
+  if (committed.isOk()) {
+    for (auto* listener : listeners_) listener->onCommitted(batch.changes);
+  }
+  // The batch's events and callbacks go now; the vectors keep their capacity for a later batch.
+  batch.work.clear();
+  batch.positions.clear();
+  batch.events = 0;
+  batch.oldest = TimePoint::max();
+}
+
+}  // namespace vigil

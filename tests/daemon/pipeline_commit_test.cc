@@ -1,0 +1,229 @@
+// The pipeline's commit stage (daemon/pipeline_commit.cc): a batch's commit overlaps the
+// processing of the next one, without giving up any of the guarantees of a serial commit. The
+// store is real RocksDB on a file system that refuses writes on demand, as a full disk does.
+#include "daemon/pipeline.h"
+
+#include <atomic>
+#include <future>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <rocksdb/env.h>
+#include <rocksdb/file_system.h>
+
+#include "tests/daemon/pipeline_fixture.h"
+#include "tests/support/process.h"
+
+namespace vigil {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr const char* kRules = R"(
+rules:
+  - name: link-down
+    match:
+      message: {regex: 'Interface (?P<interface>\S+) down'}
+    set: {type: link, state: problem, severity: major}
+    key: '{{host}}/link/{{interface}}'
+  - name: link-up
+    match:
+      message: {regex: 'Interface (?P<interface>\S+) up'}
+    set: {type: link, state: ok}
+    key: '{{host}}/link/{{interface}}'
+)";
+
+// A disk that fills up on demand: while `full`, every write and sync of a file fails with "no
+// space" (creating one still works), which is what RocksDB sees when its disk is full.
+class FillableFileSystem : public rocksdb::FileSystemWrapper {
+ public:
+  FillableFileSystem() : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
+  const char* Name() const override { return "FillableFileSystem"; }
+
+  std::atomic<bool> full{false};
+
+  rocksdb::IOStatus NewWritableFile(const std::string& name, const rocksdb::FileOptions& options,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* result,
+                                    rocksdb::IODebugContext* dbg) override {
+    rocksdb::IOStatus s = target()->NewWritableFile(name, options, result, dbg);
+    if (s.ok()) *result = std::make_unique<File>(std::move(*result), full);
+    return s;
+  }
+
+ private:
+  class File : public rocksdb::FSWritableFileOwnerWrapper {
+   public:
+    File(std::unique_ptr<rocksdb::FSWritableFile> file, const std::atomic<bool>& full)
+        : FSWritableFileOwnerWrapper(std::move(file)), full_(full) {}
+    rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
+                             rocksdb::IODebugContext* dbg) override {
+      if (full_) return rocksdb::IOStatus::NoSpace("disk full (test)");
+      return FSWritableFileOwnerWrapper::Append(data, options, dbg);
+    }
+    rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
+                             const rocksdb::DataVerificationInfo& info, rocksdb::IODebugContext* dbg) override {
+      if (full_) return rocksdb::IOStatus::NoSpace("disk full (test)");
+      return FSWritableFileOwnerWrapper::Append(data, options, info, dbg);
+    }
+    rocksdb::IOStatus Sync(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
+      if (full_) return rocksdb::IOStatus::NoSpace("disk full (test)");
+      return FSWritableFileOwnerWrapper::Sync(options, dbg);
+    }
+    rocksdb::IOStatus Fsync(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
+      if (full_) return rocksdb::IOStatus::NoSpace("disk full (test)");
+      return FSWritableFileOwnerWrapper::Fsync(options, dbg);
+    }
+
+   private:
+    const std::atomic<bool>& full_;
+  };
+};
+
+// Remembers the hosts of the events the correlator has processed.
+class SeenHosts : public CorrelatorComponent {
+ public:
+  void onEvent(Event& event, rules::Decision&, incidents::IncidentEngine&) override {
+    std::lock_guard lock(mu_);
+    hosts_.push_back(event.host);
+  }
+  bool saw(const std::string& host) const {
+    std::lock_guard lock(mu_);
+    return std::find(hosts_.begin(), hosts_.end(), host) != hosts_.end();
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<std::string> hosts_;
+};
+
+Event linkEvent(std::string host, std::string message) {
+  Event e;
+  e.source = "test";
+  e.host = std::move(host);
+  e.message = std::move(message);
+  e.received_at = Clock::now();
+  return e;
+}
+
+class PipelineCommitTest : public testing::PipelineFixture {
+ protected:
+  void SetUp() override {
+    fs_ = std::make_shared<FillableFileSystem>();
+    env_ = rocksdb::NewCompositeEnv(fs_);
+    auto store = store::Store::open({.path = dir_.file("db"), .env = env_.get()});
+    ASSERT_TRUE(store) << store.error().toString();
+    store_ = std::move(*store);
+    auto rules = rules::RuleSet::loadString(kRules, "inline.yaml");
+    ASSERT_TRUE(rules) << rules.error().toString();
+    rules_ = *rules;
+  }
+  void TearDown() override {
+    fs_->full = false;
+    pipeline_.reset();
+    store_.reset();  // before the Env it writes through
+  }
+
+  void startPipeline() {
+    PipelineOptions options;
+    options.commit_retry_interval = 10ms;
+    pipeline_ = std::make_unique<Pipeline>(options, rules_, *store_, metrics_);
+    pipeline_->addComponent(&seen_);
+    ASSERT_TRUE(pipeline_->start().isOk());
+  }
+
+  // Offers one event; its acknowledgement is appended to acks_ (in the order they come).
+  void offer(const std::string& host, const std::string& message) {
+    connectors::EventBatch batch;
+    batch.events.push_back(linkEvent(host, message));
+    batch.on_commit = [this, host](const Status& s) {
+      std::lock_guard lock(acks_mu_);
+      acks_.push_back(host + (s.isOk() ? " ok" : " failed"));
+    };
+    ASSERT_TRUE(pipeline_->offer(batch));
+  }
+  std::vector<std::string> acks() {
+    std::lock_guard lock(acks_mu_);
+    return acks_;
+  }
+  bool stored(const std::string& key) {
+    auto id = store_->findActiveByKey(0, key);
+    return id && id->has_value();
+  }
+  double commitFailures() { return metrics_.commit_failures.Value(); }
+
+  std::shared_ptr<FillableFileSystem> fs_;
+  std::unique_ptr<rocksdb::Env> env_;
+  SeenHosts seen_;
+  std::unique_ptr<Pipeline> pipeline_;
+  std::mutex acks_mu_;
+  std::vector<std::string> acks_;
+};
+
+TEST_F(PipelineCommitTest, AFailedCommitIsRetriedWhileTheNextBatchIsProcessedAndBothLandInOrder) {
+  startPipeline();
+  fs_->full = true;
+  offer("sw1", "Interface e0 down");
+  ASSERT_TRUE(testing::waitFor([&] { return commitFailures() >= 1; }));
+  EXPECT_FALSE(pipeline_->ready());
+  // The correlator goes on with the next batch while the first one's commit is retried.
+  offer("sw2", "Interface e0 down");
+  ASSERT_TRUE(testing::waitFor([&] { return seen_.saw("sw2"); }));
+  // Neither is acknowledged, nor in the store, while the disk is full.
+  EXPECT_TRUE(acks().empty());
+  EXPECT_FALSE(stored("sw1/link/e0"));
+  EXPECT_FALSE(stored("sw2/link/e0"));
+
+  fs_->full = false;
+  ASSERT_TRUE(testing::waitFor([&] { return acks().size() == 2; }));
+  EXPECT_EQ(acks(), (std::vector<std::string>{"sw1 ok", "sw2 ok"}));
+  EXPECT_TRUE(stored("sw1/link/e0"));
+  EXPECT_TRUE(stored("sw2/link/e0"));
+  EXPECT_TRUE(pipeline_->ready());
+  EXPECT_EQ(storedIncidents().size(), 2u);
+}
+
+TEST_F(PipelineCommitTest, ACommandWaitsForTheCommitInFlightAndSeesItsState) {
+  startPipeline();
+  offer("sw1", "Interface e0 down");
+  ASSERT_TRUE(testing::waitFor([&] { return acks().size() == 1; }));
+  const auto opened = storedIncidents();
+  ASSERT_EQ(opened.size(), 1u);
+  const incidents::IncidentId id = opened[0].id;
+
+  // The resolution's commit is in flight (retried) when the command comes.
+  fs_->full = true;
+  offer("sw1", "Interface e0 up");
+  ASSERT_TRUE(testing::waitFor([&] { return commitFailures() >= 1; }));
+  std::promise<Result<incidents::Incident>> answer;
+  incidents::IncidentCommand reopen;
+  reopen.verb = incidents::IncidentCommand::Verb::kReopen;
+  reopen.id = id;
+  reopen.actor = "noc";
+  ASSERT_TRUE(pipeline_->submit(reopen, [&](Result<incidents::Incident> r) { answer.set_value(std::move(r)); }));
+  fs_->full = false;
+
+  // Reopening needs the incident resolved: it is only so in the batch that was in flight.
+  auto result = answer.get_future().get();
+  ASSERT_TRUE(result) << result.error().toString();
+  EXPECT_EQ(result->state, incidents::IncidentState::kOpen);
+  auto stored_now = store_->getIncident(id);
+  ASSERT_TRUE(stored_now && stored_now->has_value());
+  EXPECT_EQ((*stored_now)->state, incidents::IncidentState::kOpen);
+  EXPECT_EQ(acks(), (std::vector<std::string>{"sw1 ok", "sw1 ok"}));
+}
+
+TEST_F(PipelineCommitTest, StopDuringRetriesFailsTheBatchesInFlightAndQueued) {
+  startPipeline();
+  fs_->full = true;
+  offer("sw1", "Interface e0 down");
+  ASSERT_TRUE(testing::waitFor([&] { return commitFailures() >= 1; }));
+  offer("sw2", "Interface e0 down");
+  ASSERT_TRUE(testing::waitFor([&] { return seen_.saw("sw2"); }));
+  pipeline_->stop();  // the disk stays full: shutdown ends the retries
+  EXPECT_EQ(acks(), (std::vector<std::string>{"sw1 failed", "sw2 failed"}));
+}
+
+}  // namespace
+}  // namespace vigil
