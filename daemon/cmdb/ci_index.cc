@@ -126,6 +126,10 @@ Binding CiSnapshot::bindHost(std::string_view host) const {
   if (const uint32_t i = hosts_.find(detail::hashedLowercase(trimmed)); i != kNoCi) {
     return make(i, MatchKind::kHost);
   }
+  return bindHostAfterExact(trimmed);
+}
+
+Binding CiSnapshot::bindHostAfterExact(std::string_view trimmed) const {
   char buf[kMaxHostLength + 1];
   const std::string_view name = lowerInto(trimmed, buf);
   const bool ip_like = looksLikeIp(name);

@@ -110,6 +110,9 @@ class CiSnapshot {
   // The table and key bind() will probe first for `event` (nullptr: nothing to prefetch).
   const detail::StringTable* firstProbe(const Event& event, detail::HashedKey& key) const;
   Binding bindWithoutId(const Event& event) const;  // bind() from step 2 on
+  // bindHost() after the exact host name missed; out of line so that the common case needs no
+  // stack buffer.
+  [[gnu::noinline]] Binding bindHostAfterExact(std::string_view trimmed) const;
   Binding bindLabels(const Labels& labels) const;
   Binding make(uint32_t index, MatchKind kind) const {
     return index < items_.size() ? Binding{&items_[index], kind} : Binding{};

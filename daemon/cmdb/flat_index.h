@@ -147,7 +147,7 @@ inline Chunk16 loadShort(const char* p, size_t n) {
 // Hash of the n bytes at p (with kFoldCase: of their ASCII-lowercase form), so
 // hashString<true>(k) == hashString<false>(lower(k)).
 template <bool kFoldCase = false>
-inline uint64_t hashString(const char* p, size_t n) {
+[[gnu::always_inline]] inline uint64_t hashString(const char* p, size_t n) {
   constexpr uint64_t k0 = 0xa0761d6478bd642full, k1 = 0xe7037ed1a0b428dbull,
                      k2 = 0x8ebc6af09c88c6e3ull;
   uint64_t h = k0 ^ n;
@@ -167,7 +167,7 @@ inline uint64_t hashString(const char* p, size_t n) {
 
 // stored[0, n) == query[0, n) (with kFoldCase: == the query's ASCII-lowercase form).
 template <bool kFoldCase = false>
-inline bool equalKeys(const char* stored, const char* query, size_t n) {
+[[gnu::always_inline]] inline bool equalKeys(const char* stored, const char* query, size_t n) {
   if (n >= 16) {
     uint64_t diff = 0;
     for (size_t i = 0; i + 16 < n; i += 16) {
@@ -225,7 +225,7 @@ class StringTable {
     }
   }
   uint32_t find(std::string_view key) const { return find(hashed(key)); }
-  uint32_t find(const HashedKey& key) const {
+  [[gnu::always_inline]] uint32_t find(const HashedKey& key) const {
     if (size_ == 0) return kNoValue;
     const uint32_t tag = tagOf(key.hash);
     for (size_t i = key.hash & mask_;; i = (i + 1) & mask_) {
