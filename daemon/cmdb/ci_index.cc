@@ -9,27 +9,18 @@ namespace {
 
 constexpr size_t kMaxHostLength = 255;
 
-// ASCII-lowercases 8 bytes at once: sets 0x20 in every byte within 'A'..'Z' (bytes >= 0x80
-// are left alone).
-uint64_t lowerWord(uint64_t w) {
-  constexpr uint64_t kLow7 = 0x7f7f7f7f7f7f7f7full;
-  constexpr uint64_t kHigh = 0x8080808080808080ull;
-  const uint64_t b = w & kLow7;
-  const uint64_t at_least_a = b + 0x3f3f3f3f3f3f3f3full;   // high bit: byte >= 'A'
-  const uint64_t above_z = b + 0x2525252525252525ull;      // high bit: byte > 'Z'
-  const uint64_t upper = at_least_a & ~above_z & ~w & kHigh;
-  return w | (upper >> 2);
+// Drops one trailing dot; empty when `host` cannot be a host name.
+std::string_view trimHost(std::string_view host) {
+  if (!host.empty() && host.back() == '.') host.remove_suffix(1);
+  if (host.size() > kMaxHostLength) return {};
+  return host;
 }
 
-// Lowercases `host` into `buf` and drops one trailing dot; empty when it cannot be a host name.
-std::string_view normalizeHost(std::string_view host, char (&buf)[kMaxHostLength + 1]) {
-  if (!host.empty() && host.back() == '.') host.remove_suffix(1);
-  if (host.empty() || host.size() > kMaxHostLength) return {};
+// ASCII-lowercases a trimmed host name into `buf`.
+std::string_view lowerInto(std::string_view host, char (&buf)[kMaxHostLength + 1]) {
   size_t i = 0;
   for (; i + 8 <= host.size(); i += 8) {
-    uint64_t w;
-    std::memcpy(&w, host.data() + i, 8);
-    w = lowerWord(w);
+    const uint64_t w = detail::lowerWord(detail::load64(host.data() + i));
     std::memcpy(buf + i, &w, 8);
   }
   for (; i < host.size(); ++i) {
@@ -77,6 +68,10 @@ Binding CiSnapshot::bind(const Event& event) const {
     const uint32_t i = ids_.find(event.ci);
     if (i != kNoCi) return make(i, MatchKind::kExplicitCi);
   }
+  return bindWithoutId(event);
+}
+
+Binding CiSnapshot::bindWithoutId(const Event& event) const {
   if (!event.host.empty()) {
     if (Binding b = bindHost(event.host)) return b;
   }
@@ -84,40 +79,59 @@ Binding CiSnapshot::bind(const Event& event) const {
   return {};
 }
 
-const detail::StringTable* CiSnapshot::firstProbe(const Event& event, uint64_t& hash) const {
+const detail::StringTable* CiSnapshot::firstProbe(const Event& event,
+                                                  detail::HashedKey& key) const {
   if (!event.ci.empty()) {
-    hash = detail::StringTable::hash(event.ci);
+    key = detail::hashed(event.ci);
     return &ids_;
   }
-  char buf[kMaxHostLength + 1];
-  const std::string_view name = normalizeHost(event.host, buf);
-  if (name.empty()) return nullptr;
-  hash = detail::StringTable::hash(name);
+  const std::string_view host = trimHost(event.host);
+  if (host.empty()) return nullptr;
+  key = detail::hashedLowercase(host);
   return &hosts_;
 }
 
 void CiSnapshot::bindAll(std::span<const Event> events, std::span<Binding> out) const {
-  constexpr size_t kGroup = 16;  // enough misses in flight to hide memory latency
+  // A software pipeline over groups: hash every key and prefetch its slot, then (slots cached)
+  // prefetch the arena key each slot points at, then compare. The misses of a group overlap
+  // instead of queueing behind each other.
+  constexpr size_t kGroup = 16;
   const detail::StringTable* tables[kGroup];
-  uint64_t hashes[kGroup];
+  detail::HashedKey keys[kGroup];
   for (size_t base = 0; base < events.size(); base += kGroup) {
     const size_t n = std::min(kGroup, events.size() - base);
     for (size_t i = 0; i < n; ++i) {
-      tables[i] = firstProbe(events[base + i], hashes[i]);
-      if (tables[i] != nullptr) tables[i]->prefetchSlot(hashes[i]);
+      tables[i] = firstProbe(events[base + i], keys[i]);
+      if (tables[i] != nullptr) tables[i]->prefetchSlot(keys[i].hash);
     }
     for (size_t i = 0; i < n; ++i) {
-      if (tables[i] != nullptr) tables[i]->prefetchKey(hashes[i]);
+      if (tables[i] != nullptr) tables[i]->prefetchKey(keys[i].hash);
     }
-    for (size_t i = 0; i < n; ++i) out[base + i] = bind(events[base + i]);
+    for (size_t i = 0; i < n; ++i) {
+      const Event& event = events[base + i];
+      const uint32_t found = tables[i] != nullptr ? tables[i]->find(keys[i]) : kNoCi;
+      if (found != kNoCi) {
+        out[base + i] = make(found, tables[i] == &ids_ ? MatchKind::kExplicitCi : MatchKind::kHost);
+      } else {
+        out[base + i] = tables[i] == &ids_ ? bindWithoutId(event) : bind(event);
+      }
+    }
   }
 }
 
 Binding CiSnapshot::bindHost(std::string_view host) const {
+  const std::string_view trimmed = trimHost(host);
+  if (trimmed.empty()) return {};
+  // The common case first: an exact host name, hashed and compared case-folded without a copy.
+  if (const uint32_t i = hosts_.find(detail::hashedLowercase(trimmed)); i != kNoCi) {
+    return make(i, MatchKind::kHost);
+  }
+  return bindHostAfterExact(trimmed);
+}
+
+Binding CiSnapshot::bindHostAfterExact(std::string_view trimmed) const {
   char buf[kMaxHostLength + 1];
-  const std::string_view name = normalizeHost(host, buf);
-  if (name.empty()) return {};
-  if (const uint32_t i = hosts_.find(name); i != kNoCi) return make(i, MatchKind::kHost);
+  const std::string_view name = lowerInto(trimmed, buf);
   const bool ip_like = looksLikeIp(name);
   if (!ip_like) {
     const size_t dot = name.find('.');

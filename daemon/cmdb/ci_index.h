@@ -14,8 +14,9 @@
 //   5. cidr         Event::host is an IP address inside an aliased prefix (longest prefix wins)
 //   6. label_rule   the first label rule whose labels all equal the event's
 //
-// bind() never allocates: host names are lowercased into a stack buffer and looked up in flat
-// hash tables; CIDRs use one hash table per prefix length present, longest first.
+// bind() never allocates: a host name is hashed and compared case-folded in place, lowercased
+// into a stack buffer only for the steps after the exact host name; the tables are flat hash
+// tables (flat_index.h); CIDRs use one table per prefix length present, longest first.
 // Thread-safety: immutable; every method is const and safe from any thread.
 #pragma once
 
@@ -106,8 +107,12 @@ class CiSnapshot {
   static constexpr uint32_t kAmbiguous = detail::kNoValue - 1;
 
   Binding bindIp(const IpAddress& ip) const;
-  // The table and hash bind() will probe first for `event` (nullptr: nothing to prefetch).
-  const detail::StringTable* firstProbe(const Event& event, uint64_t& hash) const;
+  // The table and key bind() will probe first for `event` (nullptr: nothing to prefetch).
+  const detail::StringTable* firstProbe(const Event& event, detail::HashedKey& key) const;
+  Binding bindWithoutId(const Event& event) const;  // bind() from step 2 on
+  // bindHost() after the exact host name missed; out of line so that the common case needs no
+  // stack buffer.
+  [[gnu::noinline]] Binding bindHostAfterExact(std::string_view trimmed) const;
   Binding bindLabels(const Labels& labels) const;
   Binding make(uint32_t index, MatchKind kind) const {
     return index < items_.size() ? Binding{&items_[index], kind} : Binding{};

@@ -1,5 +1,6 @@
 #include "daemon/cmdb/cmdb_loader.h"
 
+#include <malloc.h>
 
 #include <algorithm>
 #include <fstream>
@@ -171,6 +172,14 @@ class FileParser {
   std::string& errors_;
 };
 
+// yaml-cpp's node tree of a large CMDB takes about 4 KB per CI (400 MB for 100 k CIs), freed
+// once parsed but kept by malloc in the heap; hand it back so the daemon's RSS is its live data.
+void releaseFreedHeap() {
+#if defined(__GLIBC__)
+  ::malloc_trim(0);
+#endif
+}
+
 std::vector<std::string> expandCmdbGlobs(const std::vector<std::string>& globs, const std::string& base_dir,
                                          std::string& errors) {
   std::vector<std::string> missing;
@@ -209,6 +218,7 @@ Result<std::shared_ptr<const CiSnapshot>> loadCmdbFiles(const std::vector<std::s
     buffer << in.rdbuf();
     parseCmdbText(buffer.str(), file, doc, errors);
   }
+  releaseFreedHeap();
   if (!errors.empty()) return fail(Status::invalidArgument(std::move(errors)));
   return buildSnapshot(std::move(doc.cis), std::move(doc.label_rules));
 }
