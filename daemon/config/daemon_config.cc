@@ -124,7 +124,7 @@ Result<DaemonConfig> loadDaemonConfig(const std::string& path) {
                                     "scaleout"}));
   if (!errors.empty()) return fail(errors.status());
   // Sections must be mappings: yaml-cpp throws on a key lookup in a scalar or a list.
-  for (const char* section : {"log", "http", "pipeline", "store", "rules", "cmdb"}) {
+  for (const char* section : {"log", "http", "pipeline", "store", "rules", "cmdb", "maintenance", "verdicts"}) {
     if (root[section] && !root[section].IsMap()) errors.add(yamlError(path, root[section], std::string(section) + ": expected a mapping"));
   }
   if (!errors.empty()) return fail(errors.status());
@@ -157,7 +157,7 @@ Result<DaemonConfig> loadDaemonConfig(const std::string& path) {
     }
     if (const auto shadow = rules["shadow"]) {
       errors.add(checkKeys(path, shadow, {"files"}));
-      if (shadow["files"]) parseStringList(path, shadow["files"], config.shadow_rule_files, errors);
+      if (shadow.IsMap() && shadow["files"]) parseStringList(path, shadow["files"], config.shadow_rule_files, errors);
     }
   }
   if (const auto cmdb = root["cmdb"]) {
