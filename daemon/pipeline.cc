@@ -120,8 +120,7 @@ std::shared_ptr<const ServiceHealthView> Pipeline::serviceHealth() const {
   return health_;
 }
 
-const cmdb::ConfigurationItem* Pipeline::bind(Event& event, const cmdb::CiSnapshot& cmdb) {
-  const cmdb::Binding binding = cmdb.bind(event);
+const cmdb::ConfigurationItem* Pipeline::bind(Event& event, const cmdb::Binding& binding) {
   metrics_.source(event.source).binding(cmdb::matchKindName(binding.kind)).Increment();
   if (binding.ci == nullptr) {
     unbound_.record(event);
@@ -244,11 +243,15 @@ void Pipeline::process(std::vector<WorkItem>& work) {
     if (batch.events.empty()) continue;
     // Batches come from one source each; count once per batch, not per event.
     metrics_.source(batch.events.front().source).received.Increment(static_cast<double>(batch.events.size()));
+    // The whole batch at once: the index's cache misses of many events overlap.
+    if (bindings_.size() < batch.events.size()) bindings_.resize(batch.events.size());
+    cmdb->bindAll(batch.events, bindings_);
     uint64_t next_id = item.first_event_id;
-    for (auto& event : batch.events) {
+    for (size_t i = 0; i < batch.events.size(); ++i) {
+      Event& event = batch.events[i];
       const uint64_t id = next_id != 0 ? next_id++ : 0;
       for (auto* hook : event_hooks_) hook->onIntake(event, id);
-      const cmdb::ConfigurationItem* ci = bind(event, *cmdb);
+      const cmdb::ConfigurationItem* ci = bind(event, bindings_[i]);
       for (auto* hook : event_hooks_) hook->beforeRules(event, ci);
       rules->evaluate(event, ci, decision);
       for (auto* component : components_) component->onEvent(event, decision, engine_);

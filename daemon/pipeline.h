@@ -181,8 +181,8 @@ class Pipeline final : public connectors::EventSink {
   // process() on the runs of work between tasks, and the tasks in their turn.
   void processWithTasks(std::vector<WorkItem>& work);
   void applyCommand(WorkItem& item, TimePoint now);
-  // Binds the event to its CI (sets event.ci) before the rules see it; null when unbound.
-  const cmdb::ConfigurationItem* bind(Event& event, const cmdb::CiSnapshot& cmdb);
+  // Takes the event's binding (sets event.ci) before the rules see it; null when unbound.
+  const cmdb::ConfigurationItem* bind(Event& event, const cmdb::Binding& binding);
   // The incident step with the event hooks around it: they may hold the event back, and each
   // learns its verdict.
   incidents::ApplyOutcome applyWithHooks(const Event& event, const cmdb::CiSnapshot& cmdb,
@@ -227,6 +227,7 @@ class Pipeline final : public connectors::EventSink {
   std::shared_ptr<const cmdb::CiSnapshot> cmdb_;  // GUARDED_BY(rules_mu_)
   std::shared_ptr<const ServiceHealthView> health_;  // GUARDED_BY(rules_mu_)
   cmdb::UnboundLog unbound_;                     // thread-safe
+  std::vector<cmdb::Binding> bindings_;          // the batch's, reused (correlator thread)
 
   BoundedQueue<WorkItem> queue_;
   std::atomic<bool> ready_{true};
