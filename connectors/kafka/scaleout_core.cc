@@ -139,8 +139,8 @@ class ScaleoutCore::Impl final : public RdKafka::DeliveryReportCb {
 Status ScaleoutCore::Impl::start() {
   // Compressed batches: a changelog record repeats most of its key and value from its neighbours,
   // and a broker's per-partition size limits (retention, the mock cluster's 5 MiB) count the
-  // compressed bytes. kafka.properties override both.
-  auto conf = makeConf(kafka_, {{"linger.ms", "20"}, {"compression.type", "zstd"}, {"message.timeout.ms", "0"},
+  // compressed bytes. A commit's records are produced together, so they batch without more linger.
+  auto conf = makeConf(kafka_, {{"linger.ms", "5"}, {"compression.type", "zstd"}, {"message.timeout.ms", "0"},
                                 {"queue.buffering.max.messages", "1000000"}},
                        {{"enable.idempotence", "true"}, {"acks", "all"}});
   if (!conf) return conf.error();
