@@ -9,9 +9,9 @@
               one domain; --partitions P spreads them, each host its own domain), is killed with
               SIGKILL, and a second core takes the partitions over: reports the restore-and-load
               time the new owner logs (summed over partitions) and the time from its start until
-              it lists all M incidents. The mock cluster keeps at most 5 MB per partition (older
-              records are deleted, no compaction): a changelog partition must stay below that,
-              about 10 000 incidents; 100 000 need P >= 24.
+              it lists all M incidents. The mock cluster keeps at most 5 MiB of (compressed)
+              batches per partition (older ones are deleted, no compaction): with the changelog's
+              zstd, about 250 000 incidents fit in one partition.
   readside:   three cores, M incidents over 6 partitions (one event per host): how long after the
               owners hold them every core's read model holds all M, how long one core takes to
               page through all M in the API, and the median time of an acknowledge sent to the

@@ -137,7 +137,10 @@ class ScaleoutCore::Impl final : public RdKafka::DeliveryReportCb {
 };
 
 Status ScaleoutCore::Impl::start() {
-  auto conf = makeConf(kafka_, {{"linger.ms", "5"}, {"message.timeout.ms", "0"},
+  // Compressed batches: a changelog record repeats most of its key and value from its neighbours,
+  // and a broker's per-partition size limits (retention, the mock cluster's 5 MiB) count the
+  // compressed bytes. A commit's records are produced together, so they batch without more linger.
+  auto conf = makeConf(kafka_, {{"linger.ms", "5"}, {"compression.type", "zstd"}, {"message.timeout.ms", "0"},
                                 {"queue.buffering.max.messages", "1000000"}},
                        {{"enable.idempotence", "true"}, {"acks", "all"}});
   if (!conf) return conf.error();
