@@ -44,6 +44,18 @@ bool settled(const std::vector<const VigildInstance*>& cores) {
   return sum == kPartitions;
 }
 
+// Starts `n` cores on `cluster` and waits until they share every partition.
+void startSettledCores(const MockKafkaCluster& cluster, const std::string& extra_yaml, int n,
+                       std::vector<std::unique_ptr<VigildInstance>>& cores) {
+  for (int i = 0; i < n; ++i) {
+    cores.push_back(std::make_unique<VigildInstance>(coreYaml(cluster) + extra_yaml));
+    ASSERT_TRUE(cores.back()->start()) << cores.back()->log();
+  }
+  std::vector<const VigildInstance*> all;
+  for (const auto& core : cores) all.push_back(core.get());
+  ASSERT_TRUE(waitFor([&] { return settled(all); }, seconds(60))) << cores[0]->log();
+}
+
 // No partition the cores own reports consumer lag (a partition that never had an event reports
 // none: callers also wait for the counts).
 bool caughtUp(const std::vector<const VigildInstance*>& cores) {
@@ -91,12 +103,8 @@ TEST(Scaleout, ThreeCoresKillNineOneMidStreamEveryEventCountedOnce) {
   MockKafkaCluster cluster({"ingest:" + std::to_string(kPartitions), "changelog:" + std::to_string(kPartitions)});
   ASSERT_TRUE(cluster.ok());
   std::vector<std::unique_ptr<VigildInstance>> cores;
-  for (int i = 0; i < 3; ++i) {
-    cores.push_back(std::make_unique<VigildInstance>(coreYaml(cluster)));
-    ASSERT_TRUE(cores.back()->start()) << cores.back()->log();
-  }
+  ASSERT_NO_FATAL_FAILURE(startSettledCores(cluster, "", 3, cores));
   std::vector<const VigildInstance*> all = {cores[0].get(), cores[1].get(), cores[2].get()};
-  ASSERT_TRUE(waitFor([&] { return settled(all); }, seconds(60))) << cores[0]->log();
 
   constexpr int kHosts = 24;
   constexpr int kPerHost = 5;
@@ -156,12 +164,8 @@ TEST(Scaleout, AFourthCoreJoiningMidStreamTakesPartitionsOver) {
   MockKafkaCluster cluster({"ingest:" + std::to_string(kPartitions), "changelog:" + std::to_string(kPartitions)});
   ASSERT_TRUE(cluster.ok());
   std::vector<std::unique_ptr<VigildInstance>> cores;
-  for (int i = 0; i < 3; ++i) {
-    cores.push_back(std::make_unique<VigildInstance>(coreYaml(cluster)));
-    ASSERT_TRUE(cores.back()->start()) << cores.back()->log();
-  }
+  ASSERT_NO_FATAL_FAILURE(startSettledCores(cluster, "", 3, cores));
   std::vector<const VigildInstance*> three = {cores[0].get(), cores[1].get(), cores[2].get()};
-  ASSERT_TRUE(waitFor([&] { return settled(three); }, seconds(60))) << cores[0]->log();
 
   constexpr int kHosts = 24;
   constexpr int kPerHost = 5;
@@ -321,12 +325,8 @@ TEST(Scaleout, NotificationsSurviveAKillNineWithoutLossOrDistinctDuplicates) {
   WebhookReceiver receiver(dir, /*fail_first=*/3);
   ASSERT_NE(receiver.port(), 0) << readFile(dir.file("receiver.out"));
   std::vector<std::unique_ptr<VigildInstance>> cores;
-  for (int i = 0; i < 3; ++i) {
-    cores.push_back(std::make_unique<VigildInstance>(coreYaml(cluster) + webhookYaml(receiver)));
-    ASSERT_TRUE(cores.back()->start()) << cores.back()->log();
-  }
+  ASSERT_NO_FATAL_FAILURE(startSettledCores(cluster, webhookYaml(receiver), 3, cores));
   std::vector<const VigildInstance*> all = {cores[0].get(), cores[1].get(), cores[2].get()};
-  ASSERT_TRUE(waitFor([&] { return settled(all); }, seconds(60))) << cores[0]->log();
 
   constexpr int kHosts = 24;
   for (int h = 0; h < kHosts; ++h) {
