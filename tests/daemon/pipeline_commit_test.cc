@@ -21,19 +21,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr const char* kRules = R"(
-rules:
-  - name: link-down
-    match:
-      message: {regex: 'Interface (?P<interface>\S+) down'}
-    set: {type: link, state: problem, severity: major}
-    key: '{{host}}/link/{{interface}}'
-  - name: link-up
-    match:
-      message: {regex: 'Interface (?P<interface>\S+) up'}
-    set: {type: link, state: ok}
-    key: '{{host}}/link/{{interface}}'
-)";
+using testing::kLinkRules;
+using testing::syslogLine;
 
 // A disk that fills up on demand: while `full`, every write and sync of a file fails with "no
 // space" (creating one still works), which is what RocksDB sees when its disk is full.
@@ -98,14 +87,6 @@ class SeenHosts : public CorrelatorComponent {
   std::vector<std::string> hosts_;
 };
 
-Event linkEvent(std::string host, std::string message) {
-  Event e;
-  e.source = "test";
-  e.host = std::move(host);
-  e.message = std::move(message);
-  e.received_at = Clock::now();
-  return e;
-}
 
 class PipelineCommitTest : public testing::PipelineFixture {
  protected:
@@ -115,7 +96,7 @@ class PipelineCommitTest : public testing::PipelineFixture {
     auto store = store::Store::open({.path = dir_.file("db"), .env = env_.get()});
     ASSERT_TRUE(store) << store.error().toString();
     store_ = std::move(*store);
-    auto rules = rules::RuleSet::loadString(kRules, "inline.yaml");
+    auto rules = rules::RuleSet::loadString(kLinkRules, "inline.yaml");
     ASSERT_TRUE(rules) << rules.error().toString();
     rules_ = *rules;
   }
@@ -136,7 +117,7 @@ class PipelineCommitTest : public testing::PipelineFixture {
   // Offers one event; its acknowledgement is appended to acks_ (in the order they come).
   void offer(const std::string& host, const std::string& message) {
     connectors::EventBatch batch;
-    batch.events.push_back(linkEvent(host, message));
+    batch.events.push_back(syslogLine(host, message));
     batch.on_commit = [this, host](const Status& s) {
       std::lock_guard lock(acks_mu_);
       acks_.push_back(host + (s.isOk() ? " ok" : " failed"));

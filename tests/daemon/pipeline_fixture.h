@@ -14,6 +14,32 @@
 
 namespace vigil::testing {
 
+// Link down/up syslog messages open and resolve `<host>/link/<interface>`.
+inline constexpr const char* kLinkRules = R"(
+rules:
+  - name: link-down
+    match:
+      message: {regex: 'Interface (?P<interface>\S+) down'}
+    set: {type: link, state: problem, severity: major}
+    key: '{{host}}/link/{{interface}}'
+    title: 'Link down on {{host}} {{interface}}'
+  - name: link-up
+    match:
+      message: {regex: 'Interface (?P<interface>\S+) up'}
+    set: {type: link, state: ok}
+    key: '{{host}}/link/{{interface}}'
+)";
+
+// A syslog message from `host`, received now.
+inline Event syslogLine(std::string host, std::string message) {
+  Event e;
+  e.source = "test";
+  e.host = std::move(host);
+  e.message = std::move(message);
+  e.received_at = Clock::now();
+  return e;
+}
+
 class PipelineFixture : public ::testing::Test {
  protected:
   // Call from SetUp (ASSERTs return from this function only: check HasFatalFailure after it).

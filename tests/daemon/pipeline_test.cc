@@ -9,33 +9,12 @@
 namespace vigil {
 namespace {
 
-constexpr const char* kRules = R"(
-rules:
-  - name: link-down
-    match:
-      message: {regex: 'Interface (?P<interface>\S+) down'}
-    set: {type: link, state: problem, severity: major}
-    key: '{{host}}/link/{{interface}}'
-    title: 'Link down on {{host}} {{interface}}'
-  - name: link-up
-    match:
-      message: {regex: 'Interface (?P<interface>\S+) up'}
-    set: {type: link, state: ok}
-    key: '{{host}}/link/{{interface}}'
-)";
-
-Event syslogLine(std::string host, std::string message) {
-  Event e;
-  e.source = "test";
-  e.host = std::move(host);
-  e.message = std::move(message);
-  e.received_at = Clock::now();
-  return e;
-}
+using testing::kLinkRules;
+using testing::syslogLine;
 
 class PipelineTest : public testing::PipelineFixture {
  protected:
-  void SetUp() override { openStoreAndRules(kRules); }
+  void SetUp() override { openStoreAndRules(kLinkRules); }
 
   std::unique_ptr<Pipeline> makePipeline() {
     auto p = std::make_unique<Pipeline>(PipelineOptions{}, rules_, *store_, metrics_);
