@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "connectors/kafka/read_side_config.h"
 #include "daemon/yaml_util.h"
 
 namespace vigil::connectors::kafka {
@@ -68,6 +69,64 @@ scaleout:
   EXPECT_NE(two_topics.error().message().find("vigil.yaml:1:34: role core: kafka.topics must be exactly"),
             std::string::npos)
       << two_topics.error().message();
+}
+
+TEST(ReadSideConfig, DefaultsAndEveryKey) {
+  auto defaults = parse("kafka: {brokers: a:9092, topics: [in]}\nscaleout: {role: core, ingest_topic: in}\n");
+  ASSERT_TRUE(defaults) << defaults.error().toString();
+  EXPECT_EQ(defaults->read_side.advertised_url, "");  // the daemon derives it from http
+  EXPECT_EQ(defaults->read_side.read_model_max_incidents, 1000000u);
+  EXPECT_EQ(defaults->read_side.forward_timeout, std::chrono::seconds(5));
+  EXPECT_EQ(defaults->read_side.read_model_stream_backlog, 10000u);
+  EXPECT_EQ(kReadSideConfigKeys.size(), 4u);
+  auto all = parse(R"(kafka: {brokers: a:9092, topics: [in]}
+scaleout:
+  role: core
+  ingest_topic: in
+  advertised_url: https://core-2.example.net:8443/
+  read_model_max_incidents: 5000
+  forward_timeout: 2s
+  read_model_stream_backlog: 500
+)");
+  ASSERT_TRUE(all) << all.error().toString();
+  EXPECT_EQ(all->read_side.advertised_url, "https://core-2.example.net:8443");
+  EXPECT_EQ(all->read_side.read_model_max_incidents, 5000u);
+  EXPECT_EQ(all->read_side.forward_timeout, std::chrono::seconds(2));
+  EXPECT_EQ(all->read_side.read_model_stream_backlog, 500u);
+}
+
+TEST(ReadSideConfig, RejectsWithFileLineColumn) {
+  auto bad = parse(R"(kafka: {brokers: a:9092, topics: [in]}
+scaleout:
+  role: core
+  ingest_topic: in
+  advertised_url: core-2:8080/api
+  forward_timeout: 5m
+  read_model_max_incidents: 10
+)");
+  ASSERT_FALSE(bad);
+  const std::string& m = bad.error().message();
+  EXPECT_NE(m.find("vigil.yaml:5:19: advertised_url must be http://HOST:PORT or https://HOST:PORT"), std::string::npos)
+      << m;
+  EXPECT_NE(m.find("vigil.yaml:6:20: forward_timeout must be between 100ms and 1m"), std::string::npos) << m;
+  EXPECT_NE(m.find("vigil.yaml:7:29:"), std::string::npos) << m;
+}
+
+TEST(ReadSideConfig, BaseUrlsAndTheDefault) {
+  EXPECT_TRUE(isBaseUrl("http://127.0.0.1:8080"));
+  EXPECT_TRUE(isBaseUrl("https://[::1]:443"));
+  EXPECT_TRUE(isBaseUrl("http://core-1.example.net:1"));
+  EXPECT_FALSE(isBaseUrl("http://core-1:8080/api"));
+  EXPECT_FALSE(isBaseUrl("http://core-1"));
+  EXPECT_FALSE(isBaseUrl("http://core-1:0"));
+  EXPECT_FALSE(isBaseUrl("http://core-1:70000"));
+  EXPECT_FALSE(isBaseUrl("ftp://core-1:21"));
+  EXPECT_FALSE(isBaseUrl("http://:8080"));
+  EXPECT_EQ(advertisedUrlFor("127.0.0.1", 8080, false), "http://127.0.0.1:8080");
+  EXPECT_EQ(advertisedUrlFor("::1", 8443, true), "https://[::1]:8443");
+  const std::string wildcard = advertisedUrlFor("0.0.0.0", 8080, false);
+  EXPECT_TRUE(isBaseUrl(wildcard)) << wildcard;
+  EXPECT_EQ(wildcard.find("0.0.0.0"), std::string::npos) << wildcard;
 }
 
 }  // namespace
