@@ -7,12 +7,12 @@
 //   node board_scaleout_test.mjs --vigild PATH --mock PATH --source-dir REPO --artifacts DIR [--chromium PATH]
 //
 // Every wait is on a condition, with generous timeouts: the machine may be loaded.
-import { spawn, execFile } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, openSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import net from "node:net";
 import { chromium } from "playwright-core";
+import { freePort, run, waitFor as poll } from "./support.mjs";
 
 const T = 60_000;
 const args = { chromium: "/usr/bin/chromium" };
@@ -29,24 +29,7 @@ function check(cond, what, detail = "") {
   failed++;
   console.log(`not ok - ${what}${detail ? ": " + detail : ""}`);
 }
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = net.createServer();
-    s.on("error", rej);
-    s.listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => res(p)); });
-  });
-}
-async function waitFor(what, fn, timeout = T, every = 200) {
-  const end = Date.now() + timeout;
-  let last;
-  for (;;) {
-    try { const v = await fn(); if (v) return v; } catch (e) { last = e.message; }
-    if (Date.now() > end) throw new Error(`timed out after ${timeout} ms waiting for ${what} (last: ${last})`);
-    await new Promise((r) => setTimeout(r, every));
-  }
-}
-const run = (cmd, argv) => new Promise((res) => execFile(cmd, argv, { timeout: 60_000 }, (err, stdout, stderr) =>
-  res({ code: err ? (err.code ?? 1) : 0, stdout, stderr })));
+const waitFor = (what, fn) => poll(what, fn, T, 200);
 
 const dir = mkdtempSync(join(tmpdir(), "vigil-board-scaleout-"));
 const children = [];

@@ -15,12 +15,12 @@
 // Env VIGIL_BOARD_HTML=path serves that file at "/" instead of vigild's compiled-in board
 // (for working on the board without rebuilding vigild).
 
-import { spawn, execFile } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync, rmSync, openSync } from "node:fs";
 import { tmpdir, hostname } from "node:os";
 import { join, resolve } from "node:path";
-import net from "node:net";
 import { chromium } from "playwright-core";
+import { freePort, run, waitFor } from "./support.mjs";
 
 const T = 30_000;   // default wait for any condition
 
@@ -45,27 +45,6 @@ const t0 = Date.now();
 const log = (...a) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
 
 // ---- vigild -----------------------------------------------------------------------------------
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = net.createServer();
-    s.on("error", rej);
-    s.listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => res(p)); });
-  });
-}
-async function waitFor(what, fn, timeout = T, every = 100) {
-  const end = Date.now() + timeout;
-  let last;
-  for (;;) {
-    try { last = await fn(); if (last) return last; } catch (e) { last = e; }
-    if (Date.now() > end) throw new Error(`timed out after ${timeout} ms waiting for ${what} (last: ${last})`);
-    await new Promise((r) => setTimeout(r, every));
-  }
-}
-function run(cmd, argv) {
-  return new Promise((res) => execFile(cmd, argv, { timeout: 60_000 }, (err, stdout, stderr) =>
-    res({ code: err ? (err.code ?? 1) : 0, stdout, stderr })));
-}
-
 const dir = mkdtempSync(join(tmpdir(), "vigil-board-"));
 const httpPort = await freePort();
 const syslogPort = await freePort();
