@@ -74,6 +74,24 @@ std::string kafkaYaml(const MockKafkaCluster& cluster, const std::string& topics
          " topic.metadata.refresh.interval.ms: '1000', reconnect.backoff.max.ms: '500'}\n" + extra;
 }
 
+std::string scaleoutCoreYaml(const MockKafkaCluster& cluster, const std::string& extra) {
+  return kafkaYaml(cluster, "ingest") +
+         "scaleout:\n"
+         "  role: core\n"
+         "  ingest_topic: ingest\n"
+         "  changelog_topic: changelog\n" + extra;
+}
+
+bool scaleoutSettled(const std::vector<const VigildInstance*>& cores, int partitions) {
+  double sum = 0;
+  for (const auto* c : cores) {
+    const double owned = metricValue(*c, "vigil_scaleout_owned_partitions");
+    if (owned < 0) return false;
+    sum += owned;
+  }
+  return sum == partitions;
+}
+
 std::vector<nlohmann::json> allIncidents(const VigildInstance& vigild) {
   std::vector<nlohmann::json> out;
   std::string cursor;

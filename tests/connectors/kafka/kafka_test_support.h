@@ -46,6 +46,12 @@ class MockKafkaCluster {
 // The `kafka:` section for vigild, with test timeouts (6 s sessions).
 std::string kafkaYaml(const MockKafkaCluster& cluster, const std::string& topics, const std::string& extra = "");
 
+// A scale-out core on `cluster` consuming "ingest" with changelog "changelog"; `extra` follows the
+// scaleout keys (more of them when indented, other sections when not).
+std::string scaleoutCoreYaml(const MockKafkaCluster& cluster, const std::string& extra = "");
+// True once `cores` own `partitions` partitions between them, each once.
+bool scaleoutSettled(const std::vector<const VigildInstance*>& cores, int partitions);
+
 // Every incident vigild lists (all pages).
 std::vector<nlohmann::json> allIncidents(const VigildInstance& vigild);
 uint64_t sumEventCounts(const VigildInstance& vigild);

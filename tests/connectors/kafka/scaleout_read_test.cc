@@ -21,24 +21,12 @@ using std::chrono::seconds;
 constexpr int kPartitions = 6;
 constexpr int kHosts = 12;
 
+// Forwarded commands may wait 10 s for an owner on a loaded box.
 std::string coreYaml(const MockKafkaCluster& cluster, const std::string& extra = "") {
-  return kafkaYaml(cluster, "ingest") +
-         "scaleout:\n"
-         "  role: core\n"
-         "  ingest_topic: ingest\n"
-         "  changelog_topic: changelog\n"
-         "  forward_timeout: 10s\n" + extra;
+  return scaleoutCoreYaml(cluster, "  forward_timeout: 10s\n" + extra);
 }
 
-bool settled(const std::vector<const VigildInstance*>& cores) {
-  double sum = 0;
-  for (const auto* c : cores) {
-    const double owned = metricValue(*c, "vigil_scaleout_owned_partitions");
-    if (owned < 0) return false;
-    sum += owned;
-  }
-  return sum == kPartitions;
-}
+bool settled(const std::vector<const VigildInstance*>& cores) { return scaleoutSettled(cores, kPartitions); }
 
 // id → owner as `core` lists them.
 std::map<std::string, std::string> ownersOn(const VigildInstance& core) {

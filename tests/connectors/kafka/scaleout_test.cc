@@ -23,32 +23,15 @@ using std::chrono::seconds;
 
 constexpr int kPartitions = 6;
 
-std::string coreYaml(const MockKafkaCluster& cluster, const std::string& extra = "") {
-  return kafkaYaml(cluster, "ingest") +
-         "scaleout:\n"
-         "  role: core\n"
-         "  ingest_topic: ingest\n"
-         "  changelog_topic: changelog\n" + extra;
-}
-
 double ownedPartitions(const VigildInstance& vigild) { return metricValue(vigild, "vigil_scaleout_owned_partitions"); }
 
-// The cores' partitions add up to all of them, each owned once.
-bool settled(const std::vector<const VigildInstance*>& cores) {
-  double sum = 0;
-  for (const auto* c : cores) {
-    const double owned = ownedPartitions(*c);
-    if (owned < 0) return false;
-    sum += owned;
-  }
-  return sum == kPartitions;
-}
+bool settled(const std::vector<const VigildInstance*>& cores) { return scaleoutSettled(cores, kPartitions); }
 
 // Starts `n` cores on `cluster` and waits until they share every partition.
 void startSettledCores(const MockKafkaCluster& cluster, const std::string& extra_yaml, int n,
                        std::vector<std::unique_ptr<VigildInstance>>& cores) {
   for (int i = 0; i < n; ++i) {
-    cores.push_back(std::make_unique<VigildInstance>(coreYaml(cluster) + extra_yaml));
+    cores.push_back(std::make_unique<VigildInstance>(scaleoutCoreYaml(cluster) + extra_yaml));
     ASSERT_TRUE(cores.back()->start()) << cores.back()->log();
   }
   std::vector<const VigildInstance*> all;
@@ -172,7 +155,7 @@ TEST(Scaleout, AFourthCoreJoiningMidStreamTakesPartitionsOver) {
   int produced = 0;
   for (int round = 0; round < 3; ++round) produced += produceRound(cluster, kHosts, kPerHost, round * kPerHost);
   ASSERT_TRUE(waitFor([&] { return census(three).events >= static_cast<uint64_t>(produced) / 3; }, seconds(60)));
-  VigildInstance fourth(coreYaml(cluster));
+  VigildInstance fourth(scaleoutCoreYaml(cluster));
   ASSERT_TRUE(fourth.start()) << fourth.log();
   for (int round = 3; round < 6; ++round) produced += produceRound(cluster, kHosts, kPerHost, round * kPerHost);
   ASSERT_EQ(produced, kHosts * kPerHost * 6);
@@ -198,7 +181,7 @@ TEST(Scaleout, AFourthCoreJoiningMidStreamTakesPartitionsOver) {
 TEST(Scaleout, ARestartDropsThePartitionsThatMovedAway) {
   MockKafkaCluster cluster({"ingest:" + std::to_string(kPartitions), "changelog:" + std::to_string(kPartitions)});
   ASSERT_TRUE(cluster.ok());
-  VigildInstance a(coreYaml(cluster));
+  VigildInstance a(scaleoutCoreYaml(cluster));
   ASSERT_TRUE(a.start()) << a.log();
   ASSERT_TRUE(waitFor([&] { return settled({&a}); }, seconds(60))) << a.log();
   constexpr int kHosts = 24;
@@ -206,7 +189,7 @@ TEST(Scaleout, ARestartDropsThePartitionsThatMovedAway) {
   ASSERT_TRUE(waitFor([&] { return census({&a}).events == 2 * kHosts; }, seconds(60))) << a.log();
   ASSERT_EQ(a.stop(), 0) << a.log();
 
-  VigildInstance b(coreYaml(cluster));
+  VigildInstance b(scaleoutCoreYaml(cluster));
   ASSERT_TRUE(b.start()) << b.log();
   ASSERT_TRUE(waitFor([&] { return settled({&b}) && census({&b}).events == 2 * kHosts; }, seconds(60))) << b.log();
   ASSERT_TRUE(a.start()) << a.log();
@@ -255,8 +238,8 @@ double heldEvents(const std::vector<const VigildInstance*>& cores) {
 TEST(Scaleout, AThresholdCountSpansAKillNineHandover) {
   MockKafkaCluster cluster({"ingest:" + std::to_string(kPartitions), "changelog:" + std::to_string(kPartitions)});
   ASSERT_TRUE(cluster.ok());
-  auto a = std::make_unique<VigildInstance>(coreYaml(cluster));
-  VigildInstance b(coreYaml(cluster));
+  auto a = std::make_unique<VigildInstance>(scaleoutCoreYaml(cluster));
+  VigildInstance b(scaleoutCoreYaml(cluster));
   addThresholdRule(*a);
   addThresholdRule(b);
   ASSERT_TRUE(a->start()) << a->log();
@@ -434,7 +417,7 @@ TEST(Scaleout, EdgeKeysByTopologyRootAndSuppressionSurvivesAHandover) {
   VigildInstance edge(cmdb + kafkaYaml(cluster, "ingest") +
                       "scaleout: {role: edge, ingest_topic: ingest, changelog_topic: changelog}\n");
   ASSERT_TRUE(edge.start()) << edge.log();
-  auto a = std::make_unique<VigildInstance>(cmdb + coreYaml(cluster));
+  auto a = std::make_unique<VigildInstance>(cmdb + scaleoutCoreYaml(cluster));
   ASSERT_TRUE(a->start()) << a->log();
   ASSERT_TRUE(waitFor([&] { return settled({a.get()}); }, seconds(60))) << a->log();
 
@@ -450,7 +433,7 @@ TEST(Scaleout, EdgeKeysByTopologyRootAndSuppressionSurvivesAHandover) {
   EXPECT_EQ(ingest[0].key, "rtr-edge-lyo1");
 
   // B joins, A dies: B takes over every partition and restores the parent from the changelog.
-  VigildInstance b(cmdb + coreYaml(cluster));
+  VigildInstance b(cmdb + scaleoutCoreYaml(cluster));
   ASSERT_TRUE(b.start()) << b.log();
   ASSERT_TRUE(waitFor([&] { return settled({a.get(), &b}); }, seconds(60))) << b.log();
   ASSERT_EQ(a->kill(), -SIGKILL);
@@ -474,7 +457,7 @@ TEST(Scaleout, EdgeKeysByTopologyRootAndSuppressionSurvivesAHandover) {
 TEST(Scaleout, ATakeoverDiscardsABatchItsWriterDidNotFinish) {
   MockKafkaCluster cluster({"ingest:" + std::to_string(kPartitions), "changelog:" + std::to_string(kPartitions)});
   ASSERT_TRUE(cluster.ok());
-  auto a = std::make_unique<VigildInstance>(coreYaml(cluster));
+  auto a = std::make_unique<VigildInstance>(scaleoutCoreYaml(cluster));
   ASSERT_TRUE(a->start()) << a->log();
   ASSERT_TRUE(waitFor([&] { return settled({a.get()}); }, seconds(60))) << a->log();
   const int produced = produceRound(cluster, 12, 3, 0);
@@ -490,7 +473,7 @@ TEST(Scaleout, ATakeoverDiscardsABatchItsWriterDidNotFinish) {
                   &out), 0) << out;
   }
   ASSERT_EQ(a->kill(), -SIGKILL);
-  VigildInstance b(coreYaml(cluster));
+  VigildInstance b(scaleoutCoreYaml(cluster));
   ASSERT_TRUE(b.start()) << b.log();
   ASSERT_TRUE(waitFor([&] { return settled({&b}); }, seconds(60))) << b.log();
   EXPECT_EQ(metricValue(b, "vigil_scaleout_changelog_records_total{result=\"discarded\"}"), kPartitions) << b.log();
@@ -508,13 +491,13 @@ TEST(Scaleout, ATakeoverDiscardsABatchItsWriterDidNotFinish) {
 TEST(Scaleout, ABatchAReplacedOwnerClosesAfterTheTakeoverIsFencedOff) {
   MockKafkaCluster cluster({"ingest:" + std::to_string(kPartitions), "changelog:" + std::to_string(kPartitions)});
   ASSERT_TRUE(cluster.ok());
-  auto a = std::make_unique<VigildInstance>(coreYaml(cluster));
+  auto a = std::make_unique<VigildInstance>(scaleoutCoreYaml(cluster));
   ASSERT_TRUE(a->start()) << a->log();
   ASSERT_TRUE(waitFor([&] { return settled({a.get()}); }, seconds(60))) << a->log();
   ASSERT_EQ(produceRound(cluster, 12, 3, 0), 36);
   ASSERT_TRUE(waitFor([&] { return census({a.get()}).events == 36; }, seconds(60))) << a->log();
   ASSERT_EQ(a->kill(), -SIGKILL);
-  auto b = std::make_unique<VigildInstance>(coreYaml(cluster));
+  auto b = std::make_unique<VigildInstance>(scaleoutCoreYaml(cluster));
   ASSERT_TRUE(b->start()) << b->log();
   ASSERT_TRUE(waitFor([&] { return settled({b.get()}); }, seconds(60))) << b->log();
   // A's epoch was 1 (the first owner of an empty changelog), B's is 2; "A" now closes a batch.
@@ -531,7 +514,7 @@ TEST(Scaleout, ABatchAReplacedOwnerClosesAfterTheTakeoverIsFencedOff) {
   const double discarded_by_b = metricValue(*b, "vigil_scaleout_changelog_records_total{result=\"discarded\"}");
   ASSERT_GE(discarded_by_b, 0) << b->log();
   ASSERT_EQ(b->kill(), -SIGKILL);
-  VigildInstance c(coreYaml(cluster));
+  VigildInstance c(scaleoutCoreYaml(cluster));
   ASSERT_TRUE(c.start()) << c.log();
   ASSERT_TRUE(waitFor([&] { return settled({&c}); }, seconds(60))) << c.log();
   EXPECT_EQ(metricValue(c, "vigil_scaleout_changelog_records_total{result=\"discarded\"}"),
@@ -548,7 +531,7 @@ TEST(Scaleout, ABatchAReplacedOwnerClosesAfterTheTakeoverIsFencedOff) {
 TEST(Scaleout, ACleanRestartDoesNotReplayTheChangelog) {
   MockKafkaCluster cluster({"ingest:" + std::to_string(kPartitions), "changelog:" + std::to_string(kPartitions)});
   ASSERT_TRUE(cluster.ok());
-  VigildInstance core(coreYaml(cluster));
+  VigildInstance core(scaleoutCoreYaml(cluster));
   ASSERT_TRUE(core.start()) << core.log();
   ASSERT_TRUE(waitFor([&] { return settled({&core}); }, seconds(60))) << core.log();
   ASSERT_EQ(produceRound(cluster, 12, 3, 0), 36);
