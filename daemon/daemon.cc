@@ -18,6 +18,7 @@
 #include "connectors/kafka/ingest_forwarder.h"
 #include "connectors/kafka/scaleout_config.h"
 #include "connectors/kafka/scaleout_core.h"
+#include "connectors/kafka/standby_replicas.h"
 #include "connectors/replay/replay_source.h"
 #include "connectors/syslog/syslog_config.h"
 #include "connectors/syslog/syslog_source.h"
@@ -227,6 +228,7 @@ int runDaemon(CheckedConfig checked) {
   std::unique_ptr<connectors::kafka::IngestForwarder> forwarder;
   std::unique_ptr<connectors::kafka::ScaleoutCore> core;
   std::unique_ptr<connectors::kafka::ReadModel> read_model;
+  std::unique_ptr<connectors::kafka::StandbyReplicas> standby;  // reads read_model: declared after it
   std::unique_ptr<api::PeerForwarder> peer_forwarder;
   auto correlator = Correlator::build({.options = pipeline_options,
                                        .rules = checked.rules,
@@ -269,10 +271,20 @@ int runDaemon(CheckedConfig checked) {
       // The read side: this core's API answers for every partition (docs/scale-out.md).
       if (scaleout.read_side.advertised_url.empty()) {
         spdlog::warn("scale-out core: http listens on port 0 and scaleout.advertised_url is not set: the API "
-                     "answers for this core's partitions only");
+                     "answers for this core's partitions only{}",
+                     scaleout.standby_replicas > 0 ? ", and standby_replicas is off (a core is known by its URL)" : "");
       } else {
         read_model = std::make_unique<connectors::kafka::ReadModel>(kafka_config, scaleout, registry.registry());
         peer_forwarder = std::make_unique<api::PeerForwarder>(scaleout.read_side.forward_timeout, registry.registry());
+        if (scaleout.standby_replicas > 0) {  // warm copies of other cores' partitions
+          standby = std::make_unique<connectors::kafka::StandbyReplicas>(kafka_config, scaleout, **store, *read_model,
+                                                                         registry.registry());
+          if (Status s = standby->start(); !s.isOk()) {
+            spdlog::critical("scale-out standby: {}", s.toString());
+            return 1;
+          }
+          core->setStandby(standby.get());
+        }
       }
       // Notifications follow the partitions: see docs/scale-out.md, "Notifications".
       webhooks.setPartitioned([&core = *core] { return core.durableChangeSeq(); });
@@ -422,6 +434,7 @@ int runDaemon(CheckedConfig checked) {
   if (cmdb_topic) cmdb_topic->stop();
   pipeline.stop();  // drains the queue and commits; callbacks still answer through the io threads
   if (core) core->stop();  // after the last commit: its changelog records are sent
+  if (standby) standby->stop();  // writes what its copies have applied, for a restart
   if (read_model) read_model->stop();
   if (forwarder) forwarder->stop();  // after the sources: what they offered is delivered
   if (kafka_output) kafka_output->stop();  // sends what the pipeline committed last

@@ -13,6 +13,7 @@
 #include <prometheus/gauge.h>
 #include <spdlog/spdlog.h>
 
+#include "connectors/kafka/changelog_batches.h"
 #include "connectors/kafka/kafka_client.h"
 #include "daemon/incidents/incident_codec.h"
 #include "daemon/incidents/incident_engine.h"
@@ -21,9 +22,7 @@ namespace vigil::connectors::kafka {
 
 namespace {
 
-constexpr char kMarkerTag = '\xff';       // first key byte of a batch marker (scaleout_core.cc)
 constexpr char kIncidentsFamily = '\x01';  // first key byte of an incident record (store_partition.cc)
-constexpr std::string_view kEpochHeader = "vigil-epoch";
 
 std::string header(RdKafka::Message& msg, std::string_view name) {
   RdKafka::Headers* headers = msg.headers();
@@ -89,6 +88,12 @@ class ReadModel::Impl {
   std::optional<std::string> remoteOwner(uint16_t partition) const {
     std::shared_lock lock(mu_);
     return remoteOwnerLocked(partition);
+  }
+
+  std::optional<std::map<uint16_t, std::string>> owners() const {
+    if (!caught_up_.load(std::memory_order_acquire)) return std::nullopt;
+    std::shared_lock lock(mu_);
+    return owners_;
   }
 
   void scanRemote(incidents::IncidentId before,
@@ -171,12 +176,32 @@ class ReadModel::Impl {
     RdKafka::TopicPartition::destroy(assignment);
     std::vector<Pending> pending(static_cast<size_t>(partitions));
     std::vector<int64_t> next(static_cast<size_t>(partitions), 0);
+    // The ends as of the start: once read up to them, the owners are those of the present.
+    std::vector<int64_t> start_ends(static_cast<size_t>(partitions), 0);
+    for (int32_t p = 0; p < partitions && !stopping_; ++p) {
+      int64_t low = 0, high = 0;
+      while (!stopping_ && consumer_->query_watermark_offsets(scaleout_.changelog_topic, p, &low, &high, 5000) !=
+                               RdKafka::ERR_NO_ERROR) {
+      }
+      start_ends[static_cast<size_t>(p)] = high;
+    }
+    auto caughtUp = [&] {
+      for (int32_t p = 0; p < partitions; ++p) {
+        if (next[static_cast<size_t>(p)] < start_ends[static_cast<size_t>(p)]) return false;
+      }
+      return true;
+    };
+    if (caughtUp()) caught_up_ = true;
     auto last_lag = std::chrono::steady_clock::now();
     while (!stopping_) {
       std::unique_ptr<RdKafka::Message> msg(consumer_->consume(200));
       if (msg && msg->err() == RdKafka::ERR_NO_ERROR && msg->partition() < partitions) {
         next[static_cast<size_t>(msg->partition())] = msg->offset() + 1;
         apply(*msg, pending[static_cast<size_t>(msg->partition())]);
+        if (!caught_up_.load(std::memory_order_relaxed) && caughtUp()) {
+          caught_up_.store(true, std::memory_order_release);
+          spdlog::info("scale-out read side: read the changelog up to where it ended at the start");
+        }
       } else if (msg && msg->err() != RdKafka::ERR__TIMED_OUT && msg->err() != RdKafka::ERR__PARTITION_EOF) {
         spdlog::warn("scale-out read side: {}", msg->errstr());
       }
@@ -334,6 +359,7 @@ class ReadModel::Impl {
   std::string error_;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> caught_up_{false};  // read every partition up to its end as of the start
 
   mutable std::shared_mutex mu_;
   std::map<incidents::IncidentId, std::string> incidents_;  // id → compact encoding; GUARDED_BY(mu_)
@@ -355,6 +381,7 @@ Status ReadModel::start() { return impl_->start(); }
 void ReadModel::stop() { impl_->stop(); }
 const std::string& ReadModel::selfUrl() const { return impl_->selfUrl(); }
 std::optional<std::string> ReadModel::remoteOwner(uint16_t partition) const { return impl_->remoteOwner(partition); }
+std::optional<std::map<uint16_t, std::string>> ReadModel::owners() const { return impl_->owners(); }
 void ReadModel::scanRemote(incidents::IncidentId before,
                            const std::function<bool(incidents::Incident&&, const std::string&)>& visit) const {
   impl_->scanRemote(before, visit);

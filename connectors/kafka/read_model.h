@@ -14,7 +14,9 @@
 // methods from any thread (shared lock).
 #pragma once
 
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <prometheus/registry.h>
@@ -37,6 +39,9 @@ class ReadModel final : public api::ReadSide {
   // Starts the consumer thread (it retries until the changelog topic exists).
   Status start();
   void stop();
+  // Each partition's owner as the last batch marker read names it (this instance's included);
+  // nullopt until the changelog was read up to where it ended at the start. Any thread.
+  std::optional<std::map<uint16_t, std::string>> owners() const;
 
   // ReadSide
   const std::string& selfUrl() const override;

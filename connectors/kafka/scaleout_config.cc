@@ -9,6 +9,7 @@ Result<ScaleoutConfig> parseScaleoutConfig(const YAML::Node& node, const YAML::N
   try {
     if (!node.IsMap()) return fail(yamlError(file, node, "scaleout: expected a mapping"));
     errors.add(checkKeys(file, node, {"role", "ingest_topic", "changelog_topic", "domain", "restore_timeout",
+                                         "standby_replicas",
                                          // read_side_config.h
                                          "advertised_url", "read_model_max_incidents", "forward_timeout",
                                          "read_model_stream_backlog"}));
@@ -58,6 +59,10 @@ Result<ScaleoutConfig> parseScaleoutConfig(const YAML::Node& node, const YAML::N
           config.restore_timeout = value;
         }
       }
+    }
+    if (const YAML::Node n = node["standby_replicas"]) {
+      int64_t value = 0;
+      if (errors.take(readInt(file, n, 0, 32), value)) config.standby_replicas = static_cast<size_t>(value);
     }
     if (config.role != Role::kStandalone && (!kafka || !kafka.IsMap())) {
       errors.add(yamlError(file, node["role"], "role edge and core need the kafka section (brokers)"));

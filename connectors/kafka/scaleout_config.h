@@ -5,6 +5,7 @@
 //     ingest_topic: vigil.ingest      # edge produces decoded events here, keyed by domain
 //     changelog_topic: vigil.changelog  # core: compacted, as many partitions as ingest_topic
 //     domain: topology_root           # topology_root | ci | host
+//     standby_replicas: 1             # core: warm copies of each partition on other cores
 //
 // Every key, its default and its meaning:
 #pragma once
@@ -22,7 +23,7 @@
 
 namespace vigil::connectors::kafka {
 
-inline constexpr std::array<ConfigKey, 5> kScaleoutConfigKeys = {{
+inline constexpr std::array<ConfigKey, 6> kScaleoutConfigKeys = {{
     {"role", "standalone",
      "standalone: correlate locally. edge: decode syslog and HTTP intake, bind to the CMDB and "
      "produce each event to ingest_topic keyed by its correlation domain (no local incidents). "
@@ -37,6 +38,11 @@ inline constexpr std::array<ConfigKey, 5> kScaleoutConfigKeys = {{
      "suppressed under one another lands in one partition); ci: the CI itself; host: the "
      "event's host. Unbound events are keyed by host."},
     {"restore_timeout", "5m", "Core: longest a partition's restore from the changelog may take (1s..1h)."},
+    {"standby_replicas", "0",
+     "Core: how many cores besides its owner keep a warm copy of each partition, applying its "
+     "changelog as it is written, so a takeover after the owner died restores only the tail "
+     "(0..32; 0: off). Needs the read side (advertised_url). The group's assignor does not know "
+     "the copies: a takeover is sure to land on one only when every other core keeps one."},
 }};
 
 enum class Role : uint8_t { kStandalone, kEdge, kCore };
@@ -48,6 +54,7 @@ struct ScaleoutConfig {
   std::string changelog_topic = "vigil.changelog";
   DomainKey domain = DomainKey::kTopologyRoot;
   std::chrono::milliseconds restore_timeout{std::chrono::minutes(5)};
+  size_t standby_replicas = 0;  // core: warm copies per partition besides the owner's (standby_replicas.h)
   ReadSideConfig read_side;  // core: the API answers for every partition (read_side_config.h)
 };
 

@@ -13,17 +13,14 @@
 #include <prometheus/gauge.h>
 #include <spdlog/spdlog.h>
 
+#include "connectors/kafka/changelog_batches.h"
 #include "connectors/kafka/kafka_client.h"
 #include "connectors/kafka/read_model.h"
+#include "connectors/kafka/standby_replicas.h"
 
 namespace vigil::connectors::kafka {
 
 namespace {
-
-constexpr char kMarkerTag = '\xff';  // first key byte of a batch marker (store records: a family index)
-constexpr std::string_view kEpochHeader = "vigil-epoch";
-constexpr std::string_view kDirty = "-1";  // the local copy is ahead of the changelog: not trusted
-constexpr size_t kRestoreChunk = 20000;     // records per store write while restoring
 
 std::string markerKey(uint16_t partition, uint64_t epoch) {
   std::string k(1, kMarkerTag);
@@ -69,6 +66,7 @@ class ScaleoutCore::Impl final : public RdKafka::DeliveryReportCb {
   Status start();
   Status forgetUntilAssigned();
   void beginShutdown() { shutting_down_ = true; }
+  void setStandby(StandbyReplicas* standby) { standby_ = standby; }
   void stop();
   void assigned(const std::vector<TopicPartition>& partitions);
   void revoked(const std::vector<TopicPartition>& partitions, bool lost);
@@ -108,7 +106,7 @@ class ScaleoutCore::Impl final : public RdKafka::DeliveryReportCb {
 
   const KafkaConfig kafka_;
   const ScaleoutConfig scaleout_;
-  const std::string applied_key_;  // local position: how far the changelog is applied, or kDirty
+  const std::string applied_key_;  // local position: how far the changelog is applied, or kDirtyPosition
   const std::string owner_url_;    // this instance's advertised URL (read side)
   store::Store& store_;
   Pipeline& pipeline_;
@@ -119,6 +117,7 @@ class ScaleoutCore::Impl final : public RdKafka::DeliveryReportCb {
   prometheus::Counter& skipped_;
   prometheus::Gauge& owned_gauge_;
   prometheus::Gauge& restore_seconds_;
+  StandbyReplicas* standby_ = nullptr;  // set before the source starts; none: no standby replicas
   std::unique_ptr<RdKafka::Producer> producer_;
   std::thread poll_thread_;
   std::atomic<bool> stopping_{false};
@@ -284,19 +283,10 @@ void ScaleoutCore::Impl::dr_cb(RdKafka::Message& message) {
 }
 
 Result<ScaleoutCore::Impl::Restored> ScaleoutCore::Impl::restore(uint16_t partition) {
-  int64_t from = 0;
-  uint64_t max_epoch = 0;  // of the batches applied so far: older writers are fenced off
-  auto applied = store_.getPosition(partition, applied_key_);
-  if (!applied) return fail(applied.error());
-  if (*applied && **applied != kDirty) {
-    const std::string& text = **applied;  // "<offset> <epoch>" (older: "<offset>")
-    from = std::stoll(text);
-    if (const size_t space = text.find(' '); space != std::string::npos) {
-      max_epoch = std::strtoull(text.c_str() + space + 1, nullptr, 10);
-    }
-  } else if (Status s = store_.dropPartition(partition); !s.isOk()) {
-    return fail(s);
-  }
+  // A trusted local copy (a clean stop's, or a standby replica's) is read on from where it is
+  // applied; any other is dropped and restored from the start.
+  auto local = openLocalCopy(store_, partition, applied_key_);
+  if (!local) return fail(local.error());
   auto conf = makeConf(kafka_, {}, {{"group.id", kafka_.group + "-changelog-restore"},
                                     {"enable.auto.commit", "false"},
                                     {"enable.partition.eof", "false"}});
@@ -315,39 +305,23 @@ Result<ScaleoutCore::Impl::Restored> ScaleoutCore::Impl::restore(uint16_t partit
       return fail(Status::unavailable("changelog " + where + ": " + RdKafka::err2str(err)));
     }
   }
-  if (low > from) {
+  const int64_t position = local->next;
+  if (low > position) {
     // Records the state needs are gone: a size- or time-retained topic instead of a compacted
     // one (the mock cluster keeps 5 MB per partition). Loading the rest would be a wrong state.
     consumer->close();
     return fail(Status::failedPrecondition(
         "changelog " + where + " starts at offset " + std::to_string(low) + " but the state needs it from " +
-        std::to_string(from) + ": the topic must be compacted (cleanup.policy=compact), not deleted by retention"));
+        std::to_string(position) + ": the topic must be compacted (cleanup.policy=compact), not deleted by retention"));
   }
-  const int64_t position = from;
   std::vector<RdKafka::TopicPartition*> assignment{
       RdKafka::TopicPartition::create(scaleout_.changelog_topic, partition, position)};
   consumer->assign(assignment);
   RdKafka::TopicPartition::destroy(assignment);
 
-  // Batches are applied when their marker closes them, in the order of the markers. A batch
-  // closed under an epoch older than one already closed comes from a writer the group replaced
-  // (a zombie that stalled past its session timeout): it is discarded, as is what writers older
-  // than the newest closed batch left open.
-  std::vector<store::PartitionRecord> closed;                     // not yet written
-  std::map<uint64_t, std::vector<store::PartitionRecord>> open;   // epoch → its unfinished batch
-  int64_t closed_end = position;  // after the marker of the last closed batch
-  uint64_t newest_seen = max_epoch;
-  size_t discarded = 0, restored = 0;
-  auto writeClosed = [&]() -> Status {
-    Status s = store_.applyPartitionRecords(closed, partition, applied_key_,
-                                            std::to_string(closed_end) + " " + std::to_string(max_epoch));
-    restored += closed.size();
-    closed.clear();
-    return s;
-  };
-  int64_t next = position;
+  ChangelogBatches batches(store_, partition, applied_key_, *local);
   auto readTo = [&](int64_t end) -> Status {
-    while (next < end) {
+    while (batches.next() < end) {
       if (std::chrono::steady_clock::now() > deadline) {
         return Status::unavailable("restoring " + where + " took longer than restore_timeout");
       }
@@ -357,47 +331,7 @@ Result<ScaleoutCore::Impl::Restored> ScaleoutCore::Impl::restore(uint16_t partit
         spdlog::warn("scale-out core: reading the changelog: {}", msg->errstr());
         continue;
       }
-      next = msg->offset() + 1;
-      uint64_t epoch = 0;
-      if (RdKafka::Headers* headers = msg->headers()) {
-        const RdKafka::Headers::Header h = headers->get_last(std::string(kEpochHeader));
-        if (h.err() == RdKafka::ERR_NO_ERROR && h.value()) {
-          epoch = std::strtoull(std::string(static_cast<const char*>(h.value()), h.value_size()).c_str(), nullptr, 10);
-        }
-      }
-      newest_seen = std::max(newest_seen, epoch);
-      const std::string key = msg->key() ? *msg->key() : std::string();
-      if (!key.empty() && key[0] == kMarkerTag) {
-        auto batch = open.find(epoch);
-        if (epoch < max_epoch) {  // fenced
-          if (batch != open.end()) {
-            discarded += batch->second.size();
-            open.erase(batch);
-          }
-          continue;
-        }
-        if (batch != open.end()) {
-          for (auto& r : batch->second) closed.push_back(std::move(r));
-          open.erase(batch);
-        }
-        max_epoch = epoch;
-        for (auto it = open.begin(); it != open.end() && it->first < max_epoch;) {  // never to be closed
-          discarded += it->second.size();
-          it = open.erase(it);
-        }
-        closed_end = next;
-        if (closed.size() >= kRestoreChunk) {
-          if (Status s = writeClosed(); !s.isOk()) return s;
-        }
-        continue;
-      }
-      if (epoch < max_epoch) {
-        ++discarded;
-        continue;
-      }
-      store::PartitionRecord record{partition, key, std::nullopt};
-      if (msg->payload() != nullptr) record.value.emplace(static_cast<const char*>(msg->payload()), msg->len());
-      open[epoch].push_back(std::move(record));
+      if (Status s = batches.add(*msg); !s.isOk()) return s;
     }
     return Status::ok();
   };
@@ -405,7 +339,7 @@ Result<ScaleoutCore::Impl::Restored> ScaleoutCore::Impl::restore(uint16_t partit
   // Fence: this ownership's epoch is newer than any written so far, and its first marker goes
   // out before anything else of it; whatever an older writer closes after it is discarded by
   // every later restore (and by this one, which reads up to it).
-  const uint64_t epoch = newest_seen + 1;
+  const uint64_t epoch = batches.newestEpochSeen() + 1;
   if (s.isOk()) {
     std::unique_lock lock(mu_);
     produce(partition, markerKey(partition, epoch), std::string("1"), std::to_string(epoch));
@@ -421,12 +355,13 @@ Result<ScaleoutCore::Impl::Restored> ScaleoutCore::Impl::restore(uint16_t partit
   if (s.isOk()) s = readTo(high);
   consumer->close();
   if (!s.isOk()) return fail(s);
-  for (const auto& [e, records] : open) discarded += records.size();
-  if (Status w = writeClosed(); !w.isOk()) return fail(w);
-  restored_.Increment(static_cast<double>(restored));
-  discarded_.Increment(static_cast<double>(discarded));
+  batches.discardOpen();
+  if (Status w = batches.writeClosed(); !w.isOk()) return fail(w);
+  restored_.Increment(static_cast<double>(batches.written()));
+  discarded_.Increment(static_cast<double>(batches.discarded()));
   spdlog::info("scale-out core: restored {} records of partition {} from offset {} to {} ({} of unfinished or "
-               "fenced batches discarded); epoch {}", restored, partition, position, high, discarded, epoch);
+               "fenced batches discarded); epoch {}", batches.written(), partition, position, high,
+               batches.discarded(), epoch);
   return Restored{high, epoch};
 }
 
@@ -445,10 +380,14 @@ void ScaleoutCore::Impl::sweep(const std::vector<TopicPartition>& assigned) {
   size_t swept = 0;
   for (uint16_t partition : *stored) {
     if (keep.contains(partition)) continue;
+    if (standby_ != nullptr) {
+      // A trusted copy (a standby's, or one handed over at a clean stop) may be a standby again:
+      // the standby replicas keep or drop it once they know the owners.
+      auto trusted = hasTrustedCopy(store_, partition, applied_key_);
+      if (trusted && *trusted) continue;
+    }
     // Dirty, not just empty: if it comes back later it is restored from the changelog's start.
-    Status s = store_.dropPartition(partition);
-    if (s.isOk()) s = store_.putPosition(partition, applied_key_, kDirty);
-    if (!s.isOk()) {
+    if (Status s = dropLocalCopy(store_, partition, applied_key_); !s.isOk()) {
       spdlog::error("scale-out core: sweeping partition {}: {}", partition, s.toString());
       continue;
     }
@@ -458,9 +397,16 @@ void ScaleoutCore::Impl::sweep(const std::vector<TopicPartition>& assigned) {
 }
 
 void ScaleoutCore::Impl::assigned(const std::vector<TopicPartition>& partitions) {
+  // A standby replica of a partition stops applying it: the restore reads on from its copy.
+  if (standby_ != nullptr) {
+    for (const auto& tp : partitions) standby_->claim(static_cast<uint16_t>(tp.second));
+  }
   // The first assignment since the start says which partitions are ours: the stored copies of
   // the others moved while this instance was down and must not show in its API.
-  if (!swept_.exchange(true)) sweep(partitions);
+  if (!swept_.exchange(true)) {
+    sweep(partitions);
+    if (standby_ != nullptr) standby_->begin();
+  }
   for (const auto& [topic, number] : partitions) {
     const auto start = std::chrono::steady_clock::now();
     const auto partition = static_cast<uint16_t>(number);
@@ -471,7 +417,7 @@ void ScaleoutCore::Impl::assigned(const std::vector<TopicPartition>& partitions)
                        restored.error().toString());
       std::_Exit(1);
     }
-    if (Status s = store_.putPosition(partition, applied_key_, kDirty); !s.isOk()) {
+    if (Status s = store_.putPosition(partition, applied_key_, kDirtyPosition); !s.isOk()) {
       spdlog::critical("scale-out core: {}; exiting", s.toString());
       std::_Exit(1);
     }
@@ -517,10 +463,10 @@ void ScaleoutCore::Impl::revoked(const std::vector<TopicPartition>& partitions, 
       // A restart that gets the partition back applies only what others wrote after this.
       s = store_.putPosition(partition, applied_key_, std::to_string(end) + " " + std::to_string(epoch));
     } else {
-      s = store_.dropPartition(partition);
-      if (s.isOk()) s = store_.putPosition(partition, applied_key_, kDirty);
+      s = dropLocalCopy(store_, partition, applied_key_);
     }
     if (!s.isOk()) spdlog::error("scale-out core: handing over partition {}: {}", partition, s.toString());
+    if (standby_ != nullptr) standby_->release(partition);
     spdlog::info("scale-out core: {} {}/{} (changelog end {})", lost ? "lost" : "handed over", topic, partition, end);
   }
 }
@@ -532,6 +478,7 @@ ScaleoutCore::~ScaleoutCore() { stop(); }
 Status ScaleoutCore::start() { return impl_->start(); }
 Status ScaleoutCore::forgetUntilAssigned() { return impl_->forgetUntilAssigned(); }
 void ScaleoutCore::beginShutdown() { impl_->beginShutdown(); }
+void ScaleoutCore::setStandby(StandbyReplicas* standby) { impl_->setStandby(standby); }
 void ScaleoutCore::stop() { impl_->stop(); }
 uint64_t ScaleoutCore::durableChangeSeq() const { return impl_->durableChangeSeq(); }
 void ScaleoutCore::assigned(const std::vector<TopicPartition>& partitions) { impl_->assigned(partitions); }

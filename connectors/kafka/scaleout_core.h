@@ -13,7 +13,9 @@
 //  - at the first assignment after a start, stored partitions the group gave to others are
 //    dropped;
 //  - on revocation the correlator forgets the partition, its changelog records are awaited and
-//    the local copy is dropped (kept, with how far it is applied, at a clean shutdown).
+//    the local copy is dropped (kept, with how far it is applied, at a clean shutdown);
+//  - with standby replicas (standby_replicas.h), a partition this core keeps warm is claimed
+//    from them before its restore, which then reads only the changelog's tail.
 // Thread-safety: assigned()/revoked() on the Kafka consumer's poll thread; the store observer on
 // the committing thread; start()/stop()/beginShutdown() on the main thread.
 #pragma once
@@ -30,6 +32,8 @@
 
 namespace vigil::connectors::kafka {
 
+class StandbyReplicas;
+
 class ScaleoutCore final : public PartitionHandoff {
  public:
   ScaleoutCore(KafkaConfig kafka, ScaleoutConfig scaleout, store::Store& store, Pipeline& pipeline,
@@ -41,6 +45,9 @@ class ScaleoutCore final : public PartitionHandoff {
   // After pipeline.start(), before the source starts: the correlator forgets every partition
   // until the group assigns it (the local store may hold partitions that moved meanwhile).
   Status forgetUntilAssigned();
+  // Standby replicas of other cores' partitions (none: off). REQUIRES: before the source starts;
+  // `standby` outlives the source.
+  void setStandby(StandbyReplicas* standby);
   // Before the source stops: the revocation that follows keeps the local state for a restart.
   void beginShutdown();
   // After the pipeline stopped. Idempotent.

@@ -27,13 +27,14 @@ TEST(ScaleoutConfig, NoSectionIsStandalone) {
   EXPECT_EQ(null->changelog_topic, "vigil.changelog");
   EXPECT_EQ(null->domain, DomainKey::kTopologyRoot);
   EXPECT_EQ(null->restore_timeout, std::chrono::minutes(5));
-  EXPECT_EQ(kScaleoutConfigKeys.size(), 5u);
+  EXPECT_EQ(null->standby_replicas, 0u);  // off
+  EXPECT_EQ(kScaleoutConfigKeys.size(), 6u);
 }
 
 TEST(ScaleoutConfig, ParsesEveryKey) {
   auto core = parse(R"(
 kafka: {brokers: a:9092, topics: [in]}
-scaleout: {role: core, ingest_topic: in, changelog_topic: cl, domain: ci, restore_timeout: 30s}
+scaleout: {role: core, ingest_topic: in, changelog_topic: cl, domain: ci, restore_timeout: 30s, standby_replicas: 2}
 )");
   ASSERT_TRUE(core) << core.error().toString();
   EXPECT_EQ(core->role, Role::kCore);
@@ -41,6 +42,7 @@ scaleout: {role: core, ingest_topic: in, changelog_topic: cl, domain: ci, restor
   EXPECT_EQ(core->changelog_topic, "cl");
   EXPECT_EQ(core->domain, DomainKey::kCi);
   EXPECT_EQ(core->restore_timeout, std::chrono::seconds(30));
+  EXPECT_EQ(core->standby_replicas, 2u);
   auto edge = parse("kafka: {brokers: a:9092, topics: [x]}\nscaleout: {role: edge, domain: host}\n");
   ASSERT_TRUE(edge) << edge.error().toString();
   EXPECT_EQ(edge->role, Role::kEdge);
@@ -54,6 +56,7 @@ scaleout:
   domain: planet
   restore_timeout: 2h
   shards: 4
+  standby_replicas: 33
 )");
   ASSERT_FALSE(bad);
   const std::string& m = bad.error().message();
@@ -61,6 +64,14 @@ scaleout:
   EXPECT_NE(m.find("vigil.yaml:3:9: role must be standalone, edge or core"), std::string::npos) << m;
   EXPECT_NE(m.find("vigil.yaml:4:11: domain must be"), std::string::npos) << m;
   EXPECT_NE(m.find("vigil.yaml:5:20: restore_timeout must be between 1s and 1h"), std::string::npos) << m;
+  EXPECT_NE(m.find("vigil.yaml:7:21: value 33 out of range [0, 32]"), std::string::npos) << m;
+  for (const char* wrong : {"-1", "two", "[1]"}) {
+    auto bad_standby = parse(std::string("kafka: {brokers: a:9092, topics: [in]}\n"
+                                         "scaleout: {role: core, ingest_topic: in, standby_replicas: ") + wrong + "}\n");
+    ASSERT_FALSE(bad_standby) << wrong;
+    EXPECT_NE(bad_standby.error().message().find("vigil.yaml:2:60:"), std::string::npos)
+        << bad_standby.error().message();
+  }
   auto no_kafka = parse("scaleout: {role: edge}\n");
   ASSERT_FALSE(no_kafka);
   EXPECT_NE(no_kafka.error().message().find("need the kafka section"), std::string::npos);
