@@ -12,6 +12,11 @@
               it lists all M incidents. The mock cluster keeps at most 5 MiB of (compressed)
               batches per partition (older ones are deleted, no compaction): with the changelog's
               zstd, about 250 000 incidents fit in one partition.
+  standby:    (--standby-compare) the takeover of one partition of M incidents by a core that was
+              in the group all along, once without and once with scaleout.standby_replicas: 1 (its
+              warm copy applied up to the changelog's end when the owner is killed): changelog
+              records the takeover restored, its restore-and-load time, and the time from the kill
+              until the new owner lists all M (the dead session's 6 s timeout included).
   readside:   three cores, M incidents over 6 partitions (one event per host): how long after the
               owners hold them every core's read model holds all M, how long one core takes to
               page through all M in the API, and the median time of an acknowledge sent to the
@@ -38,7 +43,7 @@ def wait(cond, timeout, what, interval=0.1):
 
 
 class Core:
-    def __init__(self, build, work, brokers, name):
+    def __init__(self, build, work, brokers, name, standby=0):
         self.dir = os.path.join(work, name); os.makedirs(self.dir)
         self.port = free_port()
         cfg = os.path.join(self.dir, "vigil.yaml")
@@ -53,7 +58,7 @@ kafka:
   group: bench
   lag_interval: 200ms
   properties: {{session.timeout.ms: "6000", heartbeat.interval.ms: "500", topic.metadata.refresh.interval.ms: "1000"}}
-scaleout: {{role: core, ingest_topic: ingest, changelog_topic: changelog}}
+scaleout: {{role: core, ingest_topic: ingest, changelog_topic: changelog, standby_replicas: {standby}}}
 """)
         self.log = open(os.path.join(self.dir, "vigild.log"), "w")
         self.proc = subprocess.Popen([os.path.join(build, "daemon/vigild"), "--config", cfg], stdout=self.log, stderr=self.log)
@@ -148,14 +153,7 @@ def takeover(build, m, partitions):
     try:
         wait(lambda: a.metric("vigil_scaleout_owned_partitions") == partitions, 120, "core a's assignment")
         t0 = time.time()
-        # In chunks, each consumed before the next: one 100 000-message backlog stalls the consumer
-        # on the mock cluster after ~41 600 messages, standalone too (a Kafka source issue).
-        chunk = 10000
-        for first in range(0, m, chunk):
-            last = min(m, first + chunk)
-            produce(brokers, ["%s\t%s\n" % (key(i), event("h%d" % i, i)) for i in range(first, last)], work)
-            # The gauge, not the API: paging through 100 000 incidents in a loop would be the load.
-            wait(lambda: a.metric("vigil_incidents_active") == last, 600, f"{last} incidents on core a", 0.5)
+        build_incidents(brokers, work, a, m, key)
         build_s = time.time() - t0
         a.stop(signal.SIGKILL)
         start = time.time()
@@ -174,6 +172,54 @@ def takeover(build, m, partitions):
         finally:
             b.stop()
     finally:
+        a.stop(signal.SIGKILL)
+        mproc.terminate(); mproc.wait()
+
+
+def build_incidents(brokers, work, core, m, key):
+    """M incidents on `core` (one event per host), produced in chunks, each consumed before the next:
+    one 100 000-message backlog stalls the consumer on the mock cluster after ~41 600 messages,
+    standalone too (a Kafka source issue)."""
+    chunk = 10000
+    for first in range(0, m, chunk):
+        last = min(m, first + chunk)
+        produce(brokers, ["%s\t%s\n" % (key(i), event("h%d" % i, i)) for i in range(first, last)], work)
+        # The gauge, not the API: paging through 100 000 incidents in a loop would be the load.
+        wait(lambda: core.metric("vigil_incidents_active") == last, 600, f"{last} incidents on core {core.dir}", 0.5)
+
+
+def standby_takeover(build, m, standby):
+    """One partition of m incidents owned by a, b in the group all along (keeping a warm copy when
+    standby > 0); a is killed with SIGKILL and b takes the partition over."""
+    work = tempfile.mkdtemp(prefix="vigil-standby-")
+    mproc, brokers = mock(build, work, ["ingest:1", "changelog:1"])
+    a = Core(build, work, brokers, "a", standby)
+    b = None
+    try:
+        wait(lambda: a.metric("vigil_scaleout_owned_partitions") == 1, 120, "core a's assignment")
+        b = Core(build, work, brokers, "b", standby)
+        wait(lambda: b.metric("vigil_scaleout_owned_partitions") == 0, 120, "core b")
+        build_incidents(brokers, work, a, m, lambda i: "site-1")
+        if standby:
+            wait(lambda: b.metric("vigil_scaleout_standby_partitions") == 1 and
+                 b.metric("vigil_scaleout_standby_lag_records") == 0 and
+                 (b.metric('vigil_scaleout_standby_records_total{result="applied"}') or 0) > 0, 600, "b's warm copy")
+        applied = b.metric('vigil_scaleout_standby_records_total{result="applied"}') or 0
+        restored0 = b.metric('vigil_scaleout_changelog_records_total{result="restored"}') or 0
+        a.stop(signal.SIGKILL)
+        killed = time.time()
+        wait(lambda: b.metric("vigil_incidents_active") == m, 1800, f"{m} incidents on core b")
+        active_s = time.time() - killed
+        wait(lambda: b.counts() == (m, m), 120, f"core b listing {m} incidents as their owner", 0.5)
+        listed_s = time.time() - killed
+        restored = (b.metric('vigil_scaleout_changelog_records_total{result="restored"}') or 0) - restored0
+        took = [float(x) for x in re.findall(r"took over \S+ in ([0-9.]+) s", open(os.path.join(b.dir, "vigild.log")).read())]
+        print(f"standby_replicas={standby} incidents={m} warm_copy_records_applied={applied:.0f} "
+              f"takeover_restored_records={restored:.0f} restore_and_load_s={took[-1]:.2f} "
+              f"kill_to_all_active_s={active_s:.1f} kill_to_all_listed_s={listed_s:.1f} "
+              f"(includes the dead session's timeout, 6 s)", flush=True)
+    finally:
+        if b: b.stop()
         a.stop(signal.SIGKILL)
         mproc.terminate(); mproc.wait()
 
@@ -228,10 +274,14 @@ def main():
     p.add_argument("--partitions", type=int, default=1, help="takeover: partitions the incidents are spread over")
     p.add_argument("--skip-takeover", action="store_true"); p.add_argument("--skip-throughput", action="store_true")
     p.add_argument("--readside", type=int, default=20000, help="incidents for the read-side figures (0: skip)")
+    p.add_argument("--standby-compare", action="store_true",
+                   help="takeover of one partition of --incidents by a core in the group, without and with a standby")
     args = p.parse_args()
     if not args.skip_throughput:
         for k in [int(x) for x in args.cores.split(",")]: throughput(args.build, k, args.events)
     if not args.skip_takeover: takeover(args.build, args.incidents, args.partitions)
+    if args.standby_compare:
+        for standby in (0, 1): standby_takeover(args.build, args.incidents, standby)
     if args.readside: readside(args.build, args.readside)
 
 

@@ -140,6 +140,125 @@ TEST(Scaleout, ThreeCoresKillNineOneMidStreamEveryEventCountedOnce) {
               discarded, static_cast<unsigned long long>(c.events));
 }
 
+double sumMetric(const std::vector<const VigildInstance*>& cores, const std::string& series) {
+  double sum = 0;
+  for (const auto* c : cores) sum += std::max(0.0, metricValue(*c, series));
+  return sum;
+}
+
+// Changelog records per partition, as the topic holds them now.
+std::map<int, size_t> changelogRecordsPerPartition(const MockKafkaCluster& cluster) {
+  std::string out;
+  run({"kcat", "-b", cluster.bootstrap(), "-C", "-q", "-e", "-t", "changelog", "-f", "%p\n"}, &out);
+  std::map<int, size_t> records;
+  size_t start = 0;
+  for (size_t end; (end = out.find('\n', start)) != std::string::npos; start = end + 1) {
+    ++records[std::stoi(out.substr(start, end - start))];
+  }
+  return records;
+}
+
+// Three cores, each partition kept warm by both cores that do not own it (standby_replicas: 2, so
+// wherever the group moves a partition, its new owner has a copy). After a kill -9, the takeover of
+// the victim's partitions restores only the changelog's tail, not the partitions' records, and
+// every event is still counted once. (With standby_replicas: 0 the takeover restores them all.)
+TEST(Scaleout, StandbyReplicasMakeATakeoverAfterKillNineRestoreOnlyTheTail) {
+  MockKafkaCluster cluster({"ingest:" + std::to_string(kPartitions), "changelog:" + std::to_string(kPartitions)});
+  ASSERT_TRUE(cluster.ok());
+  std::vector<std::unique_ptr<VigildInstance>> cores;
+  ASSERT_NO_FATAL_FAILURE(startSettledCores(cluster, "  standby_replicas: 2\n", 3, cores));
+  std::vector<const VigildInstance*> all = {cores[0].get(), cores[1].get(), cores[2].get()};
+
+  constexpr int kHosts = 24;
+  constexpr int kPerHost = 5;
+  int produced = 0;
+  for (int round = 0; round < 3; ++round) produced += produceRound(cluster, kHosts, kPerHost, round * kPerHost);
+  // Every core keeps the partitions it does not own warm, and has applied all of them.
+  ASSERT_TRUE(waitFor([&] {
+    return settled(all) && census(all).events == static_cast<uint64_t>(produced) &&
+           sumMetric(all, "vigil_scaleout_standby_partitions") == 2 * kPartitions &&
+           sumMetric(all, "vigil_scaleout_standby_lag_records") == 0 &&
+           sumMetric(all, "vigil_scaleout_standby_records_total{result=\"applied\"}") > 0;
+  }, seconds(120))) << cores[0]->log();
+  size_t victim = 0;
+  for (size_t i = 1; i < cores.size(); ++i) {
+    if (ownedPartitions(*cores[i]) > ownedPartitions(*cores[victim])) victim = i;
+  }
+  // The records a takeover of the victim's partitions would read without a copy.
+  std::set<int> victim_partitions;
+  for (const auto& in : allIncidents(*cores[victim])) {
+    if (in["owner"] == cores[victim]->url("")) victim_partitions.insert(static_cast<int>(in["id"].get<uint64_t>() >> 48));
+  }
+  ASSERT_FALSE(victim_partitions.empty());
+  const auto per_partition = changelogRecordsPerPartition(cluster);
+  size_t victim_records = 0;
+  for (int p : victim_partitions) victim_records += per_partition.count(p) ? per_partition.at(p) : 0;
+  std::vector<const VigildInstance*> survivors;
+  for (size_t i = 0; i < cores.size(); ++i) {
+    if (i != victim) survivors.push_back(cores[i].get());
+  }
+  const std::string restored_series = "vigil_scaleout_changelog_records_total{result=\"restored\"}";
+  const double restored_before = sumMetric(survivors, restored_series);
+  ASSERT_EQ(cores[victim]->kill(), -SIGKILL);
+  for (int round = 3; round < 6; ++round) produced += produceRound(cluster, kHosts, kPerHost, round * kPerHost);
+  ASSERT_EQ(produced, kHosts * kPerHost * 6);
+
+  ASSERT_TRUE(waitFor([&] { return settled(survivors) && caughtUp(survivors); }, seconds(120)))
+      << survivors[0]->log() << survivors[1]->log();
+  Census c;
+  ASSERT_TRUE(waitFor([&] { return (c = census(survivors)).events >= static_cast<uint64_t>(produced); }, seconds(60)))
+      << "counted " << c.events << " of " << produced;
+  EXPECT_EQ(c.events, static_cast<uint64_t>(produced)) << "an event was counted twice";
+  EXPECT_EQ(c.incidents_per_key.size(), static_cast<size_t>(kHosts));
+  for (const auto& [key, n] : c.incidents_per_key) EXPECT_EQ(n, 1) << key << " is open on more than one core";
+  const double tail = sumMetric(survivors, restored_series) - restored_before;
+  EXPECT_LT(tail * 10, static_cast<double>(victim_records))
+      << "the takeover restored " << tail << " changelog records; the victim's partitions have " << victim_records
+      << "\n" << survivors[0]->log() << survivors[1]->log();
+  // The dead core is gone from the view: each survivor now keeps the other's partitions warm.
+  EXPECT_TRUE(waitFor([&] { return sumMetric(survivors, "vigil_scaleout_standby_partitions") == kPartitions; },
+                      seconds(60)));
+  std::printf("killed a core owning %zu of %d partitions (%zu changelog records); the takeover restored %.0f records\n",
+              victim_partitions.size(), kPartitions, victim_records, tail);
+}
+
+// With one standby per partition, every core computes the same choice from what the changelog
+// shows: exactly one warm copy of each partition, on a core that does not own it, and again
+// after a kill -9 changed the owners; the takeover is correct whether it lands on the copy or not.
+TEST(Scaleout, OneStandbyPerPartitionChosenAlikeByEveryCoreAcrossAKillNine) {
+  MockKafkaCluster cluster({"ingest:" + std::to_string(kPartitions), "changelog:" + std::to_string(kPartitions)});
+  ASSERT_TRUE(cluster.ok());
+  std::vector<std::unique_ptr<VigildInstance>> cores;
+  ASSERT_NO_FATAL_FAILURE(startSettledCores(cluster, "  standby_replicas: 1\n", 3, cores));
+  std::vector<const VigildInstance*> all = {cores[0].get(), cores[1].get(), cores[2].get()};
+  constexpr int kHosts = 24;
+  int produced = produceRound(cluster, kHosts, 3, 0);
+  ASSERT_TRUE(waitFor([&] {
+    return settled(all) && census(all).events == static_cast<uint64_t>(produced) &&
+           sumMetric(all, "vigil_scaleout_standby_partitions") == kPartitions;
+  }, seconds(120))) << cores[0]->log();
+  for (const auto* core : all) {
+    // Owned and kept warm never overlap: together at most every partition.
+    EXPECT_LE(ownedPartitions(*core) + metricValue(*core, "vigil_scaleout_standby_partitions"), kPartitions);
+  }
+  ASSERT_EQ(cores[2]->kill(), -SIGKILL);
+  const std::vector<const VigildInstance*> survivors = {cores[0].get(), cores[1].get()};
+  produced += produceRound(cluster, kHosts, 2, 3);
+  Census c;
+  ASSERT_TRUE(waitFor([&] {
+    return settled(survivors) && caughtUp(survivors) &&
+           (c = census(survivors)).events >= static_cast<uint64_t>(produced) &&
+           sumMetric(survivors, "vigil_scaleout_standby_partitions") == kPartitions;
+  }, seconds(180))) << "counted " << c.events << " of " << produced << "\n" << survivors[0]->log();
+  EXPECT_EQ(c.events, static_cast<uint64_t>(produced)) << "an event was counted twice";
+  EXPECT_EQ(c.incidents_per_key.size(), static_cast<size_t>(kHosts));
+  for (const auto& [key, n] : c.incidents_per_key) EXPECT_EQ(n, 1) << key << " is open on more than one core";
+  for (const auto* core : survivors) {
+    EXPECT_EQ(ownedPartitions(*core) + metricValue(*core, "vigil_scaleout_standby_partitions"), kPartitions)
+        << "two cores: each keeps warm what the other owns";
+  }
+}
+
 // A fourth core joins three mid-stream: the cooperative rebalance moves some partitions to it
 // (revoked cleanly, restored from the changelog); every event is counted once, no incident is
 // duplicated, and the fourth lists the incidents of the partitions it got.
