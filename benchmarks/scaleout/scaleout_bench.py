@@ -201,9 +201,16 @@ def standby_takeover(build, m, standby):
         wait(lambda: b.metric("vigil_scaleout_owned_partitions") == 0, 120, "core b")
         build_incidents(brokers, work, a, m, lambda i: "site-1")
         if standby:
-            wait(lambda: b.metric("vigil_scaleout_standby_partitions") == 1 and
-                 b.metric("vigil_scaleout_standby_lag_records") == 0 and
-                 (b.metric('vigil_scaleout_standby_records_total{result="applied"}') or 0) > 0, 600, "b's warm copy")
+            # Caught up: no lag, and nothing more applied for a second (a's last records may still
+            # have been on their way to the changelog when its incidents were counted).
+            seen = [None]
+            def warm():
+                now = (b.metric("vigil_scaleout_standby_partitions"), b.metric("vigil_scaleout_standby_lag_records"),
+                       b.metric('vigil_scaleout_standby_records_total{result="applied"}'))
+                settled = now == seen[0] and now[0] == 1 and now[1] == 0 and (now[2] or 0) > 0
+                seen[0] = now
+                return settled
+            wait(warm, 600, "b's warm copy", 1.0)
         applied = b.metric('vigil_scaleout_standby_records_total{result="applied"}') or 0
         restored0 = b.metric('vigil_scaleout_changelog_records_total{result="restored"}') or 0
         a.stop(signal.SIGKILL)

@@ -377,23 +377,27 @@ void ScaleoutCore::Impl::sweep(const std::vector<TopicPartition>& assigned) {
     std::lock_guard lock(mu_);
     for (const auto& [partition, epoch] : owned_) keep.insert(partition);
   }
-  size_t swept = 0;
+  size_t swept = 0, kept = 0;
   for (uint16_t partition : *stored) {
     if (keep.contains(partition)) continue;
-    if (standby_ != nullptr) {
-      // A trusted copy (a standby's, or one handed over at a clean stop) may be a standby again:
-      // the standby replicas keep or drop it once they know the owners.
-      auto trusted = hasTrustedCopy(store_, partition, applied_key_);
-      if (trusted && *trusted) continue;
-    }
     // Dirty, not just empty: if it comes back later it is restored from the changelog's start.
-    if (Status s = dropLocalCopy(store_, partition, applied_key_); !s.isOk()) {
-      spdlog::error("scale-out core: sweeping partition {}: {}", partition, s.toString());
+    // With standby replicas, a trusted copy may be (or become) one of theirs: they decide.
+    Result<bool> dropped = true;
+    if (standby_ != nullptr) {
+      dropped = standby_->sweep(partition);
+    } else if (Status s = dropLocalCopy(store_, partition, applied_key_); !s.isOk()) {
+      dropped = fail(s);
+    }
+    if (!dropped) {
+      spdlog::error("scale-out core: sweeping partition {}: {}", partition, dropped.error().toString());
       continue;
     }
-    ++swept;
+    ++(*dropped ? swept : kept);
   }
-  if (swept > 0) spdlog::info("scale-out core: dropped {} partitions the group gave to others meanwhile", swept);
+  if (swept + kept > 0) {
+    spdlog::info("scale-out core: dropped {} partitions the group gave to others meanwhile ({} kept for the standby "
+                 "replicas)", swept, kept);
+  }
 }
 
 void ScaleoutCore::Impl::assigned(const std::vector<TopicPartition>& partitions) {
@@ -403,10 +407,7 @@ void ScaleoutCore::Impl::assigned(const std::vector<TopicPartition>& partitions)
   }
   // The first assignment since the start says which partitions are ours: the stored copies of
   // the others moved while this instance was down and must not show in its API.
-  if (!swept_.exchange(true)) {
-    sweep(partitions);
-    if (standby_ != nullptr) standby_->begin();
-  }
+  if (!swept_.exchange(true)) sweep(partitions);
   for (const auto& [topic, number] : partitions) {
     const auto start = std::chrono::steady_clock::now();
     const auto partition = static_cast<uint16_t>(number);

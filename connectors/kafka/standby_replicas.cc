@@ -94,10 +94,14 @@ class StandbyReplicas::Impl {
     return Status::ok();
   }
 
-  void begin() {
-    std::lock_guard lock(mu_);
-    begun_ = true;
-    cv_.notify_all();
+  Result<bool> sweep(uint16_t partition) {
+    std::lock_guard lock(mu_);  // not while choose() takes the partition up
+    if (copies_.contains(partition) || claimed_.contains(partition)) return false;
+    auto trusted = hasTrustedCopy(store_, partition, applied_key_);
+    if (!trusted) return fail(trusted.error());
+    if (*trusted) return false;
+    if (Status s = dropLocalCopy(store_, partition, applied_key_); !s.isOk()) return fail(s);
+    return true;
   }
 
   void claim(uint16_t partition) {
@@ -141,10 +145,9 @@ class StandbyReplicas::Impl {
 
   void run() {
     {
-      // The stored copies are the sweep's until the first assignment; the owners are known once
-      // the read model has read the changelog as it was at the start.
+      // The owners are known once the read model has read the changelog as it was at the start.
       std::unique_lock lock(mu_);
-      while (!stopping_ && !(begun_ && read_model_.owners())) cv_.wait_for(lock, std::chrono::milliseconds(200));
+      while (!stopping_ && !read_model_.owners()) cv_.wait_for(lock, std::chrono::milliseconds(200));
     }
     bool first = true;
     auto next_choice = std::chrono::steady_clock::now();
@@ -293,15 +296,27 @@ class StandbyReplicas::Impl {
       reassign_ = true;
     }
     if (first) {
-      // Copies kept by the sweep after a restart that are not this core's standbys now.
-      auto stored = store_.partitionsWithState();
-      if (stored) {
-        for (uint16_t partition : *stored) {
-          if (copies_.contains(partition) || claimed_.contains(partition)) continue;
-          if (Status s = dropLocalCopy(store_, partition, applied_key_); !s.isOk()) {
-            spdlog::error("scale-out standby: dropping partition {}: {}", partition, s.toString());
-          }
+      // What the store held at the start: copies of the last run, owned or kept warm then.
+      if (auto stored = store_.partitionsWithState()) {
+        leftover_.insert(stored->begin(), stored->end());
+      } else {
+        spdlog::error("scale-out standby: listing the stored partitions: {}", stored.error().toString());
+      }
+    }
+    // A leftover copy goes once another core owns it and this one is not its standby; one this
+    // core owns (or that the read model names it the owner of) is the group's to decide.
+    for (auto it = leftover_.begin(); it != leftover_.end();) {
+      const uint16_t partition = *it;
+      auto owner = owners->find(partition);
+      if (copies_.contains(partition) || claimed_.contains(partition)) {
+        it = leftover_.erase(it);
+      } else if (owner != owners->end() && owner->second != self_) {
+        if (Status s = dropLocalCopy(store_, partition, applied_key_); !s.isOk()) {
+          spdlog::error("scale-out standby: dropping partition {}: {}", partition, s.toString());
         }
+        it = leftover_.erase(it);
+      } else {
+        ++it;
       }
     }
     partitions_gauge_.Set(static_cast<double>(copies_.size()));
@@ -338,12 +353,12 @@ class StandbyReplicas::Impl {
 
   std::mutex mu_;  // held while a copy is written: claim() waits for it
   std::condition_variable cv_;
-  bool begun_ = false;                  // GUARDED_BY(mu_)
   std::atomic<bool> stopping_{false};
   bool reassign_ = false;               // the consumer's assignment lags copies_; GUARDED_BY(mu_)
   std::map<uint16_t, Copy> copies_;     // the standby partitions; GUARDED_BY(mu_)
   std::set<uint16_t> claimed_;          // assigned to this core: never a standby; GUARDED_BY(mu_)
   std::set<uint16_t> unusable_;         // failed while wanted: not retried until unwanted; GUARDED_BY(mu_)
+  std::set<uint16_t> leftover_;         // stored at the start, neither kept warm nor owned yet; GUARDED_BY(mu_)
 };
 
 StandbyReplicas::StandbyReplicas(KafkaConfig kafka, ScaleoutConfig scaleout, store::Store& store,
@@ -351,7 +366,7 @@ StandbyReplicas::StandbyReplicas(KafkaConfig kafka, ScaleoutConfig scaleout, sto
     : impl_(std::make_unique<Impl>(std::move(kafka), std::move(scaleout), store, read_model, registry)) {}
 StandbyReplicas::~StandbyReplicas() { stop(); }
 Status StandbyReplicas::start() { return impl_->start(); }
-void StandbyReplicas::begin() { impl_->begin(); }
+Result<bool> StandbyReplicas::sweep(uint16_t partition) { return impl_->sweep(partition); }
 void StandbyReplicas::claim(uint16_t partition) { impl_->claim(partition); }
 void StandbyReplicas::release(uint16_t partition) { impl_->release(partition); }
 void StandbyReplicas::stop() { impl_->stop(); }

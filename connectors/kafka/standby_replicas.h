@@ -15,7 +15,7 @@
 //  - A partition that stops being a standby here is dropped and marked dirty (as a revocation
 //    does); one the group assigns to this core is claimed (ScaleoutCore::assigned) and its copy
 //    is where the restore starts.
-// Thread-safety: one thread of its own; claim()/release()/begin() from the Kafka consumer's poll
+// Thread-safety: one thread of its own; claim()/release()/sweep() from the Kafka consumer's poll
 // thread; start()/stop() on the main thread.
 #pragma once
 
@@ -39,10 +39,14 @@ class StandbyReplicas {
                   prometheus::Registry& registry);
   ~StandbyReplicas();
 
-  // Creates the consumer and starts the thread, which chooses nothing before begin().
+  // Creates the consumer and starts the thread, which chooses once the read model has read the
+  // changelog as it was at the start.
   Status start();
-  // After the first assignment's sweep (ScaleoutCore): stored copies are the standbys' from now on.
-  void begin();
+  // The sweep after a start (ScaleoutCore) of a stored partition the group did not assign here:
+  // dropped (and marked dirty) unless it is a standby copy, or a trusted copy that may become one
+  // (kept until the read model names another owner and this core is not its standby).
+  // True when it was dropped.
+  Result<bool> sweep(uint16_t partition);
   // Stops applying `partition` (this core takes it over); what was applied stays for the
   // restore. Returns once no write of it is under way.
   void claim(uint16_t partition);
