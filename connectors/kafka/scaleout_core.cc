@@ -287,21 +287,13 @@ Result<ScaleoutCore::Impl::Restored> ScaleoutCore::Impl::restore(uint16_t partit
   // applied; any other is dropped and restored from the start.
   auto local = openLocalCopy(store_, partition, applied_key_);
   if (!local) return fail(local.error());
-  auto conf = makeConf(kafka_, {}, {{"group.id", kafka_.group + "-changelog-restore"},
-                                    {"enable.auto.commit", "false"},
-                                    {"enable.partition.eof", "false"}});
-  if (!conf) return fail(conf.error());
-  std::string error;
-  std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf->get(), error));
-  if (!consumer) return fail(Status::invalidArgument("kafka changelog consumer: " + error));
   const std::string where = scaleout_.changelog_topic + "/" + std::to_string(partition);
   const auto deadline = std::chrono::steady_clock::now() + scaleout_.restore_timeout;
   int64_t low = 0, high = 0;
-  for (;;) {
-    const auto err = consumer->query_watermark_offsets(scaleout_.changelog_topic, partition, &low, &high, 5000);
+  for (;;) {  // the producer is connected already: no consumer for a copy that is up to date
+    const auto err = producer_->query_watermark_offsets(scaleout_.changelog_topic, partition, &low, &high, 5000);
     if (err == RdKafka::ERR_NO_ERROR) break;
     if (std::chrono::steady_clock::now() > deadline) {
-      consumer->close();
       return fail(Status::unavailable("changelog " + where + ": " + RdKafka::err2str(err)));
     }
   }
@@ -309,18 +301,27 @@ Result<ScaleoutCore::Impl::Restored> ScaleoutCore::Impl::restore(uint16_t partit
   if (low > position) {
     // Records the state needs are gone: a size- or time-retained topic instead of a compacted
     // one (the mock cluster keeps 5 MB per partition). Loading the rest would be a wrong state.
-    consumer->close();
     return fail(Status::failedPrecondition(
         "changelog " + where + " starts at offset " + std::to_string(low) + " but the state needs it from " +
         std::to_string(position) + ": the topic must be compacted (cleanup.policy=compact), not deleted by retention"));
   }
-  std::vector<RdKafka::TopicPartition*> assignment{
-      RdKafka::TopicPartition::create(scaleout_.changelog_topic, partition, position)};
-  consumer->assign(assignment);
-  RdKafka::TopicPartition::destroy(assignment);
 
   ChangelogBatches batches(store_, partition, applied_key_, *local);
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer;  // created when there is something to read
   auto readTo = [&](int64_t end) -> Status {
+    if (batches.next() < end && !consumer) {
+      auto conf = makeConf(kafka_, {}, {{"group.id", kafka_.group + "-changelog-restore"},
+                                        {"enable.auto.commit", "false"},
+                                        {"enable.partition.eof", "false"}});
+      if (!conf) return conf.error();
+      std::string error;
+      consumer.reset(RdKafka::KafkaConsumer::create(conf->get(), error));
+      if (!consumer) return Status::invalidArgument("kafka changelog consumer: " + error);
+      std::vector<RdKafka::TopicPartition*> assignment{
+          RdKafka::TopicPartition::create(scaleout_.changelog_topic, partition, batches.next())};
+      consumer->assign(assignment);
+      RdKafka::TopicPartition::destroy(assignment);
+    }
     while (batches.next() < end) {
       if (std::chrono::steady_clock::now() > deadline) {
         return Status::unavailable("restoring " + where + " took longer than restore_timeout");
@@ -352,8 +353,10 @@ Result<ScaleoutCore::Impl::Restored> ScaleoutCore::Impl::restore(uint16_t partit
       high = delivery_[partition].next_offset;  // just after the fence
     }
   }
-  if (s.isOk()) s = readTo(high);
-  consumer->close();
+  // Read up to the fence, unless it directly follows what was read: it closes nothing, and
+  // nothing of an older writer lies before it.
+  if (s.isOk() && high - 1 > batches.next()) s = readTo(high);
+  if (consumer) consumer->close();
   if (!s.isOk()) return fail(s);
   batches.discardOpen();
   if (Status w = batches.writeClosed(); !w.isOk()) return fail(w);
