@@ -8,6 +8,7 @@
 #include <csignal>
 #include <cstdio>
 #include <map>
+#include <regex>
 #include <set>
 
 #include <gtest/gtest.h>
@@ -158,6 +159,44 @@ std::map<int, size_t> changelogRecordsPerPartition(const MockKafkaCluster& clust
   return records;
 }
 
+// The partitions of the incidents `core` lists as its own.
+std::set<int> partitionsOwnedBy(const VigildInstance& core) {
+  std::set<int> partitions;
+  for (const auto& in : allIncidents(core)) {
+    if (in["owner"] == core.url("")) partitions.insert(static_cast<int>(in["id"].get<uint64_t>() >> 48));
+  }
+  return partitions;
+}
+
+// How far each core's log reached: takeovers after it are the ones firstTakeovers() sees.
+std::vector<size_t> logMarks(const std::vector<const VigildInstance*>& cores) {
+  std::vector<size_t> marks;
+  for (const auto* c : cores) marks.push_back(c->log().size());
+  return marks;
+}
+
+// The records restored by the first takeover of each of `partitions` found in the cores' logs
+// after `marks` (the earliest by time stamp). A later takeover of the same partition (the group
+// declared a survivor's partitions lost, which drops its copies) is not the one measured.
+std::map<int, double> firstTakeovers(const std::vector<const VigildInstance*>& cores, const std::vector<size_t>& marks,
+                                     const std::set<int>& partitions) {
+  static const std::regex kRestored(R"(ts=(\S+) level=info scale-out core: restored (\d+) records of partition (\d+) )");
+  std::map<int, std::pair<std::string, double>> first;  // partition → (time stamp, records)
+  for (size_t i = 0; i < cores.size(); ++i) {
+    const std::string log = cores[i]->log();
+    const std::string after = log.substr(std::min(marks[i], log.size()));
+    for (std::sregex_iterator it(after.begin(), after.end(), kRestored), end; it != end; ++it) {
+      const int partition = std::stoi((*it)[3]);
+      if (!partitions.contains(partition)) continue;
+      auto [at, inserted] = first.try_emplace(partition, (*it)[1], std::stod((*it)[2]));
+      if (!inserted && (*it)[1].str() < at->second.first) at->second = {(*it)[1], std::stod((*it)[2])};
+    }
+  }
+  std::map<int, double> records;
+  for (const auto& [partition, restore] : first) records[partition] = restore.second;
+  return records;
+}
+
 // Three cores, each partition kept warm by both cores that do not own it (standby_replicas: 2, so
 // wherever the group moves a partition, its new owner has a copy). After a kill -9, the takeover of
 // the victim's partitions restores only the changelog's tail, not the partitions' records, and
@@ -185,20 +224,14 @@ TEST(Scaleout, StandbyReplicasMakeATakeoverAfterKillNineRestoreOnlyTheTail) {
     if (ownedPartitions(*cores[i]) > ownedPartitions(*cores[victim])) victim = i;
   }
   // The records a takeover of the victim's partitions would read without a copy.
-  std::set<int> victim_partitions;
-  for (const auto& in : allIncidents(*cores[victim])) {
-    if (in["owner"] == cores[victim]->url("")) victim_partitions.insert(static_cast<int>(in["id"].get<uint64_t>() >> 48));
-  }
+  const std::set<int> victim_partitions = partitionsOwnedBy(*cores[victim]);
   ASSERT_FALSE(victim_partitions.empty());
   const auto per_partition = changelogRecordsPerPartition(cluster);
-  size_t victim_records = 0;
-  for (int p : victim_partitions) victim_records += per_partition.count(p) ? per_partition.at(p) : 0;
   std::vector<const VigildInstance*> survivors;
   for (size_t i = 0; i < cores.size(); ++i) {
     if (i != victim) survivors.push_back(cores[i].get());
   }
-  const std::string restored_series = "vigil_scaleout_changelog_records_total{result=\"restored\"}";
-  const double restored_before = sumMetric(survivors, restored_series);
+  const std::vector<size_t> marks = logMarks(survivors);
   ASSERT_EQ(cores[victim]->kill(), -SIGKILL);
   for (int round = 3; round < 6; ++round) produced += produceRound(cluster, kHosts, kPerHost, round * kPerHost);
   ASSERT_EQ(produced, kHosts * kPerHost * 6);
@@ -211,10 +244,21 @@ TEST(Scaleout, StandbyReplicasMakeATakeoverAfterKillNineRestoreOnlyTheTail) {
   EXPECT_EQ(c.events, static_cast<uint64_t>(produced)) << "an event was counted twice";
   EXPECT_EQ(c.incidents_per_key.size(), static_cast<size_t>(kHosts));
   for (const auto& [key, n] : c.incidents_per_key) EXPECT_EQ(n, 1) << key << " is open on more than one core";
-  const double tail = sumMetric(survivors, restored_series) - restored_before;
-  EXPECT_LT(tail * 10, static_cast<double>(victim_records))
-      << "the takeover restored " << tail << " changelog records; the victim's partitions have " << victim_records
-      << "\n" << survivors[0]->log() << survivors[1]->log();
+  // Each of the victim's partitions was taken over from a warm copy: its restore read a tail of
+  // under a tenth of the partition's changelog (none, unless the victim's last records were in
+  // flight), where a restore from the start reads most of it.
+  const auto takeovers = firstTakeovers(survivors, marks, victim_partitions);
+  EXPECT_EQ(takeovers.size(), victim_partitions.size()) << survivors[0]->log() << survivors[1]->log();
+  double tail = 0;
+  size_t victim_records = 0;
+  for (const auto& [partition, restored] : takeovers) {
+    const size_t records = per_partition.count(partition) ? per_partition.at(partition) : 0;
+    EXPECT_LT(restored * 10, static_cast<double>(records))
+        << "partition " << partition << ": the takeover restored " << restored << " of its " << records
+        << " changelog records\n" << survivors[0]->log() << survivors[1]->log();
+    tail += restored;
+    victim_records += records;
+  }
   // The dead core is gone from the view: each survivor now keeps the other's partitions warm.
   EXPECT_TRUE(waitFor([&] { return sumMetric(survivors, "vigil_scaleout_standby_partitions") == kPartitions; },
                       seconds(60)));
@@ -257,6 +301,65 @@ TEST(Scaleout, OneStandbyPerPartitionChosenAlikeByEveryCoreAcrossAKillNine) {
     EXPECT_EQ(ownedPartitions(*core) + metricValue(*core, "vigil_scaleout_standby_partitions"), kPartitions)
         << "two cores: each keeps warm what the other owns";
   }
+}
+
+// Two cores keeping each other's partitions warm; B stops cleanly, A takes B's partitions over
+// from its copies; B restarts with its stored copies (its own handed over, its standbys) and is
+// given partitions back: no takeover reads a partition from the changelog's start, the copies it
+// does not keep are dropped, and every event is counted once.
+TEST(Scaleout, StandbyCopiesSurviveARestartAndMoveBackWithoutAFullRestore) {
+  MockKafkaCluster cluster({"ingest:" + std::to_string(kPartitions), "changelog:" + std::to_string(kPartitions)});
+  ASSERT_TRUE(cluster.ok());
+  std::vector<std::unique_ptr<VigildInstance>> cores;
+  ASSERT_NO_FATAL_FAILURE(startSettledCores(cluster, "  standby_replicas: 1\n", 2, cores));
+  VigildInstance& a = *cores[0];
+  VigildInstance& b = *cores[1];
+  constexpr int kHosts = 24;
+  int produced = produceRound(cluster, kHosts, 3, 0);
+  ASSERT_TRUE(waitFor([&] {
+    return census({&a, &b}).events == static_cast<uint64_t>(produced) &&
+           sumMetric({&a, &b}, "vigil_scaleout_standby_partitions") == kPartitions;
+  }, seconds(120))) << a.log();
+  const auto per_partition = changelogRecordsPerPartition(cluster);
+  const std::set<int> of_b = partitionsOwnedBy(b);
+  ASSERT_FALSE(of_b.empty());
+  const std::vector<size_t> a_mark = logMarks({&a});
+  ASSERT_EQ(b.stop(), 0) << b.log();
+  ASSERT_TRUE(waitFor([&] { return settled({&a}); }, seconds(120))) << a.log();
+  const auto by_a = firstTakeovers({&a}, a_mark, of_b);
+  EXPECT_EQ(by_a.size(), of_b.size()) << a.log();
+  for (const auto& [partition, restored] : by_a) {
+    EXPECT_LT(restored * 10, static_cast<double>(per_partition.at(partition)))
+        << "A restored B's partition " << partition << " from the start\n" << a.log();
+  }
+  produced += produceRound(cluster, kHosts, 1, 3);
+
+  const std::vector<size_t> b_mark = logMarks({&b});
+  ASSERT_TRUE(b.start()) << b.log();
+  Census c;
+  ASSERT_TRUE(waitFor([&] {
+    return settled({&a, &b}) && ownedPartitions(b) > 0 && caughtUp({&a, &b}) &&
+           (c = census({&a, &b})).events >= static_cast<uint64_t>(produced) &&
+           sumMetric({&a, &b}, "vigil_scaleout_standby_partitions") == kPartitions;
+  }, seconds(180))) << "counted " << c.events << " of " << produced << "\n" << b.log();
+  EXPECT_EQ(c.events, static_cast<uint64_t>(produced)) << "an event was counted twice";
+  EXPECT_EQ(c.incidents_per_key.size(), static_cast<size_t>(kHosts));
+  for (const auto& [key, n] : c.incidents_per_key) EXPECT_EQ(n, 1) << key << " is open on both cores";
+  // B's takeovers read on from its stored copies (a copy is at most one round of events behind).
+  const auto per_partition_now = changelogRecordsPerPartition(cluster);
+  const std::set<int> back_to_b = partitionsOwnedBy(b);
+  const auto by_b = firstTakeovers({&b}, b_mark, back_to_b);
+  EXPECT_EQ(by_b.size(), back_to_b.size()) << b.log();
+  for (const auto& [partition, restored] : by_b) {
+    EXPECT_LT(restored * 2, static_cast<double>(per_partition_now.at(partition)))
+        << "B restored partition " << partition << " from the start\n" << b.log();
+  }
+  produced += produceRound(cluster, kHosts, 1, 4);
+  ASSERT_TRUE(waitFor([&] { return (c = census({&a, &b})).events >= static_cast<uint64_t>(produced); }, seconds(60)));
+  EXPECT_EQ(c.events, static_cast<uint64_t>(produced));
+  std::printf("B restarted: owns %.0f, keeps %.0f warm, restored %.0f changelog records\n", ownedPartitions(b),
+              metricValue(b, "vigil_scaleout_standby_partitions"),
+              metricValue(b, "vigil_scaleout_changelog_records_total{result=\"restored\"}"));
 }
 
 // A fourth core joins three mid-stream: the cooperative rebalance moves some partitions to it
