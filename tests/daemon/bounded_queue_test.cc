@@ -58,9 +58,6 @@ TEST(BoundedQueue, BlockingPushWaitsForRoomAndCloseDrains) {
   EXPECT_FALSE(q.popBatch(out, 1, std::chrono::milliseconds(10)));
 }
 
-}  // namespace
-}  // namespace vigil
-
 TEST(BoundedQueue, InterruptEndsTheWaitOfTheNextPopWithNothingQueued) {
   BoundedQueue<int> q(10);
   std::vector<int> out;
@@ -76,3 +73,6 @@ TEST(BoundedQueue, InterruptEndsTheWaitOfTheNextPopWithNothingQueued) {
   ASSERT_TRUE(q.popBatch(out, 10, std::chrono::hours(1)));
   EXPECT_EQ(out, (std::vector<int>{7}));
 }
+
+}  // namespace
+}  // namespace vigil
