@@ -38,11 +38,12 @@ class BoundedQueue {
     return true;
   }
 
-  // Waits up to `timeout` for items, then moves out items up to `max_weight` in total (at least
-  // one). Returns false only when the queue is closed and drained.
+  // Waits up to `timeout` for items (or an interrupt()), then moves out items up to `max_weight`
+  // in total (at least one). Returns false only when the queue is closed and drained.
   bool popBatch(std::vector<T>& out, size_t max_weight, std::chrono::milliseconds timeout) {
     std::unique_lock lock(mu_);
-    not_empty_.wait_for(lock, timeout, [&] { return closed_ || !items_.empty(); });
+    not_empty_.wait_for(lock, timeout, [&] { return closed_ || interrupted_ || !items_.empty(); });
+    interrupted_ = false;
     if (items_.empty()) return !closed_;
     size_t taken = 0;
     while (!items_.empty() && (taken == 0 || taken + items_.front().weight <= max_weight)) {
@@ -53,6 +54,14 @@ class BoundedQueue {
     }
     not_full_.notify_all();
     return true;
+  }
+
+  // Ends the wait of the current or next popBatch() early, even with nothing queued: the
+  // consumer has work of its own that became due (the pipeline: its committer became free).
+  void interrupt() {
+    std::lock_guard lock(mu_);
+    interrupted_ = true;
+    not_empty_.notify_all();
   }
 
   // Wakes everyone; pushes fail from now on, pops drain what is left.
@@ -83,6 +92,7 @@ class BoundedQueue {
   std::deque<Entry> items_;
   size_t weight_ = 0;
   bool closed_ = false;
+  bool interrupted_ = false;
 };
 
 }  // namespace vigil

@@ -109,22 +109,20 @@ Status EventDecoder::decodeObject(simdjson::ondemand::object object, std::string
       }
       continue;
     }
-    if (Status s = valueAsString(value, scratch); !s.isOk()) return s;
-    if (scratch.size() > limits_.max_field_bytes) {
+    // The string fields are decoded straight into the event: one copy of their bytes.
+    std::string* target = key == "host"      ? &event.host
+                          : key == "ci"      ? &event.ci
+                          : key == "source"  ? &event.source
+                          : key == "type"    ? &event.type
+                          : key == "message" ? &event.message
+                                             : &scratch;
+    if (Status s = valueAsString(value, *target); !s.isOk()) return s;
+    if (target->size() > limits_.max_field_bytes) {
       return Status::invalidArgument(std::string(key) + ": longer than " +
                                      std::to_string(limits_.max_field_bytes) + " bytes");
     }
-    if (key == "host") {
-      event.host = scratch;
-    } else if (key == "ci") {
-      event.ci = scratch;
-    } else if (key == "source") {
-      event.source = scratch;
-    } else if (key == "type") {
-      event.type = scratch;
-    } else if (key == "message") {
-      event.message = scratch;
-    } else if (key == "severity") {
+    if (target != &scratch) continue;
+    if (key == "severity") {
       auto sev = parseSeverity(scratch);
       if (!sev) return Status::invalidArgument("severity: unknown value '" + scratch + "'");
       event.severity = *sev;
@@ -165,9 +163,10 @@ Status EventDecoder::decode(std::string_view json, std::string_view default_sour
   if (type == json_type::object) {
     simdjson::ondemand::object object;
     if (auto e = doc.get_object().get(object)) return jsonError("document", e);
-    Event event;
-    if (Status s = decodeObject(object, default_source, received_at, event); !s.isOk()) return s;
-    out.push_back(std::move(event));
+    // Decoded in place: no move of the event into the vector.
+    if (Status s = decodeObject(object, default_source, received_at, out.emplace_back()); !s.isOk()) {
+      return rollback(s);
+    }
   } else if (type == json_type::array) {
     simdjson::ondemand::array array;
     if (auto e = doc.get_array().get(array)) return jsonError("document", e);
@@ -177,11 +176,9 @@ Status EventDecoder::decode(std::string_view json, std::string_view default_sour
       if (element.get_object().get(object)) {
         return rollback(Status::invalidArgument("element " + std::to_string(index) + ": expected an object"));
       }
-      Event event;
-      if (Status s = decodeObject(object, default_source, received_at, event); !s.isOk()) {
+      if (Status s = decodeObject(object, default_source, received_at, out.emplace_back()); !s.isOk()) {
         return rollback(Status::invalidArgument("element " + std::to_string(index) + ": " + s.message()));
       }
-      out.push_back(std::move(event));
       ++index;
     }
   } else {

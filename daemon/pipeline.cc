@@ -179,7 +179,9 @@ void Pipeline::run() {
     metrics_.queue_depth.Set(static_cast<double>(queue_.weight()));
     processWithTasks(work);
     work.clear();
+    flushDeferred(/*wait=*/false);  // the committer became free (it interrupts the pop)
   }
+  flushDeferred(/*wait=*/true);
   stopCommitter();
 }
 
@@ -197,6 +199,7 @@ void Pipeline::processWithTasks(std::vector<WorkItem>& work) {
     }
     if (!run.empty()) process(run);
     run.clear();
+    flushDeferred(/*wait=*/true);
     awaitCommitted();  // the task sees the store with every batch before it
     item.task(engine_);
     metrics_.active_incidents.Set(static_cast<double>(engine_.activeCount()));
@@ -227,7 +230,6 @@ void Pipeline::process(std::vector<WorkItem>& work) {
   incidents::OpenContext context;
   auto& positions = pending_.positions;
   size_t events = 0;
-  TimePoint oldest = TimePoint::max();
   const TimePoint now = options_.clock();
   for (auto* component : components_) component->onRules(rules);
   for (auto* component : components_) component->onCmdb(cmdb);
@@ -262,16 +264,27 @@ void Pipeline::process(std::vector<WorkItem>& work) {
                                : applyWithHooks(event, *cmdb, decision, has_context ? &context : nullptr);
       for (auto* hook : event_hooks_) hook->afterIncidentStep(event, *rules, decision, outcome);
       metrics_.source(event.source).outcome(outcome).Increment();
-      oldest = std::min(oldest, event.received_at);
     }
     events += batch.events.size();
   }
 
+  pending_.events += events;
+  if (pending_.work.empty()) {
+    pending_.work.swap(work);  // work gets the emptied vector of an earlier batch
+  } else {
+    for (auto& item : work) pending_.work.push_back(std::move(item));
+    work.clear();
+  }
+  if (!deferCommit()) commitProcessed();
+}
+
+void Pipeline::commitProcessed() {
+  const auto cmdb = this->cmdb();
   auto& changes = pending_.changes;
   engine_.takeChanges(changes);
   for (auto* component : components_) component->onChanges(changes);
   for (auto* component : components_) component->collectStateOps(changes.state_ops);
-  if (changes.empty() && positions.empty() && work.empty()) return;  // an idle tick with nothing due
+  if (changes.empty() && pending_.positions.empty() && pending_.work.empty()) return;  // an idle tick with nothing due
 
   // Health and gauges from the engine as this batch left it, before the next batch changes it:
   // published ahead of the commit, so whoever hears "committed" sees them too.
@@ -279,10 +292,7 @@ void Pipeline::process(std::vector<WorkItem>& work) {
     updateServiceHealth(cmdb);
     metrics_.assurance.recount(engine_);
   }
-  pending_.events = events;
-  pending_.oldest = oldest;
   pending_.active_incidents = engine_.activeCount();
-  pending_.work.swap(work);  // work gets the emptied vector of an earlier batch
   handOffPending();
 }
 

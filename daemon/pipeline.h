@@ -199,12 +199,20 @@ class Pipeline final : public connectors::EventSink {
     std::vector<connectors::SourcePosition> positions;
     std::vector<WorkItem> work;  // acknowledged and answered once committed
     size_t events = 0;
-    TimePoint oldest = TimePoint::max();  // the earliest received_at of its events
     size_t active_incidents = 0;          // the engine's count right after the batch
   };
   void startCommitter();
   // Waits for the batch in flight, then stops the committer thread.
   void stopCommitter();
+  // Group commit: while the committer is busy, a processed batch is not handed over (which would
+  // block the correlator) but kept in pending_ and the engine, and the next batches join it; the
+  // committer takes them all at once when it is free. True when the batch was deferred so.
+  bool deferCommit();
+  // Takes the engine's changes of everything processed since the last hand-over and hands them
+  // to the committer (waiting for it).
+  void commitProcessed();
+  // commitProcessed() if a batch was deferred; unless `wait`, only once the committer is free.
+  void flushDeferred(bool wait);
   // Hands pending_ over to the committer once the batch before it is done; pending_ then holds
   // that batch's emptied buffers (they keep their capacity).
   void handOffPending();
@@ -242,6 +250,7 @@ class Pipeline final : public connectors::EventSink {
   std::condition_variable commit_cv_;
   bool commit_busy_ = false;  // GUARDED_BY(commit_mu_): in_flight_ belongs to the committer
   bool commit_stop_ = false;  // GUARDED_BY(commit_mu_)
+  bool commit_deferred_ = false;  // GUARDED_BY(commit_mu_): pending_ holds a deferred batch
   PendingCommit in_flight_;
   std::thread committer_;
   verdicts::Verdict verdict_;  // reused per event, keeps its strings' capacity

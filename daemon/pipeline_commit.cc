@@ -3,7 +3,11 @@
 // Depth one: the correlator hands a batch over only once the one before is committed and
 // acknowledged, so batches are durable, acknowledged and told to the listeners in order, and a
 // failed commit that is being retried holds the correlator (and through the queue the sources)
-// after at most one more batch.
+// after at most max_batch_events more events.
+// Group commit: while a commit is in flight the correlator does not wait for it but goes on
+// processing what arrives; those batches join one commit, handed over as soon as the committer
+// is free. An event then waits for the rest of the commit in flight and its own, not also for
+// a commit of batches that arrived after it was processed.
 #include "daemon/pipeline.h"
 
 #include <spdlog/spdlog.h>
@@ -34,8 +38,26 @@ void Pipeline::handOffPending() {
     commit_cv_.wait(lock, [&] { return !commit_busy_; });
     std::swap(pending_, in_flight_);
     commit_busy_ = true;
+    commit_deferred_ = false;
   }
   commit_cv_.notify_all();
+}
+
+bool Pipeline::deferCommit() {
+  // A full batch waits for the committer as before: that is the backpressure.
+  if (pending_.events >= options_.max_batch_events) return false;
+  std::lock_guard lock(commit_mu_);
+  commit_deferred_ = commit_busy_;
+  return commit_deferred_;
+}
+
+void Pipeline::flushDeferred(bool wait) {
+  {
+    std::lock_guard lock(commit_mu_);
+    if (!commit_deferred_ || (commit_busy_ && !wait)) return;
+    commit_deferred_ = false;
+  }
+  commitProcessed();
 }
 
 void Pipeline::awaitCommitted() {
@@ -51,11 +73,14 @@ void Pipeline::commitLoop() {
       if (!commit_busy_) return;  // stopped with nothing in flight
     }
     finishCommit(in_flight_);
+    bool deferred = false;
     {
       std::lock_guard lock(commit_mu_);
       commit_busy_ = false;
+      deferred = commit_deferred_;
     }
     commit_cv_.notify_all();
+    if (deferred) queue_.interrupt();  // the correlator hands the deferred batch over now
   }
 }
 
@@ -65,7 +90,14 @@ void Pipeline::finishCommit(PendingCommit& batch) {
   const auto committed_at = Clock::now();
   metrics_.batch_events.Observe(static_cast<double>(batch.events));
   if (batch.events > 0) {
-    metrics_.event_to_commit_seconds.Observe(std::chrono::duration<double>(committed_at - batch.oldest).count());
+    std::vector<double> latencies;
+    latencies.reserve(batch.events);
+    for (const auto& item : batch.work) {
+      for (const auto& event : item.batch.events) {
+        latencies.push_back(std::chrono::duration<double>(committed_at - event.received_at).count());
+      }
+    }
+    metrics_.observeEventsToCommit(latencies);
   }
   metrics_.active_incidents.Set(static_cast<double>(batch.active_incidents));
   const Status committed = ready_ ? Status::ok() : Status::unavailable("store commit failed; shutting down");
@@ -86,7 +118,6 @@ void Pipeline::finishCommit(PendingCommit& batch) {
   batch.work.clear();
   batch.positions.clear();
   batch.events = 0;
-  batch.oldest = TimePoint::max();
 }
 
 }  // namespace vigil

@@ -17,12 +17,13 @@ Status DeadLetterProducer::start() {
   return Status::ok();
 }
 
-void DeadLetterProducer::send(const RdKafka::Message& msg, std::string_view error) {
+void DeadLetterProducer::send(const rd_kafka_message_t& msg, std::string_view error) {
+  const std::string_view topic = rd_kafka_topic_name(msg.rkt);
   uint64_t suppressed = 0;
   if (log_.allow(suppressed)) {
-    const std::string_view payload(static_cast<const char*>(msg.payload()), msg.len());
-    spdlog::warn("kafka: undecodable message at {}/{}@{}: {}; sample: {} ({} more suppressed){}", msg.topic_name(),
-                 msg.partition(), msg.offset(), error, sampleOf(payload), suppressed,
+    const std::string_view payload(static_cast<const char*>(msg.payload), msg.len);
+    spdlog::warn("kafka: undecodable message at {}/{}@{}: {}; sample: {} ({} more suppressed){}", topic,
+                 msg.partition, msg.offset, error, sampleOf(payload), suppressed,
                  producer_ ? "" : " (no dead_letter_topic: dropped)");
   }
   if (!producer_) {
@@ -31,15 +32,13 @@ void DeadLetterProducer::send(const RdKafka::Message& msg, std::string_view erro
   }
   RdKafka::Headers* headers = RdKafka::Headers::create();
   headers->add("vigil-error", std::string(error));
-  headers->add("vigil-topic", msg.topic_name());
-  headers->add("vigil-partition", std::to_string(msg.partition()));
-  headers->add("vigil-offset", std::to_string(msg.offset()));
-  const std::string* key = msg.key();
+  headers->add("vigil-topic", std::string(topic));
+  headers->add("vigil-partition", std::to_string(msg.partition));
+  headers->add("vigil-offset", std::to_string(msg.offset));
   for (;;) {
     const auto err = producer_->produce(config_.dead_letter_topic, RdKafka::Topic::PARTITION_UA,
-                                        RdKafka::Producer::RK_MSG_COPY, const_cast<void*>(msg.payload()),
-                                        msg.len(), key ? key->data() : nullptr, key ? key->size() : 0, 0,
-                                        headers, nullptr);
+                                        RdKafka::Producer::RK_MSG_COPY, msg.payload, msg.len, msg.key,
+                                        msg.key ? msg.key_len : 0, 0, headers, nullptr);
     if (err == RdKafka::ERR_NO_ERROR) return;  // the producer owns the headers now
     if (err == RdKafka::ERR__QUEUE_FULL) {
       producer_->poll(100);

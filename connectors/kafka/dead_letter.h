@@ -9,6 +9,7 @@
 #include <memory>
 #include <string_view>
 
+#include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafkacpp.h>
 
 #include "connectors/kafka/kafka_client.h"
@@ -22,7 +23,8 @@ class DeadLetterProducer final : public RdKafka::DeliveryReportCb {
   DeadLetterProducer(const KafkaConfig& config, KafkaMetrics& metrics) : config_(config), metrics_(metrics) {}
   // Creates the producer (nothing without a dead_letter_topic).
   Status start();
-  void send(const RdKafka::Message& msg, std::string_view error);
+  void send(const rd_kafka_message_t& msg, std::string_view error);
+  void send(RdKafka::Message& msg, std::string_view error) { send(*msg.c_ptr(), error); }
   // Serves delivery reports; non-blocking.
   void poll();
   // Waits up to 5 s for outstanding messages.

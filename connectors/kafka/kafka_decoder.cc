@@ -2,12 +2,18 @@
 
 namespace vigil::connectors::kafka {
 
+namespace {
+constexpr std::string_view kSourcePrefix = "kafka/";
+}  // namespace
+
 Status KafkaMessageDecoder::decode(std::string_view payload, std::string_view topic, int32_t partition,
                                    TimePoint received_at, std::optional<TimePoint> message_time,
                                    std::vector<Event>& out) {
   if (partition < 0 || partition > 0xffff) return Status::invalidArgument("partition out of range");
   if (payload.empty()) return Status::invalidArgument("empty message");
-  source_.assign("kafka/").append(topic);
+  if (source_.empty() || std::string_view(source_).substr(kSourcePrefix.size()) != topic) {
+    source_.assign(kSourcePrefix).append(topic);
+  }
   const size_t first = out.size();
   Status s;
   if (mapping_.empty()) {

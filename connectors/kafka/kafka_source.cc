@@ -3,9 +3,11 @@
 #include <atomic>
 #include <deque>
 #include <map>
+#include <pthread.h>
 #include <set>
 #include <thread>
 
+#include <librdkafka/rdkafka.h>
 #include <spdlog/spdlog.h>
 
 #include "connectors/kafka/commit_tracker.h"
@@ -29,6 +31,14 @@ struct PartitionList {
   std::vector<RdKafka::TopicPartition*> items;
   ~PartitionList() { RdKafka::TopicPartition::destroy(items); }
 };
+
+// Messages are read through librdkafka's C API: rd_kafka_consume_batch_queue takes a whole
+// batch under one queue lock and hands out the messages themselves, where the C++ API wraps
+// each one in an allocated RdKafka::Message.
+struct QueueDeleter {
+  void operator()(rd_kafka_queue_t* queue) const { rd_kafka_queue_destroy(queue); }
+};
+using QueuePtr = std::unique_ptr<rd_kafka_queue_t, QueueDeleter>;
 
 }  // namespace
 
@@ -59,10 +69,23 @@ class KafkaSource::Impl final : public RdKafka::RebalanceCb, public RdKafka::Eve
     EventBatch batch;
   };
 
+  // One partition's messages of a consume round, decoded into one batch.
+  struct RoundPartition {
+    rd_kafka_topic_t* topic = nullptr;  // librdkafka's handle: one per topic, compared by address
+    int32_t partition = 0;
+    size_t messages = 0;      // decoded (ok) ones, once the round is done
+    int64_t next_offset = -1;  // after the round's last message
+    bool assigned = false;     // false: revoked meanwhile, the new owner reads its messages
+    Pending pending;
+  };
+
   void run();
   void consumeRound(std::chrono::milliseconds timeout);
-  void handleMessage(RdKafka::Message& msg, std::map<TopicPartition, Pending>& building,
-                     TimePoint received_at);
+  // Decodes `messages` (any partitions, each partition's in offset order) into one batch per
+  // partition and offers them. Does not destroy the messages.
+  void handleMessages(rd_kafka_message_t* const* messages, size_t count, TimePoint received_at);
+  RoundPartition& roundPartition(const rd_kafka_message_t& msg);
+  void logConsumeError(const rd_kafka_message_t& msg);
   void offerOrHold(Pending pending);
   void retryHeld();
   void serveEvents(std::chrono::milliseconds timeout);
@@ -83,8 +106,8 @@ class KafkaSource::Impl final : public RdKafka::RebalanceCb, public RdKafka::Eve
   std::shared_ptr<CommitTracker> tracker_ = std::make_shared<CommitTracker>();
   EventSink* sink_ = nullptr;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
-  std::unique_ptr<RdKafka::Queue> messages_;  // every assigned partition's messages
-  std::map<TopicPartition, std::unique_ptr<RdKafka::Queue>> partition_queues_;
+  QueuePtr messages_;  // every assigned partition's messages
+  std::map<TopicPartition, QueuePtr> partition_queues_;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> ready_{false};
@@ -99,6 +122,9 @@ class KafkaSource::Impl final : public RdKafka::RebalanceCb, public RdKafka::Eve
   bool paused_ = false;
   std::chrono::milliseconds backoff_{2};
   RateLimitedLog error_log_{std::chrono::seconds(10)};
+  std::vector<rd_kafka_message_t*> polled_;  // one round's messages, reused
+  std::vector<RoundPartition> round_;        // one round's batches, one per partition
+  size_t last_round_partition_ = 0;          // where the message before was filed
 };
 
 Status KafkaSource::Impl::start(EventSink& sink) {
@@ -119,14 +145,17 @@ Status KafkaSource::Impl::start(EventSink& sink) {
   }
   consumer_.reset(RdKafka::KafkaConsumer::create(conf->get(), error));
   if (!consumer_) return Status::invalidArgument("kafka consumer: " + error);
-  messages_.reset(RdKafka::Queue::create(consumer_.get()));
+  messages_.reset(rd_kafka_queue_new(consumer_->c_ptr()));
   if (Status s = dead_letter_.start(); !s) return s;
   if (auto err = consumer_->subscribe(config_.topics); err != RdKafka::ERR_NO_ERROR) {
     return Status::invalidArgument("kafka subscribe: " + RdKafka::err2str(err));
   }
   spdlog::info("kafka: consuming {} topic(s) from {} as group {} ({})", config_.topics.size(), config_.brokers,
                config_.group, config_.assignment_strategy);
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "vigil-kafka");  // for top -H and perf
+    run();
+  });
   return Status::ok();
 }
 
@@ -172,26 +201,17 @@ void KafkaSource::Impl::run() {
 }
 
 void KafkaSource::Impl::consumeRound(std::chrono::milliseconds timeout) {
-  std::map<TopicPartition, Pending> building;
-  const TimePoint received_at = Clock::now();
-  size_t messages = 0;
-  int wait_ms = static_cast<int>(timeout.count());
-  while (messages < config_.batch_max_events) {
-    std::unique_ptr<RdKafka::Message> msg(messages_->consume(wait_ms));
-    wait_ms = 0;  // the first call waits; the rest take only what is already there
-    if (!msg || msg->err() == RdKafka::ERR__TIMED_OUT) break;
-    if (msg->err() == RdKafka::ERR_NO_ERROR) {
-      ++messages;
-      handleMessage(*msg, building, received_at);
-    } else if (msg->err() != RdKafka::ERR__PARTITION_EOF) {
-      uint64_t suppressed = 0;
-      if (error_log_.allow(suppressed)) {
-        spdlog::warn("kafka: consume: {} ({} similar suppressed)", msg->errstr(), suppressed);
-      }
-      break;
-    }
+  polled_.resize(config_.batch_max_events);
+  // Take what is there without waiting; only an empty queue waits (up to `timeout`) for the
+  // first message. rd_kafka_consume_batch_queue alone would wait until the batch is full.
+  ssize_t n = rd_kafka_consume_batch_queue(messages_.get(), 0, polled_.data(), polled_.size());
+  if (n == 0) {
+    n = rd_kafka_consume_batch_queue(messages_.get(), static_cast<int>(timeout.count()), polled_.data(), 1);
+    if (n == 1) n += rd_kafka_consume_batch_queue(messages_.get(), 0, polled_.data() + 1, polled_.size() - 1);
   }
-  for (auto& [tp, pending] : building) offerOrHold(std::move(pending));
+  if (n <= 0) return;
+  handleMessages(polled_.data(), static_cast<size_t>(n), Clock::now());
+  for (ssize_t i = 0; i < n; ++i) rd_kafka_message_destroy(polled_[i]);
 }
 
 void KafkaSource::Impl::serveEvents(std::chrono::milliseconds timeout) {
@@ -200,50 +220,90 @@ void KafkaSource::Impl::serveEvents(std::chrono::milliseconds timeout) {
     std::unique_ptr<RdKafka::Message> msg(consumer_->consume(wait_ms));
     wait_ms = 0;
     if (!msg || msg->err() == RdKafka::ERR__TIMED_OUT) return;
-    if (msg->err() == RdKafka::ERR_NO_ERROR) {
-      // Not forwarded yet (assigned a moment ago): treat it like any other message.
-      std::map<TopicPartition, Pending> building;
-      handleMessage(*msg, building, Clock::now());
-      for (auto& [tp, pending] : building) offerOrHold(std::move(pending));
-    } else if (msg->err() != RdKafka::ERR__PARTITION_EOF) {
-      uint64_t suppressed = 0;
-      if (error_log_.allow(suppressed)) {
-        spdlog::warn("kafka: consume: {} ({} similar suppressed)", msg->errstr(), suppressed);
-      }
-    }
+    // Not forwarded yet (assigned a moment ago): treat it like any other message.
+    rd_kafka_message_t* raw = msg->c_ptr();
+    handleMessages(&raw, 1, Clock::now());
   }
 }
 
-void KafkaSource::Impl::handleMessage(RdKafka::Message& msg, std::map<TopicPartition, Pending>& building,
-                                      TimePoint received_at) {
-  TopicPartition tp{msg.topic_name(), msg.partition()};
-  if (assigned_.count(tp) == 0) return;  // revoked meanwhile: the new owner reads it
-  if (auto resumed = resumed_at_.find(tp); resumed != resumed_at_.end()) {
-    if (msg.offset() > resumed->second) checkDeletedUnread(tp, resumed->second, msg.offset());
-    resumed_at_.erase(resumed);
+void KafkaSource::Impl::logConsumeError(const rd_kafka_message_t& msg) {
+  if (msg.err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return;
+  uint64_t suppressed = 0;
+  if (error_log_.allow(suppressed)) {
+    spdlog::warn("kafka: consume: {} ({} similar suppressed)", rd_kafka_message_errstr(&msg), suppressed);
   }
-  auto [it, inserted] = building.try_emplace(tp);
-  Pending& pending = it->second;
-  if (inserted) pending.tp = tp;
-  const std::string_view payload(static_cast<const char*>(msg.payload()), msg.len());
-  std::optional<TimePoint> message_time;
-  const auto ts = msg.timestamp();
-  if (ts.type != RdKafka::MessageTimestamp::MSG_TIMESTAMP_NOT_AVAILABLE && ts.timestamp > 0) {
-    message_time = TimePoint(std::chrono::milliseconds(ts.timestamp));
+}
+
+KafkaSource::Impl::RoundPartition& KafkaSource::Impl::roundPartition(const rd_kafka_message_t& msg) {
+  // A fetch delivers runs of one partition's messages: the partition before is the usual hit.
+  if (last_round_partition_ < round_.size()) {
+    RoundPartition& last = round_[last_round_partition_];
+    if (last.topic == msg.rkt && last.partition == msg.partition) return last;
   }
-  Status s = decoder_.decode(payload, tp.first, tp.second, received_at, message_time, pending.batch.events);
-  metrics_.messages(tp.first, s.isOk()).Increment();
-  if (!s.isOk()) {
-    metrics_.dropped(tp.first).Increment();
-    dead_letter_.send(msg, s.message());
+  for (size_t i = 0; i < round_.size(); ++i) {
+    if (round_[i].topic == msg.rkt && round_[i].partition == msg.partition) {
+      last_round_partition_ = i;
+      return round_[i];
+    }
   }
-  // Positions are written with the batch, so a skipped message is not read again either.
-  const std::string next = std::to_string(msg.offset() + 1);
-  if (pending.batch.positions.empty()) {
-    pending.batch.positions.push_back({static_cast<uint16_t>(tp.second), positionKey(tp.first, tp.second), next});
-  } else {
-    pending.batch.positions.front().value = next;
+  last_round_partition_ = round_.size();
+  RoundPartition& rp = round_.emplace_back();
+  rp.topic = msg.rkt;
+  rp.partition = msg.partition;
+  rp.pending.tp = {rd_kafka_topic_name(msg.rkt), msg.partition};
+  rp.assigned = assigned_.count(rp.pending.tp) != 0;
+  return rp;
+}
+
+void KafkaSource::Impl::handleMessages(rd_kafka_message_t* const* messages, size_t count, TimePoint received_at) {
+  round_.clear();
+  last_round_partition_ = 0;
+  // First pass: which partitions, and how many messages each, so every batch is sized once.
+  for (size_t i = 0; i < count; ++i) {
+    if (messages[i]->err == RD_KAFKA_RESP_ERR_NO_ERROR) ++roundPartition(*messages[i]).messages;
   }
+  for (auto& rp : round_) {
+    if (rp.assigned) rp.pending.batch.events.reserve(rp.messages);
+  }
+  for (size_t i = 0; i < count; ++i) {
+    const rd_kafka_message_t& msg = *messages[i];
+    if (msg.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      logConsumeError(msg);
+      continue;
+    }
+    RoundPartition& rp = roundPartition(msg);
+    if (!rp.assigned) continue;  // revoked meanwhile: the new owner reads it
+    const TopicPartition& tp = rp.pending.tp;
+    if (!resumed_at_.empty()) {
+      if (auto resumed = resumed_at_.find(tp); resumed != resumed_at_.end()) {
+        if (msg.offset > resumed->second) checkDeletedUnread(tp, resumed->second, msg.offset);
+        resumed_at_.erase(resumed);
+      }
+    }
+    const std::string_view payload(static_cast<const char*>(msg.payload), msg.payload ? msg.len : 0);
+    std::optional<TimePoint> message_time;
+    rd_kafka_timestamp_type_t ts_type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
+    const int64_t ts = rd_kafka_message_timestamp(&msg, &ts_type);
+    if (ts_type != RD_KAFKA_TIMESTAMP_NOT_AVAILABLE && ts > 0) message_time = TimePoint(std::chrono::milliseconds(ts));
+    Status s = decoder_.decode(payload, tp.first, tp.second, received_at, message_time, rp.pending.batch.events);
+    if (!s.isOk()) {
+      metrics_.messages(tp.first, false).Increment();
+      metrics_.dropped(tp.first).Increment();
+      dead_letter_.send(msg, s.message());
+      --rp.messages;  // counted as ok below otherwise
+    }
+    rp.next_offset = msg.offset + 1;
+  }
+  for (auto& rp : round_) {
+    if (!rp.assigned || rp.next_offset < 0) continue;
+    const TopicPartition& tp = rp.pending.tp;
+    if (rp.messages > 0) metrics_.messages(tp.first, true).Increment(static_cast<double>(rp.messages));
+    // Positions are written with the batch, so a skipped message is not read again either.
+    rp.pending.batch.positions.push_back(
+        {static_cast<uint16_t>(tp.second), positionKey(tp.first, tp.second), std::to_string(rp.next_offset)});
+    offerOrHold(std::move(rp.pending));
+  }
+  round_.clear();
 }
 
 void KafkaSource::Impl::offerOrHold(Pending pending) {
@@ -354,9 +414,9 @@ void KafkaSource::Impl::onAssign(std::vector<RdKafka::TopicPartition*>& partitio
     spdlog::error("kafka: assign: {}", RdKafka::err2str(e));
   }
   for (auto* p : partitions) {
-    std::unique_ptr<RdKafka::Queue> queue(consumer_->get_partition_queue(p));
+    QueuePtr queue(rd_kafka_queue_get_partition(consumer_->c_ptr(), p->topic().c_str(), p->partition()));
     if (queue) {
-      queue->forward(messages_.get());
+      rd_kafka_queue_forward(queue.get(), messages_.get());
       partition_queues_[{p->topic(), p->partition()}] = std::move(queue);
     }
   }
@@ -380,7 +440,7 @@ void KafkaSource::Impl::onRevoke(std::vector<RdKafka::TopicPartition*>& partitio
   if (handoff_) handoff_->revoked(tps, lost);
   for (const auto& tp : tps) {
     if (auto q = partition_queues_.find(tp); q != partition_queues_.end()) {
-      q->second->forward(nullptr);
+      rd_kafka_queue_forward(q->second.get(), nullptr);
       partition_queues_.erase(q);
     }
     assigned_.erase(tp);

@@ -58,5 +58,21 @@ TEST(BoundedQueue, BlockingPushWaitsForRoomAndCloseDrains) {
   EXPECT_FALSE(q.popBatch(out, 1, std::chrono::milliseconds(10)));
 }
 
+TEST(BoundedQueue, InterruptEndsTheWaitOfTheNextPopWithNothingQueued) {
+  BoundedQueue<int> q(10);
+  std::vector<int> out;
+  q.interrupt();  // before the pop: the pop must not wait its hour
+  ASSERT_TRUE(q.popBatch(out, 10, std::chrono::hours(1)));
+  EXPECT_TRUE(out.empty());
+  std::thread waker([&] { q.interrupt(); });  // during the pop
+  ASSERT_TRUE(q.popBatch(out, 10, std::chrono::hours(1)));
+  waker.join();
+  EXPECT_TRUE(out.empty());
+  int v = 7;
+  ASSERT_TRUE(q.tryPush(v, 1));  // the interrupt is used up: items still come through
+  ASSERT_TRUE(q.popBatch(out, 10, std::chrono::hours(1)));
+  EXPECT_EQ(out, (std::vector<int>{7}));
+}
+
 }  // namespace
 }  // namespace vigil
