@@ -102,8 +102,10 @@ bool test(const Condition& c, const Event& event, MatchContext& ctx) {
 
 }  // namespace
 
-std::string requiredLiteralPrefix(std::string_view pattern) {
-  // An alternation outside any group or class means a match need not start with the first branch.
+namespace {
+
+// An alternation outside any group or class means a match need not start with the first branch.
+bool hasTopLevelAlternation(std::string_view pattern) {
   int depth = 0;
   bool in_class = false;
   for (size_t i = 0; i < pattern.size(); ++i) {
@@ -120,9 +122,15 @@ std::string requiredLiteralPrefix(std::string_view pattern) {
     } else if (c == ')') {
       --depth;
     } else if (c == '|' && depth == 0) {
-      return "";
+      return true;
     }
   }
+  return false;
+}
+
+// The plain literal characters `pattern` starts with, up to the first that is not one (or that a
+// quantifier makes optional).
+std::string leadingLiteral(std::string_view pattern) {
   std::string prefix;
   size_t i = 0;
   while (i < pattern.size()) {
@@ -143,7 +151,21 @@ std::string requiredLiteralPrefix(std::string_view pattern) {
     prefix.push_back(literal);
     i = next;
   }
+  return prefix;
+}
+
+}  // namespace
+
+std::string requiredLiteralPrefix(std::string_view pattern) {
+  if (hasTopLevelAlternation(pattern)) return "";
+  std::string prefix = leadingLiteral(pattern);
   return prefix.size() >= 2 ? prefix : "";
+}
+
+std::string anchoredLiteralPrefix(std::string_view pattern) {
+  // Without (?m) before it, a leading ^ is the beginning of the text (RE2's default options).
+  if (!pattern.starts_with('^') || hasTopLevelAlternation(pattern)) return "";
+  return leadingLiteral(pattern.substr(1));
 }
 
 bool Condition::matches(const Event& event, MatchContext& ctx) const {

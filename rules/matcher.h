@@ -27,6 +27,11 @@ namespace vigil::rules {
 // Conservative: a shorter prefix than the longest possible is fine, a wrong one is not.
 std::string requiredLiteralPrefix(std::string_view pattern);
 
+// The literal text every subject `pattern` (default options) matches must begin with: the
+// literal after a leading ^ (begin of text), "" when there is none or the pattern is not anchored
+// that way (no ^, a top-level alternation). Same conservative rule as requiredLiteralPrefix.
+std::string anchoredLiteralPrefix(std::string_view pattern);
+
 // Per-evaluation scratch, on the caller's stack: the captures of the rule being tried. The views
 // point into the event and are valid until the event is modified.
 struct MatchContext {

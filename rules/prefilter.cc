@@ -1,6 +1,9 @@
 #include "rules/prefilter.h"
 
 #include <algorithm>
+#include <map>
+
+#include "rules/matcher.h"
 
 namespace vigil::rules {
 namespace {
@@ -46,16 +49,26 @@ Prefilter::Prefilter(const std::vector<CompiledRule>& rules) {
   RE2::Options options;
   options.set_log_errors(false);
   options.set_max_mem(kSetMaxMem);
-  auto set = std::make_unique<RE2::Set>(options, RE2::UNANCHORED);
-  bool set_ok = true;
+  // The regexes were compiled with the same default options, so the sets agree with them.
+  auto newSet = [&](RE2::Anchor anchor) { return std::make_unique<RE2::Set>(options, anchor); };
+  unprefixed_.set = newSet(RE2::UNANCHORED);
+  std::map<std::string, GateSet> by_prefix;
+  bool sets_ok = true;
   for (size_t i = 0; i < rules.size(); ++i) {
     const CompiledRule& rule = rules[i];
     const int index = static_cast<int>(i);
     if (!rule.message_gate.empty()) {
-      // The regexes were compiled with the same default options, so the set agrees with them.
       for (const RE2* re : rule.message_gate) {
-        set_ok = set_ok && set->Add(re->pattern(), nullptr) >= 0;
-        set_rule_.push_back(index);
+        std::string prefix = anchoredLiteralPrefix(re->pattern());
+        GateSet* gates = &unprefixed_;
+        if (!prefix.empty()) {
+          gates = &by_prefix[std::move(prefix)];
+          // Every pattern of the group begins with ^: anchoring the set changes no answer and
+          // lets the DFA stop at the first byte no pattern can take.
+          if (!gates->set) gates->set = newSet(RE2::ANCHOR_START);
+        }
+        sets_ok = sets_ok && gates->set->Add(re->pattern(), nullptr) >= 0;
+        gates->rule.push_back(index);
       }
       gated_.push_back(index);
       continue;
@@ -77,32 +90,75 @@ Prefilter::Prefilter(const std::vector<CompiledRule>& rules) {
     }
     always_.push_back(index);
   }
-  if (set_ok && !set_rule_.empty() && set->Compile()) {
-    set_ = std::move(set);
+  if (unprefixed_.rule.empty()) {
+    unprefixed_.set.reset();
   } else {
-    // No set (nothing gated, or it failed to build): every gated rule is always a candidate.
+    sets_ok = sets_ok && unprefixed_.set->Compile();
+  }
+  for (auto& [prefix, gates] : by_prefix) {  // std::map: sorted by prefix
+    sets_ok = sets_ok && gates.set->Compile();
+    PrefixGroup& group = groups_.emplace_back();
+    group.prefix = prefix;
+    group.gates = std::move(gates);
+    // The longest earlier prefix that begins this one is on the parent chain of the one just
+    // before it (any string between a prefix of P and P begins with that prefix).
+    int parent = static_cast<int>(groups_.size()) - 2;
+    while (parent >= 0 && !group.prefix.starts_with(groups_[static_cast<size_t>(parent)].prefix)) {
+      parent = groups_[static_cast<size_t>(parent)].parent;
+    }
+    group.parent = parent;
+  }
+  if (!sets_ok) {
+    // A set failed to build: every gated rule is always a candidate.
     always_.insert(always_.end(), gated_.begin(), gated_.end());
     std::sort(always_.begin(), always_.end());
     gated_.clear();
-    set_rule_.clear();
+    unprefixed_ = {};
+    groups_.clear();
   }
+}
+
+int Prefilter::longestPrefixGroup(std::string_view text) const {
+  // The last prefix not above the text: every prefix the text begins with begins it too.
+  auto it = std::upper_bound(groups_.begin(), groups_.end(), text,
+                             [](std::string_view t, const PrefixGroup& g) { return t < g.prefix; });
+  if (it == groups_.begin()) return -1;
+  int group = static_cast<int>(it - groups_.begin()) - 1;
+  const std::string& nearest = groups_[static_cast<size_t>(group)].prefix;
+  const size_t common = static_cast<size_t>(
+      std::mismatch(nearest.begin(), nearest.end(), text.begin(), text.end()).first - nearest.begin());
+  while (group >= 0 && groups_[static_cast<size_t>(group)].prefix.size() > common) {
+    group = groups_[static_cast<size_t>(group)].parent;
+  }
+  return group;
+}
+
+bool Prefilter::collectHits(const GateSet& gates, std::string_view text, bool probe_first,
+                            std::vector<int>& hits) {
+  thread_local std::vector<int> matched;
+  const re2::StringPiece piece(text.data(), text.size());
+  RE2::Set::ErrorInfo info{};
+  // Collecting the matches allocates; a probe first keeps a miss allocation-free.
+  const bool any = probe_first ? gates.set->Match(piece, nullptr, &info) : true;
+  if (any && gates.set->Match(piece, &matched, &info)) {
+    for (int m : matched) hits.push_back(gates.rule[static_cast<size_t>(m)]);
+  }
+  return info.kind == RE2::Set::kNoError;
 }
 
 void Prefilter::start(const Event& event, std::vector<int>& hits, Walk& walk) const {
   hits.clear();
-  if (set_) {
-    const re2::StringPiece text(event.message.data(), event.message.size());
-    RE2::Set::ErrorInfo info{};
-    if (set_->Match(text, nullptr, &info)) {
-      set_->Match(text, &hits, &info);
-      for (int& h : hits) {
-        h = set_rule_[static_cast<size_t>(h)];
-      }
-      std::sort(hits.begin(), hits.end());
-      hits.erase(std::unique(hits.begin(), hits.end()), hits.end());
-    } else if (info.kind != RE2::Set::kNoError) {
-      hits = gated_;  // the DFA gave up: try every gated rule rather than miss one
-    }
+  const std::string_view message = event.message;
+  bool complete = !unprefixed_.set || collectHits(unprefixed_, message, /*probe_first=*/true, hits);
+  // A message that begins with a group's literal mostly matches one of its regexes: no probe.
+  for (int g = longestPrefixGroup(message); g >= 0 && complete; g = groups_[static_cast<size_t>(g)].parent) {
+    complete = collectHits(groups_[static_cast<size_t>(g)].gates, message, /*probe_first=*/false, hits);
+  }
+  if (!complete) {
+    hits = gated_;  // a DFA gave up: try every gated rule rather than miss one
+  } else if (hits.size() > 1) {
+    std::sort(hits.begin(), hits.end());
+    hits.erase(std::unique(hits.begin(), hits.end()), hits.end());
   }
   build(event, hits, -1, walk);
 }

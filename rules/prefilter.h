@@ -2,9 +2,13 @@
 // that a 200-rule set costs little more than one regex scan per event.
 //
 // Each rule lands in exactly one list, decided at compile time from its `match` (compiler.h):
-//   - gated: the rule needs one of its message regexes to match. All such regexes form one
-//     RE2::Set; a single DFA pass over event.message tells which gated rules are candidates.
-//     When nothing matches (the common case) the pass allocates nothing.
+//   - gated: the rule needs one of its message regexes to match. A regex anchored at the start
+//     with a literal (`^%LINK-3-UPDOWN: …`, anchoredLiteralPrefix) joins the RE2::Set of the
+//     regexes with that literal, which runs only when event.message begins with it (found by one
+//     binary search over the sorted literals); the other regexes form one RE2::Set run on every
+//     message. A DFA pass over event.message tells which gated rules are candidates, so noise
+//     that begins with no rule's literal costs no regex work at all, however many rules there
+//     are. When nothing matches (the common case) the passes allocate nothing.
 //   - indexed: the rule needs `field: value` (equals; type preferred, then a label, host, ...).
 //     Up to kMaxIndexes fields get a hash map value → rules; the event's value is looked up.
 //   - always: everything else.
@@ -65,6 +69,8 @@ class Prefilter {
   size_t gatedCount() const { return gated_.size(); }
   size_t indexedCount() const { return indexed_count_; }
   size_t alwaysCount() const { return always_.size(); }
+  // Distinct literals that gated regexes are anchored with (each has its own RE2::Set).
+  size_t prefixGroupCount() const { return groups_.size(); }
 
  private:
   struct StringHash {
@@ -75,14 +81,29 @@ class Prefilter {
     FieldRef field;
     std::unordered_map<std::string, std::vector<int>, StringHash, std::equal_to<>> by_value;
   };
+  // The gated regexes that start with one literal, or those that start with none.
+  struct GateSet {
+    std::unique_ptr<RE2::Set> set;
+    std::vector<int> rule;  // pattern index → rule index
+  };
+  struct PrefixGroup {
+    std::string prefix;
+    int parent = -1;  // the group of the longest other prefix that begins this one
+    GateSet gates;
+  };
   void build(const Event& event, const std::vector<int>& hits, int after, Walk& walk) const;
+  // The group of the longest prefix `text` begins with (the others it begins with are that
+  // group's parents); -1 for none.
+  int longestPrefixGroup(std::string_view text) const;
+  // Adds the rules of `gates` whose regex matches `text` to `hits`; false when the DFA gave up.
+  static bool collectHits(const GateSet& gates, std::string_view text, bool probe_first, std::vector<int>& hits);
 
   std::vector<int> always_;
   std::vector<int> gated_;
   std::vector<FieldIndex> indexes_;
   size_t indexed_count_ = 0;
-  std::unique_ptr<RE2::Set> set_;  // null when no rule is gated
-  std::vector<int> set_rule_;      // RE2::Set pattern index → rule index
+  GateSet unprefixed_;               // its set is null when every gated regex has a prefix
+  std::vector<PrefixGroup> groups_;  // sorted by prefix; empty when nothing is gated
 };
 
 }  // namespace vigil::rules

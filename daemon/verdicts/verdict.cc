@@ -70,7 +70,9 @@ std::optional<Reason> parseReason(std::string_view name) {
   return std::nullopt;
 }
 
-void encode(const VerdictRecord& r, std::string& out) {
+namespace {
+
+void encodeRef(const VerdictRecordRef& r, std::string& out) {
   out.clear();
   out.push_back(static_cast<char>(kFormatVersion));
   out.push_back(static_cast<char>(r.verdict.reason));
@@ -84,6 +86,14 @@ void encode(const VerdictRecord& r, std::string& out) {
   putString(out, r.verdict.key);
   putString(out, r.verdict.window);
   putString(out, r.verdict.detail);
+}
+
+}  // namespace
+
+void encode(const VerdictRecord& r, std::string& out) {
+  encodeRef({.event_id = r.event_id, .at = r.at, .event_time = r.event_time, .ci = r.ci, .host = r.host,
+             .verdict = r.verdict},
+            out);
 }
 
 bool decode(std::string_view in, VerdictRecord& r) {
@@ -105,9 +115,9 @@ bool decode(std::string_view in, VerdictRecord& r) {
   return reader.ok;
 }
 
-void appendToChunk(const VerdictRecord& record, std::string& chunk, std::string& scratch) {
+void appendToChunk(const VerdictRecordRef& record, std::string& chunk, std::string& scratch) {
   if (chunk.empty()) chunk.push_back(static_cast<char>(kChunkVersion));
-  encode(record, scratch);
+  encodeRef(record, scratch);
   putString(chunk, scratch);
 }
 

@@ -80,9 +80,20 @@ struct VerdictRecord {
 void encode(const VerdictRecord& record, std::string& out);
 bool decode(std::string_view in, VerdictRecord& out);
 
+// A record's fields where the correlator has them (the event, its verdict): appended to a chunk
+// without copying its strings into a VerdictRecord first.
+struct VerdictRecordRef {
+  uint64_t event_id = 0;
+  TimePoint at{};
+  TimePoint event_time{};
+  std::string_view ci;
+  std::string_view host;
+  const Verdict& verdict;
+};
+
 // The records of one correlator batch packed into one store value, so recording verdicts costs one
 // put per batch rather than one per event. `scratch` is reused between calls.
-void appendToChunk(const VerdictRecord& record, std::string& chunk, std::string& scratch);
+void appendToChunk(const VerdictRecordRef& record, std::string& chunk, std::string& scratch);
 // Visits a chunk's records in order until `visit` returns false; a value holding one encoded
 // record (the layout before chunks) is visited as a chunk of one. False when unreadable.
 bool forEachInChunk(std::string_view chunk, const std::function<bool(VerdictRecord&)>& visit);

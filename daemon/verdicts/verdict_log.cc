@@ -83,10 +83,14 @@ void VerdictLog::onIntake(const Event& /*event*/, uint64_t id) { current_id_ = i
 void VerdictLog::onVerdict(const Event& event, const Verdict& verdict) {
   if (verdict.reason == Reason::kOpened || current_id_ == 0) return;
   suppressed_[static_cast<size_t>(verdict.reason)]->Increment();
-  const VerdictRecord record{.event_id = current_id_, .at = now_, .event_time = event.time(), .ci = event.ci,
-                             .host = event.host, .verdict = verdict};
   if (chunk_.empty()) chunk_at_ = now_;
-  appendToChunk(record, chunk_, scratch_);
+  appendToChunk({.event_id = current_id_,
+                 .at = now_,
+                 .event_time = event.time(),
+                 .ci = event.ci,
+                 .host = event.host,
+                 .verdict = verdict},
+                chunk_, scratch_);
   chunk_last_id_ = std::max(chunk_last_id_, current_id_);
   if (!event.ci.empty()) {
     auto it = chunk_cis_.find(event.ci);

@@ -31,6 +31,24 @@ TEST(LiteralPrefix, IsTheRequiredStartOrNothing) {
   EXPECT_EQ(requiredLiteralPrefix("abé+x"), "ab");       // a multibyte character may be quantified
 }
 
+TEST(LiteralPrefix, AnchoredIsTheLiteralAfterALeadingCaret) {
+  EXPECT_EQ(anchoredLiteralPrefix("^%LINK-3-UPDOWN: Interface (?P<i>\\S+)"), "%LINK-3-UPDOWN: Interface ");
+  EXPECT_EQ(anchoredLiteralPrefix("^a"), "a");            // one character is enough here
+  EXPECT_EQ(anchoredLiteralPrefix("^abc*d"), "ab");
+  EXPECT_EQ(anchoredLiteralPrefix("^a\\.b"), "a.b");
+  EXPECT_EQ(anchoredLiteralPrefix("^ab(c|d)"), "ab");
+  EXPECT_EQ(anchoredLiteralPrefix("^ab|cd"), "");         // cd need not be at the start
+  EXPECT_EQ(anchoredLiteralPrefix("^(ab|cd)"), "");
+  EXPECT_EQ(anchoredLiteralPrefix("^(?i)ab"), "");        // case folding
+  EXPECT_EQ(anchoredLiteralPrefix("(?i)^ab"), "");
+  EXPECT_EQ(anchoredLiteralPrefix("(?m)^ab"), "");        // ^ at every line
+  EXPECT_EQ(anchoredLiteralPrefix("ab"), "");             // not anchored
+  EXPECT_EQ(anchoredLiteralPrefix("^"), "");
+  EXPECT_EQ(anchoredLiteralPrefix("^$"), "");
+  EXPECT_EQ(anchoredLiteralPrefix("^.ab"), "");
+  EXPECT_EQ(anchoredLiteralPrefix("^a+"), "");
+}
+
 // The rule renders its captures into the key; RE2's unanchored search says what they must be.
 TEST(LiteralPrefix, CapturesEqualTheUnanchoredSearch) {
   const std::vector<std::string> patterns = {

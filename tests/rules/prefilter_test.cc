@@ -6,6 +6,8 @@
 #include <thread>
 #include <vector>
 
+#include <re2/re2.h>
+
 #include "tests/rules/test_util.h"
 
 namespace vigil::rules {
@@ -60,6 +62,42 @@ TEST(Prefilter, KeepsRuleOrderAcrossLists) {
   set->evaluate(none, d);
   EXPECT_EQ(d.action, Action::kNone);
   EXPECT_EQ(d.rule, "");
+}
+
+// Regexes anchored with a literal are only run on messages that begin with it: a gated rule must
+// still be tried exactly when its regex matches, whatever literals nest or are missing.
+TEST(Prefilter, TriesAGatedRuleExactlyWhenItsRegexMatches) {
+  const std::vector<std::string> patterns = {
+      "^ab", "^abc", "^abc(?P<x>d+)", "^abd", "^b", "^", "ab", "(?i)^AB", "^ab|zz", "^a\\.b",
+      "^a.b", "^(ab)", "^abc*", "^é", "^$", "^abcd$", "^abx", "x$", "^b[a]",
+  };
+  std::string yaml = "rules:\n";
+  for (size_t i = 0; i < patterns.size(); ++i) {
+    yaml += "  - name: r" + std::to_string(i) + "\n    match: {message: {regex: '" + patterns[i] +
+            "'}}\n    set: {labels: {r" + std::to_string(i) + ": 'y'}}\n    continue: true\n";
+  }
+  auto set = mustLoad(yaml);
+  ASSERT_NE(set, nullptr);
+  EXPECT_EQ(set->prefilter().gatedCount(), patterns.size());
+  // a, a.b, ab (twice), abc (twice), abcd, abd, abx, b (twice)
+  EXPECT_EQ(set->prefilter().prefixGroupCount(), 8u);
+  const std::vector<std::string> texts = {
+      "", "a", "ab", "abc", "abcd", "abcdd", "abd", "abx", "abxy", "b", "ba", "bb", "xab", "AB", "Abc",
+      "zz", "a.b", "axb", "é", "éa", "ab\nab", "abcccd", "aa", "ac", "abb", "x", "bx", "abcx", "\xff",
+  };
+  for (const auto& text : texts) {
+    SCOPED_TRACE(text);
+    std::vector<uint64_t> before;
+    for (size_t i = 0; i < patterns.size(); ++i) before.push_back(set->counters(i).evaluations.load());
+    Event e = makeEvent({.message = text});
+    Decision d;
+    set->evaluate(e, d);
+    for (size_t i = 0; i < patterns.size(); ++i) {
+      const bool matches = RE2::PartialMatch(text, RE2(patterns[i]));
+      EXPECT_EQ(set->counters(i).evaluations.load() - before[i], matches ? 1u : 0u) << patterns[i];
+      EXPECT_EQ(e.labels.find("r" + std::to_string(i)) != nullptr, matches) << patterns[i];
+    }
+  }
 }
 
 TEST(Prefilter, AnyOfMessageRegexesGatesARule) {
