@@ -353,8 +353,8 @@ class FileParser {
   const size_t errors_before_;
 };
 
-// yaml-cpp's node tree of a large CMDB takes about 4 KB per CI (400 MB for 100 k CIs), freed
-// once parsed but kept by malloc in the heap; hand it back so the daemon's RSS is its live data.
+// The load frees a CI's parse nodes and the CI list's old buffers as it grows; hand what malloc
+// keeps of them back so that the daemon's RSS is its live data.
 void releaseFreedHeap() {
 #if defined(__GLIBC__)
   ::malloc_trim(0);
