@@ -45,25 +45,26 @@ Result<YAML::Node> loadYamlFile(const std::string& path) {
   return loadYamlString(buffer.str(), path);
 }
 
+Status checkKey(std::string_view file, const YAML::Mark& mark, std::string_view key,
+                std::initializer_list<std::string_view> allowed) {
+  for (std::string_view a : allowed) {
+    if (key == a) return Status::ok();
+  }
+  std::string expected;
+  for (std::string_view a : allowed) {
+    expected += expected.empty() ? "" : ", ";
+    expected += a;
+  }
+  return yamlError(file, mark, "unknown key '" + std::string(key) + "' (expected one of: " + expected + ")");
+}
+
 Status checkKeys(std::string_view file, const YAML::Node& map,
                  std::initializer_list<std::string_view> allowed) {
   if (!map.IsMap()) {
     return yamlError(file, map, "expected a mapping");
   }
   for (const auto& item : map) {
-    const std::string key = item.first.Scalar();
-    bool known = false;
-    for (std::string_view a : allowed) {
-      known = known || key == a;
-    }
-    if (!known) {
-      std::string expected;
-      for (std::string_view a : allowed) {
-        expected += expected.empty() ? "" : ", ";
-        expected += a;
-      }
-      return yamlError(file, item.first, "unknown key '" + key + "' (expected one of: " + expected + ")");
-    }
+    if (Status s = checkKey(file, item.first.Mark(), item.first.Scalar(), allowed); !s.isOk()) return s;
   }
   return Status::ok();
 }
@@ -75,22 +76,26 @@ Result<std::string> readString(std::string_view file, const YAML::Node& node) {
   return node.Scalar();
 }
 
-Result<int64_t> readInt(std::string_view file, const YAML::Node& node, int64_t min, int64_t max) {
-  if (!node.IsScalar()) {
-    return fail(yamlError(file, node, "expected an integer"));
-  }
-  const std::string& s = node.Scalar();
+Result<int64_t> parseInt(std::string_view file, const YAML::Mark& mark, const std::string& s, int64_t min,
+                         int64_t max) {
   int64_t value = 0;
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
   if (ec != std::errc() || ptr != s.data() + s.size()) {
-    return fail(yamlError(file, node, "expected an integer, got '" + s + "'"));
+    return fail(yamlError(file, mark, "expected an integer, got '" + s + "'"));
   }
   if (value < min || value > max) {
-    return fail(yamlError(file, node,
+    return fail(yamlError(file, mark,
                           "value " + s + " out of range [" + std::to_string(min) + ", " +
                               std::to_string(max) + "]"));
   }
   return value;
+}
+
+Result<int64_t> readInt(std::string_view file, const YAML::Node& node, int64_t min, int64_t max) {
+  if (!node.IsScalar()) {
+    return fail(yamlError(file, node, "expected an integer"));
+  }
+  return parseInt(file, node.Mark(), node.Scalar(), min, max);
 }
 
 Result<bool> readBool(std::string_view file, const YAML::Node& node) {

@@ -27,10 +27,16 @@ Result<YAML::Node> loadYamlString(std::string_view text, std::string_view file);
 // Rejects keys of a map that are not in `allowed` (typos must not pass silently).
 Status checkKeys(std::string_view file, const YAML::Node& map,
                  std::initializer_list<std::string_view> allowed);
+// checkKeys() for one key at `mark`, for readers that walk parser events instead of a node tree.
+Status checkKey(std::string_view file, const YAML::Mark& mark, std::string_view key,
+                std::initializer_list<std::string_view> allowed);
 
 // Typed scalar readers: error when the node is not a scalar of the type.
 Result<std::string> readString(std::string_view file, const YAML::Node& node);
 Result<int64_t> readInt(std::string_view file, const YAML::Node& node, int64_t min, int64_t max);
+// readInt() of a scalar's text at `mark`.
+Result<int64_t> parseInt(std::string_view file, const YAML::Mark& mark, const std::string& scalar, int64_t min,
+                         int64_t max);
 Result<bool> readBool(std::string_view file, const YAML::Node& node);
 // Durations like "250ms", "30s", "5m", "2h", "1d", or a bare number of seconds.
 Result<std::chrono::milliseconds> readDuration(std::string_view file, const YAML::Node& node);

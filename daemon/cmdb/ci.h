@@ -55,12 +55,24 @@ struct Mark {
   int column = 0;
 };
 struct CiOrigin {
-  std::string file;
-  Mark item;                     // the CI's mapping
-  Mark id;                       // its `id:` value
-  std::vector<Mark> aliases;     // parallel to ConfigurationItem::aliases
-  std::vector<Mark> depends_on;  // parallel to ConfigurationItem::depends_on
-  std::vector<Mark> members;     // parallel to ConfigurationItem::members
+  std::shared_ptr<const std::string> file;  // shared by the CIs of one file
+  Mark item;                                // the CI's mapping
+  Mark id;                                  // its `id:` value
+  // Where each list entry was written: the aliases, then depends_on, then members, parallel to
+  // those lists of ConfigurationItem (one vector: a million CIs pay one allocation each).
+  std::vector<Mark> entries;
+  uint32_t depends_on_begin = 0;  // index in `entries` of the first depends_on entry
+  uint32_t members_begin = 0;     // index in `entries` of the first members entry
+
+  // The k-th entry's position; nullptr when unknown.
+  const Mark* alias(size_t k) const { return at(0, depends_on_begin, k); }
+  const Mark* dependsOn(size_t k) const { return at(depends_on_begin, members_begin, k); }
+  const Mark* member(size_t k) const { return at(members_begin, entries.size(), k); }
+
+ private:
+  const Mark* at(size_t begin, size_t end, size_t k) const {
+    return begin + k < end ? &entries[begin + k] : nullptr;
+  }
 };
 
 struct ConfigurationItem {

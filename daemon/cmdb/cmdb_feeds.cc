@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <span>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -19,6 +20,7 @@ constexpr std::string_view kFileCi = "file/ci/";
 constexpr std::string_view kFileRules = "file/label_rules";
 constexpr std::string_view kTopicCi = "topic/ci/";
 constexpr std::string_view kTopicOffset = "topic/offset/";
+constexpr std::string_view kFileIncomplete = "file/incomplete";
 
 std::string key(std::string_view prefix, std::string_view rest) { return std::string(prefix) + std::string(rest); }
 
@@ -79,33 +81,80 @@ Result<ConfigurationItem> ciFromJson(std::string_view json, std::string_view whe
   return std::move(doc.cis.front());
 }
 
+Status CmdbFeeds::storeFiles() {
+  const CiSnapshot& files = *files_;
+  // Compare with what is stored: unchanged CIs are not written again, vanished ones are erased.
+  std::vector<bool> unchanged(files.size(), false);
+  std::vector<StateOp> erases;
+  bool incomplete = false;
+  Status s = store_.scan(Column::kCmdb, 0, "file/", [&](std::string_view k, std::string_view value) {
+    if (k == kFileIncomplete) {
+      incomplete = true;
+    } else if (k.starts_with(kFileCi)) {
+      const uint32_t i = files.indexOf(k.substr(kFileCi.size()));
+      if (i == CiSnapshot::kNoCi) {
+        erases.push_back(StateOp::erase(Column::kCmdb, 0, std::string(k)));
+      } else if (value == ciToJson(files.at(i))) {
+        unchanged[i] = true;
+      }
+    } else if (k != kFileRules || files.labelRules().empty()) {
+      erases.push_back(StateOp::erase(Column::kCmdb, 0, std::string(k)));
+    }
+    return true;
+  });
+  if (!s.isOk()) return s;
+  const size_t changed = static_cast<size_t>(std::count(unchanged.begin(), unchanged.end(), false));
+  const bool with_rules = !files.labelRules().empty();
+  // More than one write: the stored CIs are marked incomplete until the last one is in. The CIs'
+  // JSON is made write by write, so only one write's worth exists at a time.
+  const bool chunked = erases.size() + changed + (with_rules ? 1 : 0) > kStoreChunk;
+  if (chunked && !incomplete) {
+    if (s = store_.write({StateOp::put(Column::kCmdb, 0, std::string(kFileIncomplete), "")}); !s.isOk()) return s;
+  }
+  std::vector<StateOp> chunk;
+  auto add = [&](StateOp op) {
+    chunk.push_back(std::move(op));
+    if (chunk.size() < kStoreChunk) return Status::ok();
+    Status written = store_.write(chunk);
+    chunk.clear();
+    return written;
+  };
+  for (StateOp& op : erases) {
+    if (s = add(std::move(op)); !s.isOk()) return s;
+  }
+  for (uint32_t i = 0; i < files.size(); ++i) {
+    if (unchanged[i]) continue;
+    if (s = add(StateOp::put(Column::kCmdb, 0, key(kFileCi, files.at(i).id), ciToJson(files.at(i)))); !s.isOk()) {
+      return s;
+    }
+  }
+  if (with_rules) chunk.push_back(StateOp::put(Column::kCmdb, 0, std::string(kFileRules), labelRulesJson(files.labelRules())));
+  if (chunked || incomplete) chunk.push_back(StateOp::erase(Column::kCmdb, 0, std::string(kFileIncomplete)));
+  return chunk.empty() ? Status::ok() : store_.write(chunk);
+}
+
 Status CmdbFeeds::start(std::shared_ptr<const CiSnapshot> from_files, const std::string& files_error) {
   std::lock_guard lock(mu_);
   if (files_error.empty()) {
-    if (from_files) {
-      files_.cis.assign(from_files->items().begin(), from_files->items().end());
-      files_.label_rules.assign(from_files->labelRules().begin(), from_files->labelRules().end());
-    }
     // The files are the truth: replace what is stored (also when no files are configured).
-    std::vector<StateOp> ops;
-    Status s = store_.scan(Column::kCmdb, 0, "file/", [&](std::string_view k, std::string_view) {
-      ops.push_back(StateOp::erase(Column::kCmdb, 0, std::string(k)));
-      return true;
-    });
-    if (!s.isOk()) return s;
-    for (const auto& ci : files_.cis) ops.push_back(StateOp::put(Column::kCmdb, 0, key(kFileCi, ci.id), ciToJson(ci)));
-    if (!files_.label_rules.empty()) {
-      ops.push_back(StateOp::put(Column::kCmdb, 0, std::string(kFileRules), labelRulesJson(files_.label_rules)));
-    }
-    if (s = store_.write(ops); !s.isOk()) return s;
+    files_ = from_files ? std::move(from_files) : CiSnapshot::empty();
+    if (Status s = storeFiles(); !s.isOk()) return s;
   } else {
+    auto incomplete = store_.get(Column::kCmdb, 0, kFileIncomplete);
+    if (!incomplete) return incomplete.error();
+    if (*incomplete) {
+      return Status::invalidArgument(files_error +
+                                     "\n(the CMDB stored at an earlier start is incomplete: that start stopped while storing it)");
+    }
     CmdbDocument stored;
     Status s = parseStored(store_, kFileCi, /*with_rules=*/true, stored);
     if (!s.isOk()) return Status::invalidArgument(files_error + "\n" + s.message());
     if (stored.cis.empty()) return Status::invalidArgument(files_error + "\n(no CMDB stored from an earlier start)");
     spdlog::error("cmdb: the files do not load; using the {} CIs stored at the last good load:\n{}", stored.cis.size(),
                   files_error);
-    files_ = std::move(stored);
+    auto built = buildSnapshot(std::move(stored.cis), std::move(stored.label_rules));
+    if (!built) return Status::invalidArgument(files_error + "\nthe stored CMDB does not load:\n" + built.error().message());
+    files_ = std::move(*built);
   }
   CmdbDocument topic;
   if (Status s = parseStored(store_, kTopicCi, /*with_rules=*/false, topic); !s.isOk()) return s;
@@ -123,30 +172,27 @@ Status CmdbFeeds::start(std::shared_ptr<const CiSnapshot> from_files, const std:
 
 Status CmdbFeeds::reloadFiles(std::shared_ptr<const CiSnapshot> from_files) {
   std::unique_lock lock(mu_);
-  CmdbDocument previous = std::move(files_);
-  files_ = {};
-  if (from_files) {
-    files_.cis.assign(from_files->items().begin(), from_files->items().end());
-    files_.label_rules.assign(from_files->labelRules().begin(), from_files->labelRules().end());
-  }
-  auto merged = merge(topic_cis_);
-  if (!merged) {
+  std::string conflict;
+  {
+    auto previous = std::exchange(files_, from_files ? from_files : CiSnapshot::empty());
+    auto merged = merge(topic_cis_);
+    if (!merged) conflict = merged.error().message();
     files_ = std::move(previous);
-    return Status::invalidArgument("the files conflict with CIs from the CMDB topic:\n" + merged.error().message());
-  }
+  }  // the trial snapshot is gone before start() merges again
+  if (!conflict.empty()) return Status::invalidArgument("the files conflict with CIs from the CMDB topic:\n" + conflict);
   lock.unlock();
-  Status s = start(from_files, "");  // stores the files and publishes
-  return s;
+  return start(std::move(from_files), "");  // stores the files and publishes
 }
 
 Result<std::shared_ptr<const CiSnapshot>> CmdbFeeds::merge(const std::map<CiId, ConfigurationItem>& topic) const {
+  if (topic.empty()) return files_;  // the files' snapshot as it is: no second copy of the CIs
   std::vector<ConfigurationItem> cis;
-  cis.reserve(files_.cis.size() + topic.size());
-  for (const auto& ci : files_.cis) {
+  cis.reserve(files_->size() + topic.size());
+  for (const auto& ci : files_->items()) {
     if (topic.count(ci.id) == 0) cis.push_back(ci);
   }
   for (const auto& [id, ci] : topic) cis.push_back(ci);
-  return buildSnapshot(std::move(cis), files_.label_rules);
+  return buildSnapshot(std::move(cis), std::vector<LabelRule>(files_->labelRules().begin(), files_->labelRules().end()));
 }
 
 Result<std::vector<CmdbFeeds::Rejected>> CmdbFeeds::applyTopic(const std::vector<TopicChange>& changes,

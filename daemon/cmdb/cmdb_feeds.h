@@ -4,6 +4,8 @@
 //
 //   file/ci/<id>         a CI of the last good load of cmdb.files (JSON, the YAML schema)
 //   file/label_rules     that load's label rules (JSON array of {match, ci})
+//   file/incomplete      present while a load too large for one write is being stored: then the
+//                        stored file CIs are a mix of two loads and are not used
 //   topic/ci/<id>        a CI upserted from the CMDB topic (same JSON)
 //   topic/offset/<p>     the next offset to read of CMDB topic partition p, written in the same
 //                        write as the CIs it brought
@@ -15,6 +17,9 @@
 // Validation is the loader's (buildSnapshot): a topic change that would make the merged CMDB
 // invalid (unknown class, an edge to a missing CI, a cycle, an alias of another CI, deleting a CI
 // others depend on) is rejected with that error and changes nothing.
+// Memory: the file CIs are held once, in the files' snapshot, which is published as it is while
+// the topic has no CIs; with topic CIs the merged snapshot holds its own copy. The store gets only
+// the CIs that changed since the last start, in writes of at most kStoreChunk records.
 // Thread-safety: every method is safe from any thread; one mutex serialises them, and `publish`
 // is called under it so snapshots go live in the order they were built.
 #pragma once
@@ -82,13 +87,19 @@ class CmdbFeeds {
 
   size_t topicCiCount() const;
 
+  // Records per store write when the file CIs are stored (a million CIs in one write would hold
+  // their JSON several times over: the write, the batch, the memtable).
+  static constexpr size_t kStoreChunk = 4096;
+
  private:
   Result<std::shared_ptr<const CiSnapshot>> merge(const std::map<CiId, ConfigurationItem>& topic) const;
+  // Makes the stored file CIs and label rules those of files_.
+  Status storeFiles();
 
   store::Store& store_;
   Publish publish_;
   mutable std::mutex mu_;
-  CmdbDocument files_;                            // GUARDED_BY(mu_)
+  std::shared_ptr<const CiSnapshot> files_ = CiSnapshot::empty();  // GUARDED_BY(mu_); never null
   std::map<CiId, ConfigurationItem> topic_cis_;   // GUARDED_BY(mu_)
 };
 

@@ -4,7 +4,14 @@
 
 #include <algorithm>
 #include <fstream>
-#include <sstream>
+#include <functional>
+#include <istream>
+#include <optional>
+#include <streambuf>
+#include <unordered_map>
+
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/parser.h>
 
 #include "daemon/yaml_util.h"
 
@@ -12,36 +19,191 @@ namespace vigil::cmdb {
 
 namespace {
 
-Mark markOf(const YAML::Node& node) {
-  const YAML::Mark m = node.Mark();
+// yaml-cpp's node tree costs about 4 KB per CI (4 GB for a million), so the loader reads the
+// parser's events into this small tree instead, and hands each entry of `cis` to the parser as
+// soon as it is complete: only one CI's nodes exist at a time.
+struct YamlNode {
+  enum class Kind : uint8_t { kNull, kScalar, kSequence, kMap };
+  Kind kind = Kind::kNull;
+  YAML::Mark mark;
+  std::string scalar;              // kScalar only
+  std::vector<YamlNode> children;  // kSequence: the items; kMap: key, value, key, value, …
+
+  bool isScalar() const { return kind == Kind::kScalar; }
+  bool isSequence() const { return kind == Kind::kSequence; }
+  bool isMap() const { return kind == Kind::kMap; }
+  size_t pairs() const { return isMap() ? children.size() / 2 : 0; }
+  const YamlNode& key(size_t i) const { return children[2 * i]; }
+  const YamlNode& value(size_t i) const { return children[2 * i + 1]; }
+  // The value of the first scalar key `name`, as yaml-cpp's node[name]; nullptr when absent.
+  const YamlNode* find(std::string_view name) const {
+    for (size_t i = 0; i < pairs(); ++i) {
+      if (key(i).isScalar() && key(i).scalar == name) return &value(i);
+    }
+    return nullptr;
+  }
+};
+
+Mark markOf(const YamlNode& node) {
+  const YAML::Mark& m = node.mark;
   return {m.line >= 0 ? m.line + 1 : 1, m.column >= 0 ? m.column + 1 : 1};
 }
+
+// Builds YamlNodes from parser events. The items of the root's first `cis` sequence are passed
+// to `on_ci` as they complete and not kept (that sequence stays empty in the tree).
+class TreeBuilder : public YAML::EventHandler {
+ public:
+  template <typename OnCi>
+  explicit TreeBuilder(OnCi on_ci) : on_ci_(std::move(on_ci)) {}
+
+  // The document's root; nullopt for an empty document.
+  std::optional<YamlNode>& root() { return root_; }
+  // The `cis` sequence whose items went to on_ci.
+  const YamlNode* streamedCis() const { return streamed_cis_ ? root_->find("cis") : nullptr; }
+
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    YamlNode node;
+    node.mark = mark;
+    complete(std::move(node), anchor);
+  }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    // yaml-cpp's tree shares the anchored node, so an alias reads (and reports) as its anchor.
+    auto it = anchors_.find(anchor);
+    YamlNode node;
+    if (it != anchors_.end()) {
+      node = it->second;
+    } else {
+      node.mark = mark;  // an alias of an enclosing node, still open: read as null
+    }
+    complete(std::move(node), 0);
+  }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                const std::string& value) override {
+    YamlNode node;
+    node.kind = YamlNode::Kind::kScalar;
+    node.mark = mark;
+    node.scalar = value;
+    complete(std::move(node), anchor);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    open(YamlNode::Kind::kSequence, mark, anchor);
+  }
+  void OnSequenceEnd() override { close(); }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    open(YamlNode::Kind::kMap, mark, anchor);
+  }
+  void OnMapEnd() override { close(); }
+
+ private:
+  struct Open {
+    YamlNode node;
+    YAML::anchor_t anchor = 0;
+    bool streams = false;
+  };
+
+  void open(YamlNode::Kind kind, const YAML::Mark& mark, YAML::anchor_t anchor) {
+    Open o;
+    o.node.kind = kind;
+    o.node.mark = mark;
+    o.anchor = anchor;
+    // The value of the root's first `cis` key (an anchored one is kept whole: aliases need it).
+    if (kind == YamlNode::Kind::kSequence && anchor == 0 && open_.size() == 1 && open_[0].node.isMap()) {
+      const YamlNode& root = open_[0].node;
+      o.streams = root.children.size() % 2 == 1 && root.children.back().isScalar() &&
+                  root.children.back().scalar == "cis" && root.find("cis") == nullptr;
+      // find() looks at complete pairs only: the key just read is not one yet.
+    }
+    open_.push_back(std::move(o));
+  }
+  void close() {
+    Open o = std::move(open_.back());
+    open_.pop_back();
+    if (o.streams) streamed_cis_ = true;
+    complete(std::move(o.node), o.anchor);
+  }
+  void complete(YamlNode node, YAML::anchor_t anchor) {
+    if (anchor != 0) anchors_[anchor] = node;
+    if (open_.empty()) {
+      root_ = std::move(node);
+    } else if (open_.back().streams) {
+      on_ci_(node);
+    } else {
+      open_.back().node.children.push_back(std::move(node));
+    }
+  }
+
+  std::function<void(const YamlNode&)> on_ci_;
+  std::vector<Open> open_;
+  std::unordered_map<YAML::anchor_t, YamlNode> anchors_;
+  std::optional<YamlNode> root_;
+  bool streamed_cis_ = false;
+};
+
+// An istream over text it does not copy (std::ispanstream is C++23).
+class ViewBuffer : public std::streambuf {
+ public:
+  explicit ViewBuffer(std::string_view text) {
+    char* p = const_cast<char*>(text.data());  // the get area is only read
+    setg(p, p, p + text.size());
+  }
+};
 
 class FileParser {
  public:
   FileParser(std::string_view file, CmdbDocument& out, std::string& errors)
-      : file_(file), out_(out), errors_(errors) {}
+      : file_(file),
+        file_name_(std::make_shared<const std::string>(file)),
+        out_(out),
+        errors_(errors),
+        cis_before_(out.cis.size()), errors_before_(errors.size()) {}
 
-  void parse(const YAML::Node& root) {
-    if (root.IsNull()) return;  // an empty file is allowed
-    if (!add(checkKeys(file_, root, {"cis", "label_rules"}))) return;
-    if (const YAML::Node cis = root["cis"]) {
-      if (!cis.IsSequence()) {
-        add(yamlError(file_, cis, "'cis' must be a list of CIs"));
-      } else {
-        for (const YAML::Node& item : cis) parseCi(item);
-      }
-    }
-    if (const YAML::Node rules = root["label_rules"]) {
-      if (!rules.IsSequence()) {
-        add(yamlError(file_, rules, "'label_rules' must be a list"));
-      } else {
-        for (const YAML::Node& rule : rules) parseLabelRule(rule);
-      }
+  // Reads the first document of `in`: the entries of `cis` while the parser reads them, the rest
+  // at the end. A syntax error drops what this file added and is its only error, as when the
+  // file was loaded whole.
+  void parse(std::istream& in) {
+    try {
+      TreeBuilder builder([this](const YamlNode& item) { parseCi(item); });
+      YAML::Parser parser(in);
+      parser.HandleNextDocument(builder);
+      if (builder.root()) parseRoot(*builder.root(), builder.streamedCis());
+    } catch (const YAML::Exception& e) {
+      dropThisFile();
+      add(yamlError(file_, e.mark, e.msg));
     }
   }
 
  private:
+  void parseRoot(const YamlNode& root, const YamlNode* streamed_cis) {
+    if (root.kind == YamlNode::Kind::kNull) return;  // an empty file is allowed
+    if (Status s = checkKeys(root, {"cis", "label_rules"}); !s.isOk()) {
+      dropThisFile();  // reported alone, as when the CIs were read after the whole file
+      add(s);
+      return;
+    }
+    if (const YamlNode* cis = root.find("cis"); cis != nullptr && cis != streamed_cis) {
+      if (!cis->isSequence()) {
+        add(error(*cis, "'cis' must be a list of CIs"));
+      } else {
+        for (const YamlNode& item : cis->children) parseCi(item);
+      }
+    }
+    if (const YamlNode* rules = root.find("label_rules")) {
+      if (!rules->isSequence()) {
+        add(error(*rules, "'label_rules' must be a list"));
+      } else {
+        for (const YamlNode& rule : rules->children) parseLabelRule(rule);
+      }
+    }
+  }
+
+  void dropThisFile() {
+    out_.cis.resize(cis_before_);
+    errors_.resize(errors_before_);
+  }
   bool add(const Status& s) {
     if (s.isOk()) return true;
     if (!errors_.empty()) errors_ += '\n';
@@ -55,125 +217,144 @@ class FileParser {
     return true;
   }
 
+  // yaml_util's readers, for YamlNodes (same messages).
+  Status error(const YamlNode& node, std::string_view message) const {
+    return yamlError(file_, node.mark, message);
+  }
+  Status checkKeys(const YamlNode& map, std::initializer_list<std::string_view> allowed) const {
+    if (!map.isMap()) return error(map, "expected a mapping");
+    for (size_t i = 0; i < map.pairs(); ++i) {
+      if (Status s = checkKey(file_, map.key(i).mark, map.key(i).scalar, allowed); !s.isOk()) return s;
+    }
+    return Status::ok();
+  }
+  Result<std::string> readString(const YamlNode& node) const {
+    if (!node.isScalar()) return fail(error(node, "expected a string"));
+    return node.scalar;
+  }
+  Result<int64_t> readInt(const YamlNode& node, int64_t min, int64_t max) const {
+    if (!node.isScalar()) return fail(error(node, "expected an integer"));
+    return parseInt(file_, node.mark, node.scalar, min, max);
+  }
+
   // A list of strings (a single string is a list of one); marks are appended when given.
-  void stringList(const YAML::Node& node, std::vector<std::string>& out, std::vector<Mark>* marks) {
-    if (node.IsScalar()) {
-      out.push_back(node.Scalar());
+  void stringList(const YamlNode& node, std::vector<std::string>& out, std::vector<Mark>* marks) {
+    if (node.isScalar()) {
+      out.push_back(node.scalar);
       if (marks != nullptr) marks->push_back(markOf(node));
       return;
     }
-    if (!node.IsSequence()) {
-      add(yamlError(file_, node, "expected a string or a list of strings"));
+    if (!node.isSequence()) {
+      add(error(node, "expected a string or a list of strings"));
       return;
     }
-    for (const YAML::Node& item : node) {
+    for (const YamlNode& item : node.children) {
       std::string s;
-      if (!take(readString(file_, item), s)) continue;
+      if (!take(readString(item), s)) continue;
       out.push_back(std::move(s));
       if (marks != nullptr) marks->push_back(markOf(item));
     }
   }
 
-  void labelMap(const YAML::Node& node, Labels& out) {
-    if (!node.IsMap()) {
-      add(yamlError(file_, node, "expected a mapping of label names to values"));
+  void labelMap(const YamlNode& node, Labels& out) {
+    if (!node.isMap()) {
+      add(error(node, "expected a mapping of label names to values"));
       return;
     }
-    for (const auto& kv : node) {
+    for (size_t i = 0; i < node.pairs(); ++i) {
       std::string value;
-      if (take(readString(file_, kv.second), value)) out.set(kv.first.Scalar(), value);
+      if (take(readString(node.value(i)), value)) out.set(node.key(i).scalar, value);
     }
   }
 
-  void parseCi(const YAML::Node& node) {
-    if (!node.IsMap()) {
-      add(yamlError(file_, node, "a CI must be a mapping"));
+  void parseCi(const YamlNode& node) {
+    if (!node.isMap()) {
+      add(error(node, "a CI must be a mapping"));
       return;
     }
-    if (!add(checkKeys(file_, node,
-                       {"id", "name", "class", "aliases", "labels", "assignment_group",
-                        "criticality", "location", "depends_on", "members"}))) {
+    if (!add(checkKeys(node, {"id", "name", "class", "aliases", "labels", "assignment_group", "criticality",
+                              "location", "depends_on", "members"}))) {
       return;
     }
     ConfigurationItem ci;
     CiOrigin origin;
-    origin.file = std::string(file_);
+    origin.file = file_name_;
     origin.item = markOf(node);
-    if (const YAML::Node id = node["id"]) {
-      origin.id = markOf(id);
-      if (take(readString(file_, id), ci.id) && ci.id.empty()) {
-        add(yamlError(file_, id, "'id' must not be empty"));
-      }
+    if (const YamlNode* id = node.find("id")) {
+      origin.id = markOf(*id);
+      if (take(readString(*id), ci.id) && ci.id.empty()) add(error(*id, "'id' must not be empty"));
     } else {
-      add(yamlError(file_, node, "CI without 'id'"));
+      add(error(node, "CI without 'id'"));
     }
-    if (const YAML::Node n = node["name"]) take(readString(file_, n), ci.name);
-    if (const YAML::Node c = node["class"]) {
+    if (const YamlNode* n = node.find("name")) take(readString(*n), ci.name);
+    const YamlNode* class_node = node.find("class");
+    if (class_node != nullptr) {
       std::string name;
-      if (take(readString(file_, c), name)) {
+      if (take(readString(*class_node), name)) {
         if (const auto parsed = parseCiClass(name)) {
           ci.ci_class = *parsed;
         } else {
-          add(yamlError(file_, c, "unknown class '" + name + "' (expected one of: " +
-                                      std::string(ciClassNames()) + ")"));
+          add(error(*class_node, "unknown class '" + name + "' (expected one of: " + std::string(ciClassNames()) + ")"));
         }
       }
     } else {
-      add(yamlError(file_, node, "CI '" + ci.id + "' without 'class'"));
+      add(error(node, "CI '" + ci.id + "' without 'class'"));
     }
-    if (const YAML::Node a = node["aliases"]) stringList(a, ci.aliases, &origin.aliases);
-    if (const YAML::Node l = node["labels"]) labelMap(l, ci.labels);
-    if (const YAML::Node g = node["assignment_group"]) take(readString(file_, g), ci.assignment_group);
-    if (const YAML::Node c = node["criticality"]) {
+    if (const YamlNode* a = node.find("aliases")) stringList(*a, ci.aliases, &origin.entries);
+    if (const YamlNode* l = node.find("labels")) labelMap(*l, ci.labels);
+    if (const YamlNode* g = node.find("assignment_group")) take(readString(*g), ci.assignment_group);
+    if (const YamlNode* c = node.find("criticality")) {
       int64_t value = 0;
-      if (take(readInt(file_, c, kMostCritical, kLeastCritical), value)) {
-        ci.criticality = static_cast<uint8_t>(value);
-      }
+      if (take(readInt(*c, kMostCritical, kLeastCritical), value)) ci.criticality = static_cast<uint8_t>(value);
     }
-    if (const YAML::Node l = node["location"]) take(readString(file_, l), ci.location);
-    if (const YAML::Node d = node["depends_on"]) stringList(d, ci.depends_on, &origin.depends_on);
-    if (const YAML::Node m = node["members"]) {
-      stringList(m, ci.members, &origin.members);
-      if (ci.ci_class != CiClass::kService && node["class"]) {
-        add(yamlError(file_, m, "'members' is only allowed on CIs of class service"));
+    if (const YamlNode* l = node.find("location")) take(readString(*l), ci.location);
+    origin.depends_on_begin = static_cast<uint32_t>(origin.entries.size());
+    if (const YamlNode* d = node.find("depends_on")) stringList(*d, ci.depends_on, &origin.entries);
+    origin.members_begin = static_cast<uint32_t>(origin.entries.size());
+    if (const YamlNode* m = node.find("members")) {
+      stringList(*m, ci.members, &origin.entries);
+      if (ci.ci_class != CiClass::kService && class_node != nullptr) {
+        add(error(*m, "'members' is only allowed on CIs of class service"));
         ci.members.clear();
-        origin.members.clear();
+        origin.entries.resize(origin.members_begin);
       }
     }
+    origin.entries.shrink_to_fit();
     ci.origin = std::make_shared<const CiOrigin>(std::move(origin));
     out_.cis.push_back(std::move(ci));
   }
 
-  void parseLabelRule(const YAML::Node& node) {
-    if (!add(checkKeys(file_, node, {"match", "ci"}))) return;
+  void parseLabelRule(const YamlNode& node) {
+    if (!add(checkKeys(node, {"match", "ci"}))) return;
     LabelRule rule;
     rule.origin = std::make_pair(std::string(file_), markOf(node));
-    const YAML::Node match = node["match"];
-    const YAML::Node ci = node["ci"];
-    if (!match || !ci) {
-      add(yamlError(file_, node, "a label rule needs 'match' and 'ci'"));
+    const YamlNode* match = node.find("match");
+    const YamlNode* ci = node.find("ci");
+    if (match == nullptr || ci == nullptr) {
+      add(error(node, "a label rule needs 'match' and 'ci'"));
       return;
     }
-    if (!match.IsMap() || match.size() == 0) {
-      add(yamlError(file_, match, "'match' must be a non-empty mapping of label names to values"));
+    if (!match->isMap() || match->pairs() == 0) {
+      add(error(*match, "'match' must be a non-empty mapping of label names to values"));
       return;
     }
-    for (const auto& kv : match) {
+    for (size_t i = 0; i < match->pairs(); ++i) {
       std::string value;
-      if (take(readString(file_, kv.second), value)) {
-        rule.match.emplace_back(kv.first.Scalar(), std::move(value));
-      }
+      if (take(readString(match->value(i)), value)) rule.match.emplace_back(match->key(i).scalar, std::move(value));
     }
-    if (take(readString(file_, ci), rule.ci)) out_.label_rules.push_back(std::move(rule));
+    if (take(readString(*ci), rule.ci)) out_.label_rules.push_back(std::move(rule));
   }
 
   std::string_view file_;
+  std::shared_ptr<const std::string> file_name_;  // the CIs' origins share it
   CmdbDocument& out_;
   std::string& errors_;
+  const size_t cis_before_;
+  const size_t errors_before_;
 };
 
-// yaml-cpp's node tree of a large CMDB takes about 4 KB per CI (400 MB for 100 k CIs), freed
-// once parsed but kept by malloc in the heap; hand it back so the daemon's RSS is its live data.
+// The load frees a CI's parse nodes and the CI list's old buffers as it grows; hand what malloc
+// keeps of them back so that the daemon's RSS is its live data.
 void releaseFreedHeap() {
 #if defined(__GLIBC__)
   ::malloc_trim(0);
@@ -192,16 +373,9 @@ std::vector<std::string> expandCmdbGlobs(const std::vector<std::string>& globs, 
 
 void parseCmdbText(std::string_view yaml, std::string_view file_name, CmdbDocument& out,
                    std::string& errors) {
-  auto root = loadYamlString(yaml, file_name);
-  if (!root) {
-    errors += (errors.empty() ? "" : "\n") + root.error().message();
-    return;
-  }
-  try {
-    FileParser(file_name, out, errors).parse(*root);
-  } catch (const YAML::Exception& e) {  // yaml-cpp throws on odd node shapes; keep it here
-    errors += (errors.empty() ? "" : "\n") + yamlError(file_name, e.mark, e.msg).message();
-  }
+  ViewBuffer buffer(yaml);
+  std::istream in(&buffer);
+  FileParser(file_name, out, errors).parse(in);
 }
 
 Result<std::shared_ptr<const CiSnapshot>> loadCmdbFiles(const std::vector<std::string>& globs,
@@ -214,9 +388,7 @@ Result<std::shared_ptr<const CiSnapshot>> loadCmdbFiles(const std::vector<std::s
       errors += (errors.empty() ? "" : "\n") + file + ":1:1: cannot open file";
       continue;
     }
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    parseCmdbText(buffer.str(), file, doc, errors);
+    FileParser(file, doc, errors).parse(in);
   }
   releaseFreedHeap();
   if (!errors.empty()) return fail(Status::invalidArgument(std::move(errors)));

@@ -13,13 +13,15 @@ std::atomic<uint64_t> g_generation{0};
 std::string where(const ConfigurationItem& ci, const Mark* mark) {
   if (!ci.origin) return "cmdb";
   const Mark m = (mark != nullptr && mark->line > 0) ? *mark : ci.origin->item;
-  return ci.origin->file + ":" + std::to_string(std::max(m.line, 1)) + ":" +
+  return *ci.origin->file + ":" + std::to_string(std::max(m.line, 1)) + ":" +
          std::to_string(std::max(m.column, 1));
 }
 
-const Mark* markAt(const std::vector<Mark>* marks, size_t i) {
-  return marks != nullptr && i < marks->size() ? &(*marks)[i] : nullptr;
+const Mark* aliasMark(const ConfigurationItem& ci, size_t k) { return ci.origin ? ci.origin->alias(k) : nullptr; }
+const Mark* dependsOnMark(const ConfigurationItem& ci, size_t k) {
+  return ci.origin ? ci.origin->dependsOn(k) : nullptr;
 }
+const Mark* memberMark(const ConfigurationItem& ci, size_t k) { return ci.origin ? ci.origin->member(k) : nullptr; }
 
 bool validHostName(std::string_view s) {
   if (s.empty() || s.size() > 253) return false;
@@ -107,10 +109,9 @@ class SnapshotBuilder {
     CiSnapshot& s = *snap_;
     for (uint32_t i = 0; i < s.items_.size(); ++i) {
       const ConfigurationItem& ci = s.items_[i];
-      const auto* origin = ci.origin ? &*ci.origin : nullptr;
       for (size_t k = 0; k < ci.depends_on.size(); ++k) {
         const uint32_t to = s.ids_.find(ci.depends_on[k]);
-        const Mark* m = markAt(origin ? &origin->depends_on : nullptr, k);
+        const Mark* m = dependsOnMark(ci, k);
         if (to == CiSnapshot::kNoCi) {
           error(where(ci, m), "CI '" + ci.id + "' depends_on unknown CI '" + ci.depends_on[k] + "'");
         } else if (to == i) {
@@ -120,13 +121,13 @@ class SnapshotBuilder {
         }
       }
       if (!ci.members.empty() && !ci.isService()) {
-        error(where(ci, markAt(origin ? &origin->members : nullptr, 0)),
+        error(where(ci, memberMark(ci, 0)),
               "CI '" + ci.id + "': members are only allowed on CIs of class service");
         continue;
       }
       for (size_t k = 0; k < ci.members.size(); ++k) {
         const uint32_t to = s.ids_.find(ci.members[k]);
-        const Mark* m = markAt(origin ? &origin->members : nullptr, k);
+        const Mark* m = memberMark(ci, k);
         if (to == CiSnapshot::kNoCi) {
           error(where(ci, m), "service '" + ci.id + "' has unknown member '" + ci.members[k] + "'");
         } else if (to == i) {
@@ -144,7 +145,7 @@ class SnapshotBuilder {
     const CiSnapshot& s = *snap_;
     const ConfigurationItem& ci = s.items_[i];
     const ConfigurationItem& other = s.items_[*first];
-    error(where(ci, markAt(ci.origin ? &ci.origin->aliases : nullptr, k)),
+    error(where(ci, aliasMark(ci, k)),
           "alias '" + alias + "' of CI '" + ci.id + "' is already claimed by CI '" + other.id +
               "' (" + where(other, nullptr) + "); an alias must name exactly one CI");
   }
@@ -164,7 +165,7 @@ class SnapshotBuilder {
   void indexAlias(uint32_t i, size_t k, const std::string& alias) {
     CiSnapshot& s = *snap_;
     const ConfigurationItem& ci = s.items_[i];
-    const std::string at = where(ci, markAt(ci.origin ? &ci.origin->aliases : nullptr, k));
+    const std::string at = where(ci, aliasMark(ci, k));
     IpAddress ip;
     if (alias.find('/') != std::string::npos) {
       uint8_t len = 0;
@@ -236,12 +237,11 @@ class SnapshotBuilder {
   std::string edgeWhere(uint32_t from, uint32_t to) const {
     const ConfigurationItem& ci = snap_->items_[from];
     const std::string& to_id = snap_->items_[to].id;
-    const auto* origin = ci.origin ? &*ci.origin : nullptr;
     for (size_t k = 0; k < ci.depends_on.size(); ++k) {
-      if (ci.depends_on[k] == to_id) return where(ci, markAt(origin ? &origin->depends_on : nullptr, k));
+      if (ci.depends_on[k] == to_id) return where(ci, dependsOnMark(ci, k));
     }
     for (size_t k = 0; k < ci.members.size(); ++k) {
-      if (ci.members[k] == to_id) return where(ci, markAt(origin ? &origin->members : nullptr, k));
+      if (ci.members[k] == to_id) return where(ci, memberMark(ci, k));
     }
     return where(ci, nullptr);
   }

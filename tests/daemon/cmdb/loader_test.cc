@@ -195,6 +195,88 @@ TEST(CmdbLoader, CollectsEveryErrorInOnePass) {
   EXPECT_THAT(e, HasSubstr("cmdb.yaml:9:5: unknown key 'owner'"));
 }
 
+// The entries of `cis` are read while the parser reads the file (no node tree of the whole file):
+// what is reported must be what a whole-file read reports.
+TEST(CmdbLoader, AnUnknownTopLevelKeyAfterTheCisIsReportedAlone) {
+  EXPECT_EQ(errorOf("cis:\n  - id: a\n    class: toaster\n  - 3\nowner: me\n"),
+            "cmdb.yaml:5:1: unknown key 'owner' (expected one of: cis, label_rules)");
+}
+
+TEST(CmdbLoader, ASyntaxErrorAfterBadCisIsTheFilesOnlyError) {
+  testing::TempDir dir;
+  writeFile(dir.file("a.yaml"), "cis:\n  - id: a\n    class: server\n");
+  writeFile(dir.file("b.yaml"), "cis:\n  - id: b\n    class: toaster\n  - id: c\n    aliases: [x\n");
+  auto loaded = loadCmdbFiles({"a.yaml", "b.yaml"}, dir.path().string());
+  ASSERT_FALSE(loaded);
+  const std::string e = loaded.error().message();
+  EXPECT_EQ(e.find('\n'), std::string::npos) << e;
+  EXPECT_THAT(e, ::testing::StartsWith(dir.file("b.yaml") + ":6:1: "));
+}
+
+TEST(CmdbLoader, ReportsTheCisErrorsBeforeTheLabelRulesWhateverTheKeyOrder) {
+  EXPECT_EQ(errorOf("label_rules:\n  - match: {site: x}\n    ci: nope\n  - 3\n"
+                    "cis:\n  - id: a\n    class: toaster\n  - [b]\ncis: 7\n"),
+            "cmdb.yaml:7:12: unknown class 'toaster' (expected one of: router, switch, firewall, "
+            "load_balancer, server, vm, container, storage, database, application, link, site, "
+            "service, other)\n"
+            "cmdb.yaml:8:5: a CI must be a mapping\n"
+            "cmdb.yaml:4:5: expected a mapping");
+}
+
+TEST(CmdbLoader, AliasesReadAsTheirAnchorsAndReportAtThem) {
+  auto loaded = loadCmdbString(R"(cis:
+  - id: a
+    class: server
+    labels: &par1 {site: par1}
+    depends_on: &core [sw]
+  - {id: sw, class: switch}
+  - &template
+    id: b
+    class: server
+    labels: *par1
+    depends_on: *core
+)", "cmdb.yaml");
+  ASSERT_TRUE(loaded) << loaded.error().message();
+  const ConfigurationItem* b = (*loaded)->find("b");
+  ASSERT_NE(b, nullptr);
+  ASSERT_NE(b->labels.find("site"), nullptr);
+  EXPECT_EQ(*b->labels.find("site"), "par1");
+  EXPECT_EQ(b->depends_on, std::vector<std::string>{"sw"});
+  EXPECT_EQ(errorOf("cis:\n  - id: a\n    class: &c toaster\n  - id: b\n    class: *c\n"),
+            "cmdb.yaml:3:12: unknown class 'toaster' (expected one of: router, switch, firewall, "
+            "load_balancer, server, vm, container, storage, database, application, link, site, "
+            "service, other)\n"
+            "cmdb.yaml:3:12: unknown class 'toaster' (expected one of: router, switch, firewall, "
+            "load_balancer, server, vm, container, storage, database, application, link, site, "
+            "service, other)");
+}
+
+TEST(CmdbLoader, ReadsFlowStyleAndOnlyTheFirstDocument) {
+  auto loaded = loadCmdbString("{cis: [{id: a, class: server, aliases: [a1, 10.0.0.1]}, {id: b, class: switch}]}\n"
+                               "---\ncis: [{id: c, class: toaster}]\n",
+                               "cmdb.yaml");
+  ASSERT_TRUE(loaded) << loaded.error().message();
+  EXPECT_EQ((*loaded)->size(), 2u);
+  EXPECT_EQ((*loaded)->bindHost("10.0.0.1").ci, (*loaded)->find("a"));
+}
+
+TEST(CmdbLoader, ALargeFileLoadsEveryCi) {
+  testing::TempDir dir;
+  std::string text = "cis:\n  - {id: sw, class: switch}\n";
+  for (int i = 0; i < 20000; ++i) {
+    text += "  - id: srv-" + std::to_string(i) + "\n    class: server\n    aliases: [srv-" + std::to_string(i) +
+            ".example.net]\n    depends_on: [sw]\n";
+  }
+  writeFile(dir.file("big.yaml"), text);
+  auto loaded = loadCmdbFiles({"big.yaml"}, dir.path().string());
+  ASSERT_TRUE(loaded) << loaded.error().message();
+  EXPECT_EQ((*loaded)->size(), 20001u);
+  const ConfigurationItem* last = (*loaded)->find("srv-19999");
+  ASSERT_NE(last, nullptr);
+  EXPECT_EQ(last->origin->item.line, 2 + 4 * 19999 + 1);
+  EXPECT_EQ((*loaded)->bindHost("SRV-19999.example.net").ci, last);
+}
+
 TEST(CmdbLoader, LoadsGlobsRelativeToBaseDirAndChecksAcrossFiles) {
   testing::TempDir dir;
   std::filesystem::create_directories(dir.path() / "cmdb.d");
