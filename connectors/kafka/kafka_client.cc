@@ -26,6 +26,18 @@ Result<std::unique_ptr<RdKafka::Conf>> makeConf(const KafkaConfig& config, const
   return conf;
 }
 
+Result<std::unique_ptr<RdKafka::KafkaConsumer>> makeAssigningConsumer(const KafkaConfig& config,
+                                                                      std::string_view purpose) {
+  auto conf = makeConf(config, {}, {{"group.id", config.group + "-" + std::string(purpose)},
+                                    {"enable.auto.commit", "false"},
+                                    {"enable.partition.eof", "false"}});
+  if (!conf) return fail(conf.error());
+  std::string error;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf->get(), error));
+  if (!consumer) return fail(Status::invalidArgument("kafka " + std::string(purpose) + " consumer: " + error));
+  return consumer;
+}
+
 bool RateLimitedLog::allow(uint64_t& suppressed) {
   const auto now = std::chrono::steady_clock::now();
   if (last_ != std::chrono::steady_clock::time_point{} && now - last_ < interval_) {

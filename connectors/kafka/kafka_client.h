@@ -23,6 +23,12 @@ using Properties = std::vector<std::pair<std::string, std::string>>;
 Result<std::unique_ptr<RdKafka::Conf>> makeConf(const KafkaConfig& config, const Properties& defaults,
                                                 const Properties& forced);
 
+// A consumer that reads only what it assign()s: no group join, no offset commits, no EOF events
+// (the changelog's readers: a takeover's restore, the standby replicas, the read model).
+// `purpose` names it in its group.id (`<group>-<purpose>`) and in errors.
+Result<std::unique_ptr<RdKafka::KafkaConsumer>> makeAssigningConsumer(const KafkaConfig& config,
+                                                                      std::string_view purpose);
+
 // At most one line per `interval`, reporting how many were suppressed in between.
 class RateLimitedLog {
  public:

@@ -64,13 +64,9 @@ class ReadModel::Impl {
                      .Add({})) {}
 
   Status start() {
-    auto conf = makeConf(kafka_, {}, {{"group.id", kafka_.group + "-read-model"},
-                                      {"enable.auto.commit", "false"},
-                                      {"enable.partition.eof", "false"}});
-    if (!conf) return conf.error();
-    std::string error;
-    consumer_.reset(RdKafka::KafkaConsumer::create(conf->get(), error));
-    if (!consumer_) return Status::invalidArgument("kafka read-model consumer: " + error);
+    auto consumer = makeAssigningConsumer(kafka_, "read-model");
+    if (!consumer) return consumer.error();
+    consumer_ = std::move(*consumer);
     thread_ = std::thread([this] { run(); });
     spdlog::info("scale-out read side: reading {} as {}", scaleout_.changelog_topic, self_);
     return Status::ok();

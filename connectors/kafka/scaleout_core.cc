@@ -310,13 +310,9 @@ Result<ScaleoutCore::Impl::Restored> ScaleoutCore::Impl::restore(uint16_t partit
   std::unique_ptr<RdKafka::KafkaConsumer> consumer;  // created when there is something to read
   auto readTo = [&](int64_t end) -> Status {
     if (batches.next() < end && !consumer) {
-      auto conf = makeConf(kafka_, {}, {{"group.id", kafka_.group + "-changelog-restore"},
-                                        {"enable.auto.commit", "false"},
-                                        {"enable.partition.eof", "false"}});
-      if (!conf) return conf.error();
-      std::string error;
-      consumer.reset(RdKafka::KafkaConsumer::create(conf->get(), error));
-      if (!consumer) return Status::invalidArgument("kafka changelog consumer: " + error);
+      auto created = makeAssigningConsumer(kafka_, "changelog-restore");
+      if (!created) return created.error();
+      consumer = std::move(*created);
       std::vector<RdKafka::TopicPartition*> assignment{
           RdKafka::TopicPartition::create(scaleout_.changelog_topic, partition, batches.next())};
       consumer->assign(assignment);

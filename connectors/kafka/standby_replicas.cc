@@ -81,13 +81,9 @@ class StandbyReplicas::Impl {
                        .Add({})) {}
 
   Status start() {
-    auto conf = makeConf(kafka_, {}, {{"group.id", kafka_.group + "-standby"},
-                                      {"enable.auto.commit", "false"},
-                                      {"enable.partition.eof", "false"}});
-    if (!conf) return conf.error();
-    std::string error;
-    consumer_.reset(RdKafka::KafkaConsumer::create(conf->get(), error));
-    if (!consumer_) return Status::invalidArgument("kafka standby consumer: " + error);
+    auto consumer = makeAssigningConsumer(kafka_, "standby");
+    if (!consumer) return consumer.error();
+    consumer_ = std::move(*consumer);
     thread_ = std::thread([this] { run(); });
     spdlog::info("scale-out standby: keeping warm copies for {} standby replica(s) per partition",
                  scaleout_.standby_replicas);
@@ -238,10 +234,15 @@ class StandbyReplicas::Impl {
   // chosen again while it stays this core's standby. REQUIRES: mu_ held.
   void giveUp(uint16_t partition, const Status& why) {
     spdlog::error("scale-out standby: partition {}: {}; no warm copy of it kept here", partition, why.toString());
+    drop(partition);
+    unusable_.insert(partition);
+  }
+
+  // Marks the local copy dirty and drops it (a takeover then restores in full); an error is logged.
+  void drop(uint16_t partition) {
     if (Status s = dropLocalCopy(store_, partition, applied_key_); !s.isOk()) {
       spdlog::error("scale-out standby: dropping partition {}: {}", partition, s.toString());
     }
-    unusable_.insert(partition);
   }
 
   // The standby partitions of this core from the owners the read model names now.
@@ -267,9 +268,7 @@ class StandbyReplicas::Impl {
         continue;
       }
       // Another core keeps it now (or this one owns it): a stale copy must not linger.
-      if (Status s = dropLocalCopy(store_, it->first, applied_key_); !s.isOk()) {
-        spdlog::error("scale-out standby: dropping partition {}: {}", it->first, s.toString());
-      }
+      drop(it->first);
       spdlog::info("scale-out standby: partition {} is no longer kept warm here", it->first);
       it = copies_.erase(it);
       reassign_ = true;
@@ -311,9 +310,7 @@ class StandbyReplicas::Impl {
       if (copies_.contains(partition) || claimed_.contains(partition)) {
         it = leftover_.erase(it);
       } else if (owner != owners->end() && owner->second != self_) {
-        if (Status s = dropLocalCopy(store_, partition, applied_key_); !s.isOk()) {
-          spdlog::error("scale-out standby: dropping partition {}: {}", partition, s.toString());
-        }
+        drop(partition);
         it = leftover_.erase(it);
       } else {
         ++it;
