@@ -90,14 +90,12 @@ void Pipeline::finishCommit(PendingCommit& batch) {
   const auto committed_at = Clock::now();
   metrics_.batch_events.Observe(static_cast<double>(batch.events));
   if (batch.events > 0) {
-    std::vector<double> latencies;
-    latencies.reserve(batch.events);
     for (const auto& item : batch.work) {
       for (const auto& event : item.batch.events) {
-        latencies.push_back(std::chrono::duration<double>(committed_at - event.received_at).count());
+        metrics_.tallyEventToCommit(std::chrono::duration<double>(committed_at - event.received_at).count());
       }
     }
-    metrics_.observeEventsToCommit(latencies);
+    metrics_.flushEventsToCommit();
   }
   metrics_.active_incidents.Set(static_cast<double>(batch.active_incidents));
   const Status committed = ready_ ? Status::ok() : Status::unavailable("store commit failed; shutting down");

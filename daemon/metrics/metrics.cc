@@ -108,16 +108,19 @@ PipelineMetrics::PipelineMetrics(prometheus::Registry& r)
                           .Help("Events by source and how they bound to a configuration item (none = unbound)")
                           .Register(r)) {}
 
-void PipelineMetrics::observeEventsToCommit(const std::vector<double>& seconds) {
+void PipelineMetrics::tallyEventToCommit(double seconds) {
   static const prometheus::Histogram::BucketBoundaries bounds = latencyBuckets();
-  std::vector<double> increments(bounds.size() + 1, 0.0);
-  double sum = 0;
-  for (double s : seconds) {
-    // Buckets count values <= their bound (le); the last one is +Inf.
-    ++increments[static_cast<size_t>(std::lower_bound(bounds.begin(), bounds.end(), s) - bounds.begin())];
-    sum += s;
-  }
-  event_to_commit_seconds.ObserveMultiple(increments, sum);
+  if (event_to_commit_tally_.empty()) event_to_commit_tally_.assign(bounds.size() + 1, 0.0);
+  // Buckets count values <= their bound (le); the last one is +Inf.
+  ++event_to_commit_tally_[static_cast<size_t>(std::lower_bound(bounds.begin(), bounds.end(), seconds) - bounds.begin())];
+  event_to_commit_sum_ += seconds;
+}
+
+void PipelineMetrics::flushEventsToCommit() {
+  if (event_to_commit_tally_.empty()) return;
+  event_to_commit_seconds.ObserveMultiple(event_to_commit_tally_, event_to_commit_sum_);
+  std::fill(event_to_commit_tally_.begin(), event_to_commit_tally_.end(), 0.0);
+  event_to_commit_sum_ = 0;
 }
 
 PipelineMetrics::SourceCounters::SourceCounters(PipelineMetrics& owner, std::string source)

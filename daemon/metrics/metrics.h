@@ -70,11 +70,13 @@ class PipelineMetrics {
   prometheus::Gauge& ready;
   prometheus::Histogram& batch_events;
   prometheus::Histogram& commit_seconds;
-  prometheus::Histogram& event_to_commit_seconds;  // observe with observeEventsToCommit()
+  prometheus::Histogram& event_to_commit_seconds;  // through tallyEventToCommit()
   prometheus::Counter& commit_failures;
-  // One observation of event_to_commit_seconds per event of a committed batch, in one update:
-  // the quantiles are over events, not batches. Called on: the committer thread.
-  void observeEventsToCommit(const std::vector<double>& seconds);
+  // One observation of event_to_commit_seconds per event of a committed batch, tallied here and
+  // added in one update by flushEventsToCommit(): the quantiles are over events, not batches,
+  // without a lock per event. Called on: the committer thread.
+  void tallyEventToCommit(double seconds);
+  void flushEventsToCommit();
   AssuranceMetrics assurance;  // services and incidents
 
  private:
@@ -83,6 +85,8 @@ class PipelineMetrics {
   prometheus::Family<prometheus::Counter>& binding_family_;
   std::unordered_map<std::string, std::unique_ptr<SourceCounters>> sources_;
   SourceCounters* last_source_ = nullptr;
+  std::vector<double> event_to_commit_tally_;  // per bucket (+Inf last), since the last flush
+  double event_to_commit_sum_ = 0;
 };
 
 }  // namespace vigil::metrics
