@@ -73,7 +73,8 @@ class KafkaSource::Impl final : public RdKafka::RebalanceCb, public RdKafka::Eve
   struct RoundPartition {
     rd_kafka_topic_t* topic = nullptr;  // librdkafka's handle: one per topic, compared by address
     int32_t partition = 0;
-    size_t messages = 0;      // decoded (ok) ones, once the round is done
+    size_t messages = 0;       // of the round: the batch is sized for them
+    size_t decoded = 0;        // of those, the ones that decoded
     int64_t next_offset = -1;  // after the round's last message
     bool assigned = false;     // false: revoked meanwhile, the new owner reads its messages
     Pending pending;
@@ -290,14 +291,15 @@ void KafkaSource::Impl::handleMessages(rd_kafka_message_t* const* messages, size
       metrics_.messages(tp.first, false).Increment();
       metrics_.dropped(tp.first).Increment();
       dead_letter_.send(msg, s.message());
-      --rp.messages;  // counted as ok below otherwise
+    } else {
+      ++rp.decoded;
     }
     rp.next_offset = msg.offset + 1;
   }
   for (auto& rp : round_) {
     if (!rp.assigned || rp.next_offset < 0) continue;
     const TopicPartition& tp = rp.pending.tp;
-    if (rp.messages > 0) metrics_.messages(tp.first, true).Increment(static_cast<double>(rp.messages));
+    if (rp.decoded > 0) metrics_.messages(tp.first, true).Increment(static_cast<double>(rp.decoded));
     // Positions are written with the batch, so a skipped message is not read again either.
     rp.pending.batch.positions.push_back(
         {static_cast<uint16_t>(tp.second), positionKey(tp.first, tp.second), std::to_string(rp.next_offset)});
