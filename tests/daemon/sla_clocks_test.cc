@@ -20,16 +20,6 @@ using namespace std::chrono_literals;
 using incidents::Incident;
 using incidents::IncidentState;
 
-constexpr const char* kRules = R"(
-rules:
-  - name: link-down
-    match:
-      message: {regex: 'Interface (?P<interface>\S+) down'}
-    set: {type: link, state: problem, severity: major}
-    key: '{{host}}/link/{{interface}}'
-    title: 'Link down on {{host}} {{interface}}'
-)";
-
 constexpr const char* kPolicy = R"(
 sla:
   P2: {acknowledge: 15m, resolve: 4h}
@@ -56,7 +46,7 @@ SlaPolicy parsePolicy(const char* text) {
 
 class SlaClocksTest : public testing::PipelineFixture {
  protected:
-  void SetUp() override { openStoreAndRules(kRules); }
+  void SetUp() override { openStoreAndRules(testing::kLinkRules); }
 
   void start() {
     clocks_ = std::make_unique<SlaClocks>(parsePolicy(kPolicy), registry_.registry());

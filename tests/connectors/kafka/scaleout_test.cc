@@ -70,6 +70,31 @@ Census census(const std::vector<const VigildInstance*>& cores) {
   return c;
 }
 
+// Every one of `produced` events counted once, and each of `hosts` hosts' incidents open on one
+// core only.
+void expectCountedOnce(const Census& c, int produced, int hosts) {
+  EXPECT_EQ(c.events, static_cast<uint64_t>(produced)) << "an event was counted twice or lost";
+  EXPECT_EQ(c.incidents_per_key.size(), static_cast<size_t>(hosts));
+  for (const auto& [key, n] : c.incidents_per_key) EXPECT_EQ(n, 1) << key << " is open on more than one core";
+}
+
+// The core owning the most partitions (the one whose kill moves the most).
+size_t busiestCore(const std::vector<std::unique_ptr<VigildInstance>>& cores) {
+  size_t busiest = 0;
+  for (size_t i = 1; i < cores.size(); ++i) {
+    if (ownedPartitions(*cores[i]) > ownedPartitions(*cores[busiest])) busiest = i;
+  }
+  return busiest;
+}
+
+std::vector<const VigildInstance*> allBut(const std::vector<std::unique_ptr<VigildInstance>>& cores, size_t left_out) {
+  std::vector<const VigildInstance*> rest;
+  for (size_t i = 0; i < cores.size(); ++i) {
+    if (i != left_out) rest.push_back(cores[i].get());
+  }
+  return rest;
+}
+
 // kcat runs of `per_host` disk events for each of `hosts` hosts (key = host, spread over the
 // partitions), starting at event number `first`. Returns how many were produced.
 int produceRound(MockKafkaCluster& cluster, int hosts, int per_host, int first) {
@@ -96,10 +121,7 @@ TEST(Scaleout, ThreeCoresKillNineOneMidStreamEveryEventCountedOnce) {
   int produced = 0;
   for (int round = 0; round < 3; ++round) produced += produceRound(cluster, kHosts, kPerHost, round * kPerHost);
   // Kill the core with the most partitions once it has counted part of the stream.
-  size_t victim = 0;
-  for (size_t i = 1; i < cores.size(); ++i) {
-    if (ownedPartitions(*cores[i]) > ownedPartitions(*cores[victim])) victim = i;
-  }
+  const size_t victim = busiestCore(cores);
   const double victim_partitions = ownedPartitions(*cores[victim]);
   ASSERT_GT(victim_partitions, 0);
   uint64_t counted_at_kill = 0;
@@ -108,10 +130,7 @@ TEST(Scaleout, ThreeCoresKillNineOneMidStreamEveryEventCountedOnce) {
     return counted_at_kill >= static_cast<uint64_t>(produced) / 3;
   }, seconds(60)));
   ASSERT_EQ(cores[victim]->kill(), -SIGKILL);
-  std::vector<const VigildInstance*> survivors;
-  for (size_t i = 0; i < cores.size(); ++i) {
-    if (i != victim) survivors.push_back(cores[i].get());
-  }
+  const std::vector<const VigildInstance*> survivors = allBut(cores, victim);
   for (int round = 3; round < kRounds; ++round) produced += produceRound(cluster, kHosts, kPerHost, round * kPerHost);
   ASSERT_EQ(produced, kHosts * kPerHost * kRounds);
 
@@ -123,9 +142,7 @@ TEST(Scaleout, ThreeCoresKillNineOneMidStreamEveryEventCountedOnce) {
     c = census(survivors);
     return c.events >= static_cast<uint64_t>(produced);
   }, seconds(60))) << "counted " << c.events << " of " << produced;
-  EXPECT_EQ(c.events, static_cast<uint64_t>(produced)) << "an event was counted twice";
-  EXPECT_EQ(c.incidents_per_key.size(), static_cast<size_t>(kHosts));
-  for (const auto& [key, n] : c.incidents_per_key) EXPECT_EQ(n, 1) << key << " is open on more than one core";
+  expectCountedOnce(c, produced, kHosts);
   for (const auto* s : survivors) {
     EXPECT_GT(metricValue(*s, "vigil_scaleout_changelog_records_total{result=\"produced\"}"), 0) << s->log();
   }
@@ -219,18 +236,12 @@ TEST(Scaleout, StandbyReplicasMakeATakeoverAfterKillNineRestoreOnlyTheTail) {
            sumMetric(all, "vigil_scaleout_standby_lag_records") == 0 &&
            sumMetric(all, "vigil_scaleout_standby_records_total{result=\"applied\"}") > 0;
   }, seconds(120))) << cores[0]->log();
-  size_t victim = 0;
-  for (size_t i = 1; i < cores.size(); ++i) {
-    if (ownedPartitions(*cores[i]) > ownedPartitions(*cores[victim])) victim = i;
-  }
+  const size_t victim = busiestCore(cores);
   // The records a takeover of the victim's partitions would read without a copy.
   const std::set<int> victim_partitions = partitionsOwnedBy(*cores[victim]);
   ASSERT_FALSE(victim_partitions.empty());
   const auto per_partition = changelogRecordsPerPartition(cluster);
-  std::vector<const VigildInstance*> survivors;
-  for (size_t i = 0; i < cores.size(); ++i) {
-    if (i != victim) survivors.push_back(cores[i].get());
-  }
+  const std::vector<const VigildInstance*> survivors = allBut(cores, victim);
   const std::vector<size_t> marks = logMarks(survivors);
   ASSERT_EQ(cores[victim]->kill(), -SIGKILL);
   for (int round = 3; round < 6; ++round) produced += produceRound(cluster, kHosts, kPerHost, round * kPerHost);
@@ -241,9 +252,7 @@ TEST(Scaleout, StandbyReplicasMakeATakeoverAfterKillNineRestoreOnlyTheTail) {
   Census c;
   ASSERT_TRUE(waitFor([&] { return (c = census(survivors)).events >= static_cast<uint64_t>(produced); }, seconds(60)))
       << "counted " << c.events << " of " << produced;
-  EXPECT_EQ(c.events, static_cast<uint64_t>(produced)) << "an event was counted twice";
-  EXPECT_EQ(c.incidents_per_key.size(), static_cast<size_t>(kHosts));
-  for (const auto& [key, n] : c.incidents_per_key) EXPECT_EQ(n, 1) << key << " is open on more than one core";
+  expectCountedOnce(c, produced, kHosts);
   // Each of the victim's partitions was taken over from a warm copy: its restore read a tail of
   // under a tenth of the partition's changelog (none, unless the victim's last records were in
   // flight), where a restore from the start reads most of it.
@@ -294,9 +303,7 @@ TEST(Scaleout, OneStandbyPerPartitionChosenAlikeByEveryCoreAcrossAKillNine) {
            (c = census(survivors)).events >= static_cast<uint64_t>(produced) &&
            sumMetric(survivors, "vigil_scaleout_standby_partitions") == kPartitions;
   }, seconds(180))) << "counted " << c.events << " of " << produced << "\n" << survivors[0]->log();
-  EXPECT_EQ(c.events, static_cast<uint64_t>(produced)) << "an event was counted twice";
-  EXPECT_EQ(c.incidents_per_key.size(), static_cast<size_t>(kHosts));
-  for (const auto& [key, n] : c.incidents_per_key) EXPECT_EQ(n, 1) << key << " is open on more than one core";
+  expectCountedOnce(c, produced, kHosts);
   for (const auto* core : survivors) {
     EXPECT_EQ(ownedPartitions(*core) + metricValue(*core, "vigil_scaleout_standby_partitions"), kPartitions)
         << "two cores: each keeps warm what the other owns";
@@ -342,9 +349,7 @@ TEST(Scaleout, StandbyCopiesSurviveARestartAndMoveBackWithoutAFullRestore) {
            (c = census({&a, &b})).events >= static_cast<uint64_t>(produced) &&
            sumMetric({&a, &b}, "vigil_scaleout_standby_partitions") == kPartitions;
   }, seconds(180))) << "counted " << c.events << " of " << produced << "\n" << b.log();
-  EXPECT_EQ(c.events, static_cast<uint64_t>(produced)) << "an event was counted twice";
-  EXPECT_EQ(c.incidents_per_key.size(), static_cast<size_t>(kHosts));
-  for (const auto& [key, n] : c.incidents_per_key) EXPECT_EQ(n, 1) << key << " is open on both cores";
+  expectCountedOnce(c, produced, kHosts);
   // B's takeovers read on from its stored copies (a copy is at most one round of events behind).
   const auto per_partition_now = changelogRecordsPerPartition(cluster);
   const std::set<int> back_to_b = partitionsOwnedBy(b);
@@ -388,9 +393,7 @@ TEST(Scaleout, AFourthCoreJoiningMidStreamTakesPartitionsOver) {
   Census c;
   ASSERT_TRUE(waitFor([&] { return (c = census(four)).events >= static_cast<uint64_t>(produced); }, seconds(60)))
       << "counted " << c.events << " of " << produced;
-  EXPECT_EQ(c.events, static_cast<uint64_t>(produced)) << "an event was counted twice";
-  EXPECT_EQ(c.incidents_per_key.size(), static_cast<size_t>(kHosts));
-  for (const auto& [key, n] : c.incidents_per_key) EXPECT_EQ(n, 1) << key << " is open on more than one core";
+  expectCountedOnce(c, produced, kHosts);
   const Census on_fourth = census({&fourth});
   EXPECT_GT(on_fourth.incidents_per_key.size(), 0u) << "the fourth core lists none of its partitions' incidents";
   std::printf("the fourth core took %.0f of %d partitions and lists %zu of %d incidents\n", ownedPartitions(fourth),
@@ -537,18 +540,12 @@ TEST(Scaleout, NotificationsSurviveAKillNineWithoutLossOrDistinctDuplicates) {
   for (int h = 0; h < kHosts; ++h) {
     ASSERT_TRUE(cluster.produce("ingest", "n" + std::to_string(h), {diskEvent("n" + std::to_string(h), 0)}));
   }
-  size_t victim = 0;
-  for (size_t i = 1; i < cores.size(); ++i) {
-    if (ownedPartitions(*cores[i]) > ownedPartitions(*cores[victim])) victim = i;
-  }
+  const size_t victim = busiestCore(cores);
   // Mid-stream: some openings delivered, the resolves not produced yet.
   ASSERT_TRUE(waitFor([&] { return receiver.acknowledged().size() >= kHosts / 3; }, seconds(60)));
   const size_t acked_at_kill = receiver.acknowledged().size();
   ASSERT_EQ(cores[victim]->kill(), -SIGKILL);
-  std::vector<const VigildInstance*> survivors;
-  for (size_t i = 0; i < cores.size(); ++i) {
-    if (i != victim) survivors.push_back(cores[i].get());
-  }
+  const std::vector<const VigildInstance*> survivors = allBut(cores, victim);
   for (int h = 0; h < kHosts; ++h) {
     ASSERT_TRUE(cluster.produce("ingest", "n" + std::to_string(h), {okDiskEvent("n" + std::to_string(h))}));
   }
@@ -559,9 +556,7 @@ TEST(Scaleout, NotificationsSurviveAKillNineWithoutLossOrDistinctDuplicates) {
                     << survivors[1]->log();
 
   const Census c = census(survivors);
-  EXPECT_EQ(c.events, 2u * kHosts) << "an event was counted twice or lost";
-  EXPECT_EQ(c.incidents_per_key.size(), static_cast<size_t>(kHosts));
-  for (const auto& [key, n] : c.incidents_per_key) EXPECT_EQ(n, 1) << key << " is on more than one core";
+  expectCountedOnce(c, 2 * kHosts, kHosts);
 
   // What each key stood for, every time it arrived.
   struct Seen {
