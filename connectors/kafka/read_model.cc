@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "connectors/kafka/changelog_batches.h"
+#include "connectors/kafka/changelog_progress.h"
 #include "connectors/kafka/kafka_client.h"
 #include "daemon/incidents/incident_codec.h"
 #include "daemon/incidents/incident_engine.h"
@@ -171,33 +172,28 @@ class ReadModel::Impl {
     consumer_->assign(assignment);
     RdKafka::TopicPartition::destroy(assignment);
     std::vector<Pending> pending(static_cast<size_t>(partitions));
-    std::vector<int64_t> next(static_cast<size_t>(partitions), 0);
-    // The ends as of the start: once read up to them, the owners are those of the present.
-    std::vector<int64_t> start_ends(static_cast<size_t>(partitions), 0);
+    // Once read up to the ends as of the start, the owners are those of the present.
+    ChangelogProgress progress(static_cast<size_t>(partitions));
     for (int32_t p = 0; p < partitions && !stopping_; ++p) {
       int64_t low = 0, high = 0;
       while (!stopping_ && consumer_->query_watermark_offsets(scaleout_.changelog_topic, p, &low, &high, 5000) !=
                                RdKafka::ERR_NO_ERROR) {
       }
-      start_ends[static_cast<size_t>(p)] = high;
+      progress.setStart(static_cast<size_t>(p), low, high);
     }
-    auto caughtUp = [&] {
-      for (int32_t p = 0; p < partitions; ++p) {
-        if (next[static_cast<size_t>(p)] < start_ends[static_cast<size_t>(p)]) return false;
-      }
-      return true;
+    auto noteCaughtUp = [&] {
+      if (caught_up_.load(std::memory_order_relaxed) || !progress.caughtUp()) return;
+      caught_up_.store(true, std::memory_order_release);
+      spdlog::info("scale-out read side: read the changelog up to where it ended at the start");
     };
-    if (caughtUp()) caught_up_ = true;
+    noteCaughtUp();
     auto last_lag = std::chrono::steady_clock::now();
     while (!stopping_) {
       std::unique_ptr<RdKafka::Message> msg(consumer_->consume(200));
       if (msg && msg->err() == RdKafka::ERR_NO_ERROR && msg->partition() < partitions) {
-        next[static_cast<size_t>(msg->partition())] = msg->offset() + 1;
+        progress.read(static_cast<size_t>(msg->partition()), msg->offset());
         apply(*msg, pending[static_cast<size_t>(msg->partition())]);
-        if (!caught_up_.load(std::memory_order_relaxed) && caughtUp()) {
-          caught_up_.store(true, std::memory_order_release);
-          spdlog::info("scale-out read side: read the changelog up to where it ended at the start");
-        }
+        noteCaughtUp();
       } else if (msg && msg->err() != RdKafka::ERR__TIMED_OUT && msg->err() != RdKafka::ERR__PARTITION_EOF) {
         spdlog::warn("scale-out read side: {}", msg->errstr());
       }
@@ -206,12 +202,13 @@ class ReadModel::Impl {
         int64_t lag = 0;
         for (int32_t p = 0; p < partitions; ++p) {
           int64_t low = 0, high = 0;
-          if (consumer_->get_watermark_offsets(scaleout_.changelog_topic, p, &low, &high) == RdKafka::ERR_NO_ERROR &&
-              high > next[static_cast<size_t>(p)]) {
-            lag += high - std::max(next[static_cast<size_t>(p)], low);
+          if (consumer_->get_watermark_offsets(scaleout_.changelog_topic, p, &low, &high) == RdKafka::ERR_NO_ERROR) {
+            progress.skipDeleted(static_cast<size_t>(p), low);
+            lag += progress.lag(static_cast<size_t>(p), high);
           }
         }
         lag_gauge_.Set(static_cast<double>(lag));
+        noteCaughtUp();
       }
     }
   }
