@@ -18,10 +18,12 @@
 #include <random>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "daemon/cmdb/ci_index.h"
 #include "daemon/cmdb/cmdb_loader.h"
+#include "daemon/cmdb/service_health.h"
 
 namespace vigil::cmdb {
 namespace {
@@ -253,6 +255,30 @@ void BM_LoadYaml100k(benchmark::State& state) {
   state.counters["yaml_bytes"] = static_cast<double>(yaml.size());
 }
 
+// Service health as the pipeline recomputes it after every batch with changes: 1 M CIs, 50
+// services of 100 servers each, 1 000 CIs with an active incident.
+void BM_ServiceHealth1M(benchmark::State& state) {
+  static const std::shared_ptr<const CiSnapshot> snap = [] {
+    std::vector<ConfigurationItem> cis = generateCis(kCis);
+    for (size_t s = 0; s < 50; ++s) {
+      ConfigurationItem service;
+      service.id = "service-" + std::to_string(s);
+      service.ci_class = CiClass::kService;
+      for (size_t m = 1; m <= 100; ++m) service.members.push_back("ci-" + num((s * 100 + m) * 7 % kCis | 1));
+      cis.push_back(std::move(service));
+    }
+    auto built = buildSnapshot(std::move(cis));
+    return built ? *built : nullptr;
+  }();
+  if (!snap) {
+    state.SkipWithError("build failed");
+    return;
+  }
+  std::unordered_map<std::string, Severity> active;
+  for (size_t i = 0; i < 1000; ++i) active.emplace("ci-" + num(i * 997 % kCis), Severity::kMajor);
+  for (auto _ : state) benchmark::DoNotOptimize(computeServiceHealth(*snap, active));
+}
+
 BENCHMARK(BM_BindHostFqdn)->Repetitions(5)->ReportAggregatesOnly(true);
 BENCHMARK(BM_BindHostUpperCase)->Repetitions(5)->ReportAggregatesOnly(true);
 BENCHMARK(BM_BindShortName)->Repetitions(5)->ReportAggregatesOnly(true);
@@ -263,6 +289,7 @@ BENCHMARK(BM_BindEventExplicitCi)->Repetitions(5)->ReportAggregatesOnly(true);
 BENCHMARK(BM_BindAllHostFqdn)->Repetitions(5)->ReportAggregatesOnly(true);
 BENCHMARK(BM_BindAllExplicitCi)->Repetitions(5)->ReportAggregatesOnly(true);
 BENCHMARK(BM_IndexMemory1M)->Iterations(1);
+BENCHMARK(BM_ServiceHealth1M)->Unit(benchmark::kMicrosecond)->Repetitions(5)->ReportAggregatesOnly(true);
 BENCHMARK(BM_BuildSnapshot100k)->Unit(benchmark::kMillisecond)->Repetitions(5)->ReportAggregatesOnly(true);
 BENCHMARK(BM_LoadYaml100k)->Unit(benchmark::kMillisecond)->Iterations(1)->Repetitions(5)->ReportAggregatesOnly(true);
 

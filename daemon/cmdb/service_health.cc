@@ -1,5 +1,7 @@
 #include "daemon/cmdb/service_health.h"
 
+#include <unordered_map>
+
 #include <nlohmann/json.hpp>
 
 #include "daemon/cmdb/ci_index.h"
@@ -15,20 +17,16 @@ std::optional<Severity> worse(std::optional<Severity> a, std::optional<Severity>
   return std::min(*a, *b);
 }
 
+// Memos only the CIs it visits (the services and what they reach), not one slot per CI: it runs
+// after every batch, and a CMDB of a million CIs would otherwise cost tens of MB per run.
 class HealthComputer {
  public:
-  HealthComputer(const CiSnapshot& snapshot, const ActiveSeverityFn& active)
-      : snap_(snapshot),
-        active_(active),
-        affected_(snapshot.size()),
-        affected_done_(snapshot.size(), false),
-        health_(snapshot.size()),
-        health_done_(snapshot.size(), false) {}
+  HealthComputer(const CiSnapshot& snapshot, const ActiveSeverityFn& active) : snap_(snapshot), active_(active) {}
 
   // Worst severity on `i` or anything it depends on. Iterative post-order so that deep chains
   // cannot overflow the stack.
   std::optional<Severity> affected(uint32_t root) {
-    if (affected_done_[root]) return affected_[root];
+    if (auto it = affected_.find(root); it != affected_.end()) return it->second;
     const Topology& t = snap_.topology();
     std::vector<std::pair<uint32_t, size_t>> stack{{root, 0}};
     while (!stack.empty()) {
@@ -36,22 +34,21 @@ class HealthComputer {
       const auto deps = t.dependsOn(i);
       if (next < deps.size()) {
         const uint32_t d = deps[next++];
-        if (!affected_done_[d]) stack.emplace_back(d, 0);
+        if (!affected_.contains(d)) stack.emplace_back(d, 0);
         continue;
       }
       std::optional<Severity> s = active_(snap_.at(i));
-      for (uint32_t d : deps) s = worse(s, affected_[d]);
-      affected_[i] = s;
-      affected_done_[i] = true;
+      for (uint32_t d : deps) s = worse(s, affected_.at(d));
+      affected_.emplace(i, s);
       stack.pop_back();
     }
-    return affected_[root];
+    return affected_.at(root);
   }
 
   // Membership is acyclic (checked at build), and nesting of services is shallow in practice,
   // so plain recursion is fine here.
   const ServiceHealth& service(uint32_t i) {
-    if (health_done_[i]) return health_[i];
+    if (auto it = health_.find(i); it != health_.end()) return it->second;
     const ConfigurationItem& ci = snap_.at(i);
     ServiceHealth h;
     h.service = &ci;
@@ -80,18 +77,14 @@ class HealthComputer {
     }
     down = down || (h.members > 0 && members_failing == h.members);
     h.health = down ? Health::kDown : any ? Health::kDegraded : Health::kUp;
-    health_[i] = h;
-    health_done_[i] = true;
-    return health_[i];
+    return health_.emplace(i, h).first->second;  // a node's address is stable across inserts
   }
 
  private:
   const CiSnapshot& snap_;
   const ActiveSeverityFn& active_;
-  std::vector<std::optional<Severity>> affected_;
-  std::vector<bool> affected_done_;
-  std::vector<ServiceHealth> health_;
-  std::vector<bool> health_done_;
+  std::unordered_map<uint32_t, std::optional<Severity>> affected_;
+  std::unordered_map<uint32_t, ServiceHealth> health_;
 };
 
 }  // namespace
