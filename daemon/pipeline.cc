@@ -31,6 +31,7 @@ Status Pipeline::start() {
   }
   metrics_.active_incidents.Set(static_cast<double>(engine_.activeCount()));
   metrics_.ready.Set(1);
+  trackActiveByCi(*cmdb(), incidents::ChangeSet{});
   updateServiceHealth(cmdb());
   metrics_.assurance.recount(engine_);
   spdlog::info("pipeline: restored {} active incidents", engine_.activeCount());
@@ -85,6 +86,7 @@ Status Pipeline::loadPartition(uint16_t partition) {
 
 void Pipeline::forgetPartition(uint16_t partition) {
   engine_.dropPartition(partition);
+  active_by_ci_stale_ = true;
   for (auto* component : components_) component->forgetPartition(partition);
 }
 
@@ -150,20 +152,26 @@ incidents::ApplyOutcome Pipeline::applyWithHooks(const Event& event, const cmdb:
   return outcome;
 }
 
+void Pipeline::trackActiveByCi(const cmdb::CiSnapshot& cmdb, const incidents::ChangeSet& changes) {
+  if (cmdb.services().empty()) {
+    active_by_ci_stale_ = true;  // not kept while nothing reads it
+  } else if (active_by_ci_stale_) {
+    active_by_ci_.rebuild(engine_);
+    active_by_ci_stale_ = false;
+  } else {
+    active_by_ci_.apply(changes);
+  }
+}
+
 void Pipeline::updateServiceHealth(const std::shared_ptr<const cmdb::CiSnapshot>& cmdb) {
   if (cmdb->services().empty()) {
     metrics_.assurance.setHealth({}, std::chrono::steady_clock::now());
     return;
   }
-  std::unordered_map<std::string, Severity> worst;
-  engine_.forEachActive([&](const incidents::Incident& in) {
-    if (in.ci.empty()) return;
-    auto [it, inserted] = worst.try_emplace(in.ci, in.severity);
-    if (!inserted) it->second = std::min(it->second, in.severity);
-  });
   auto view = std::make_shared<ServiceHealthView>();
   view->cmdb = cmdb;
-  view->services = cmdb::computeServiceHealth(*cmdb, worst);
+  view->services = cmdb::computeServiceHealth(
+      *cmdb, [this](const cmdb::ConfigurationItem& ci) { return active_by_ci_.worst(ci.id); });
   metrics_.assurance.setHealth(view->services, std::chrono::steady_clock::now());
   std::lock_guard lock(rules_mu_);
   health_ = std::move(view);
@@ -202,6 +210,7 @@ void Pipeline::processWithTasks(std::vector<WorkItem>& work) {
     flushDeferred(/*wait=*/true);
     awaitCommitted();  // the task sees the store with every batch before it
     item.task(engine_);
+    active_by_ci_stale_ = true;
     metrics_.active_incidents.Set(static_cast<double>(engine_.activeCount()));
   }
   if (!run.empty()) process(run);
@@ -282,6 +291,7 @@ void Pipeline::commitProcessed() {
   const auto cmdb = this->cmdb();
   auto& changes = pending_.changes;
   engine_.takeChanges(changes);
+  trackActiveByCi(*cmdb, changes);
   for (auto* component : components_) component->onChanges(changes);
   for (auto* component : components_) component->collectStateOps(changes.state_ops);
   if (changes.empty() && pending_.positions.empty() && pending_.work.empty()) return;  // an idle tick with nothing due

@@ -25,6 +25,7 @@
 #include "daemon/cmdb/unbound_log.h"
 #include "daemon/bounded_queue.h"
 #include "daemon/event_hook.h"
+#include "daemon/incidents/active_by_ci.h"
 #include "daemon/incidents/incident_engine.h"
 #include "daemon/metrics/metrics.h"
 #include "daemon/store/store.h"
@@ -188,6 +189,8 @@ class Pipeline final : public connectors::EventSink {
   incidents::ApplyOutcome applyWithHooks(const Event& event, const cmdb::CiSnapshot& cmdb,
                                          const rules::Decision& decision, const incidents::OpenContext* context);
   void updateServiceHealth(const std::shared_ptr<const cmdb::CiSnapshot>& cmdb);
+  // Keeps active_by_ci_ in step with the batch's changes, while the CMDB has services to need it.
+  void trackActiveByCi(const cmdb::CiSnapshot& cmdb, const incidents::ChangeSet& changes);
   void commitWithRetry(incidents::ChangeSet& changes, const std::vector<connectors::SourcePosition>& positions);
 
   // The commit stage (pipeline_commit.cc): a processed batch is committed on the committer thread
@@ -236,6 +239,10 @@ class Pipeline final : public connectors::EventSink {
   std::shared_ptr<const ServiceHealthView> health_;  // GUARDED_BY(rules_mu_)
   cmdb::UnboundLog unbound_;                     // thread-safe
   std::vector<cmdb::Binding> bindings_;          // the batch's, reused (correlator thread)
+  // Worst active severity per CI for service health (correlator thread). Stale after anything
+  // that changes the engine without change records (a partition loaded or dropped, a task).
+  incidents::ActiveSeverityByCi active_by_ci_;
+  bool active_by_ci_stale_ = true;
 
   BoundedQueue<WorkItem> queue_;
   std::atomic<bool> ready_{true};

@@ -1,0 +1,46 @@
+#include "daemon/incidents/active_by_ci.h"
+
+#include <algorithm>
+
+namespace vigil::incidents {
+
+void ActiveSeverityByCi::rebuild(const IncidentEngine& engine) {
+  counted_.clear();
+  by_ci_.clear();
+  engine.forEachActive([this](const Incident& in) { add(in); });
+}
+
+void ActiveSeverityByCi::apply(const ChangeSet& changes) {
+  for (const Incident& in : changes.incidents) {
+    remove(in.id);
+    if (in.isActive()) add(in);
+  }
+}
+
+std::optional<Severity> ActiveSeverityByCi::worst(const std::string& ci) const {
+  const auto it = by_ci_.find(ci);
+  if (it == by_ci_.end()) return std::nullopt;
+  for (size_t s = 0; s < kSeverities; ++s) {  // Severity orders worst first
+    if (it->second[s] > 0) return static_cast<Severity>(s);
+  }
+  return std::nullopt;
+}
+
+void ActiveSeverityByCi::add(const Incident& in) {
+  if (in.ci.empty()) return;
+  ++by_ci_[in.ci][static_cast<size_t>(in.severity)];
+  counted_.emplace(in.id, Counted{in.ci, in.severity});
+}
+
+void ActiveSeverityByCi::remove(IncidentId id) {
+  const auto it = counted_.find(id);
+  if (it == counted_.end()) return;
+  const auto ci = by_ci_.find(it->second.ci);
+  if (--ci->second[static_cast<size_t>(it->second.severity)] == 0 &&
+      std::all_of(ci->second.begin(), ci->second.end(), [](uint32_t n) { return n == 0; })) {
+    by_ci_.erase(ci);
+  }
+  counted_.erase(it);
+}
+
+}  // namespace vigil::incidents
