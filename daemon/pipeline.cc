@@ -300,7 +300,7 @@ void Pipeline::commitProcessed() {
   // published ahead of the commit, so whoever hears "committed" sees them too.
   if (!changes.changes.empty() || !health_ || health_->cmdb != cmdb) {
     updateServiceHealth(cmdb);
-    metrics_.assurance.recount(engine_);
+    metrics_.assurance.recount(engine_, changes);
   }
   pending_.active_incidents = engine_.activeCount();
   handOffPending();

@@ -25,6 +25,7 @@ void ChangeSet::clear() {
 }
 
 void IncidentEngine::restore(Incident incident) {
+  ++unrecorded_changes_;
   Partition& p = partitions_[incident.partition()];
   p.by_key[incident.key] = incident.id;
   track(incident);
@@ -71,6 +72,7 @@ void IncidentEngine::setNextSequence(uint16_t partition, uint64_t next) {
 }
 
 void IncidentEngine::dropPartition(uint16_t partition) {
+  ++unrecorded_changes_;
   for (auto it = active_.begin(); it != active_.end();) {
     if (it->second.partition() == partition) {
       untrack(it->second);
@@ -103,11 +105,23 @@ Incident* IncidentEngine::modifyActive(uint16_t partition, const std::string& ke
 }
 
 void IncidentEngine::addSample(Incident& incident, const Event& event) {
-  if (incident.recent_events.size() >= Incident::kMaxRecentEvents) {
-    incident.recent_events.erase(incident.recent_events.begin());
+  auto& samples = incident.recent_events;
+  if (samples.size() >= Incident::kMaxRecentEvents) {
+    // The oldest leaves and its strings' buffers take the newest: a full window allocates nothing.
+    std::rotate(samples.begin(), samples.begin() + 1, samples.end());
+    EventSample& newest = samples.back();
+    newest.at = event.time();
+    newest.source.assign(event.source);
+    newest.severity = event.severity;
+    newest.state = event.state;
+    newest.message.assign(event.message);
+    return;
   }
-  incident.recent_events.push_back(
-      {event.time(), event.source, event.severity, event.state, event.message});
+  if (samples.size() == samples.capacity()) {
+    // Grow to the window's size in fewer steps than doubling from 1, and never past it.
+    samples.reserve(std::min(Incident::kMaxRecentEvents, std::max<size_t>(2, samples.size() * 2)));
+  }
+  samples.push_back({event.time(), event.source, event.severity, event.state, event.message});
 }
 
 void IncidentEngine::annotate(Incident& incident, const rules::Decision& decision) {

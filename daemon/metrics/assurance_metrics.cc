@@ -139,22 +139,103 @@ prometheus::Histogram& AssuranceMetrics::histogram(const std::string& service, u
   return *slot;
 }
 
-void AssuranceMetrics::recount(const incidents::IncidentEngine& engine) {
-  for (auto& [id, s] : services_) s.open_count.fill(0);
-  uint32_t open = 0;
-  uint32_t acknowledged = 0;
-  engine.forEachActive([&](const incidents::Incident& in) {
-    (in.state == incidents::IncidentState::kAcknowledged ? acknowledged : open)++;
-    const size_t severity = std::min(static_cast<size_t>(in.severity), kSeverities - 1);
-    for (const auto& service : in.services) {
-      if (auto it = services_.find(service); it != services_.end()) it->second.open_count[severity]++;
-    }
-  });
-  open_state_.Set(open);
-  acknowledged_state_.Set(acknowledged);
-  for (auto& [id, s] : services_) {
-    for (size_t i = 0; i < kSeverities; ++i) s.open[i]->Set(s.open_count[i]);
+uint32_t AssuranceMetrics::serviceIndex(const std::string& service) {
+  auto [it, inserted] = service_ids_.try_emplace(service, static_cast<uint32_t>(service_names_.size()));
+  if (inserted) {
+    service_names_.push_back(service);
+    open_by_service_.emplace_back();
   }
+  return it->second;
+}
+
+AssuranceMetrics::Counted AssuranceMetrics::countedOf(const incidents::Incident& in) {
+  Counted c;
+  c.acknowledged = in.state == incidents::IncidentState::kAcknowledged;
+  c.severity = static_cast<uint8_t>(std::min(static_cast<size_t>(in.severity), kSeverities - 1));
+  c.services.reserve(in.services.size());
+  for (const auto& service : in.services) c.services.push_back(serviceIndex(service));
+  return c;
+}
+
+bool AssuranceMetrics::countedAs(const Counted& c, const incidents::Incident& in) const {
+  if (c.acknowledged != (in.state == incidents::IncidentState::kAcknowledged) ||
+      c.severity != std::min(static_cast<size_t>(in.severity), kSeverities - 1) ||
+      c.services.size() != in.services.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < c.services.size(); ++i) {
+    if (service_names_[c.services[i]] != in.services[i]) return false;
+  }
+  return true;
+}
+
+void AssuranceMetrics::add(const Counted& c) {
+  (c.acknowledged ? acknowledged_ : open_)++;
+  for (uint32_t s : c.services) {
+    open_by_service_[s][c.severity]++;
+    touched_services_.push_back(s);
+  }
+}
+
+void AssuranceMetrics::remove(const Counted& c) {
+  (c.acknowledged ? acknowledged_ : open_)--;
+  for (uint32_t s : c.services) {
+    open_by_service_[s][c.severity]--;
+    touched_services_.push_back(s);
+  }
+}
+
+void AssuranceMetrics::recount(const incidents::IncidentEngine& engine) {
+  counted_.clear();
+  open_ = 0;
+  acknowledged_ = 0;
+  for (auto& counts : open_by_service_) counts.fill(0);
+  engine.forEachActive([&](const incidents::Incident& in) { add(counted_[in.id] = countedOf(in)); });
+  counted_at_ = engine.unrecordedChanges();
+  publish(/*all=*/true);
+}
+
+void AssuranceMetrics::recount(const incidents::IncidentEngine& engine, const incidents::ChangeSet& changes) {
+  if (counted_at_ != engine.unrecordedChanges()) {
+    recount(engine);
+    return;
+  }
+  for (const auto& in : changes.incidents) {
+    const bool active = engine.isActive(in.id);
+    auto it = counted_.find(in.id);
+    if (it == counted_.end()) {
+      if (active) add(counted_[in.id] = countedOf(in));
+      continue;
+    }
+    if (active && countedAs(it->second, in)) continue;  // most changes: events counted, a sample added
+    remove(it->second);
+    if (active) {
+      add(it->second = countedOf(in));
+    } else {
+      counted_.erase(it);
+    }
+  }
+  publish(/*all=*/false);
+}
+
+void AssuranceMetrics::publish(bool all) {
+  open_state_.Set(open_);
+  acknowledged_state_.Set(acknowledged_);
+  auto set = [&](Service& s, const std::string& name) {
+    auto id = service_ids_.find(name);
+    for (size_t i = 0; i < kSeverities; ++i) s.open[i]->Set(id == service_ids_.end() ? 0 : open_by_service_[id->second][i]);
+  };
+  if (all || publish_all_) {
+    for (auto& [name, s] : services_) set(s, name);
+  } else {
+    std::sort(touched_services_.begin(), touched_services_.end());
+    touched_services_.erase(std::unique(touched_services_.begin(), touched_services_.end()), touched_services_.end());
+    for (uint32_t index : touched_services_) {
+      if (auto s = services_.find(service_names_[index]); s != services_.end()) set(s->second, s->first);
+    }
+  }
+  touched_services_.clear();
+  publish_all_ = false;
 }
 
 void AssuranceMetrics::advance(SteadyTime now) {
@@ -178,6 +259,7 @@ void AssuranceMetrics::setHealth(const std::vector<cmdb::ServiceHealth>& service
     auto [it, inserted] = services_.try_emplace(id);
     Service& s = it->second;
     if (inserted) {
+      publish_all_ = true;  // its open-incident gauges start at 0 until the next recount
       s.health = &health_family_.Add({{"service", id}});
       s.down_seconds = &down_family_.Add({{"service", id}});
       s.degraded_seconds = &degraded_family_.Add({{"service", id}});

@@ -16,11 +16,14 @@ constexpr uint8_t kFormatVersion = 1;
 constexpr uint8_t kChunkVersion = 0x81;  // never a record's first byte
 
 void putVarint(std::string& out, uint64_t v) {
+  char bytes[10];  // one append, not a capacity check per byte: every verdict writes a dozen
+  size_t n = 0;
   while (v >= 0x80) {
-    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    bytes[n++] = static_cast<char>((v & 0x7f) | 0x80);
     v >>= 7;
   }
-  out.push_back(static_cast<char>(v));
+  bytes[n++] = static_cast<char>(v);
+  out.append(bytes, n);
 }
 
 void putString(std::string& out, std::string_view s) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <unordered_set>
 
 #include <spdlog/spdlog.h>
 
@@ -93,9 +94,7 @@ void VerdictLog::onVerdict(const Event& event, const Verdict& verdict) {
                 chunk_, scratch_);
   chunk_last_id_ = std::max(chunk_last_id_, current_id_);
   if (!event.ci.empty()) {
-    auto it = chunk_cis_.find(event.ci);
-    if (it == chunk_cis_.end()) it = chunk_cis_.emplace(event.ci, std::string()).first;
-    putVarint(it->second, current_id_);
+    putVarint(chunk_cis_.try_emplace(event.ci).first->second, current_id_);
   }
 }
 
@@ -125,20 +124,28 @@ void VerdictLog::trim(TimePoint now) {
   const uint64_t keep_from = next > options_.max_records ? next - options_.max_records : 0;
   const TimePoint cutoff = now - options_.retention;
   size_t budget = options_.trim_per_tick;  // records, so a chunk counts by its size
+  std::vector<std::string> cis;
+  std::unordered_set<std::string> seen_cis;
   Status s = store_->scan(store::Column::kVerdicts, 0, "e", [&](std::string_view key, std::string_view value) {
     if (budget == 0 || key.size() != 9) return false;
     const uint64_t last_id = readU64(key.substr(1));
+    if (last_id == young_front_last_id_ && young_front_newest_ >= cutoff && last_id >= keep_from) return false;
     TimePoint newest{};
     TimePoint at{};
-    std::vector<std::string> cis;
+    cis.clear();
+    seen_cis.clear();
     size_t records = 0;
     const bool readable = forEachInChunk(value, [&](VerdictRecord& r) {
       if (records++ == 0) at = r.at;
       newest = std::max(newest, r.at);
-      if (!r.ci.empty() && std::find(cis.begin(), cis.end(), r.ci) == cis.end()) cis.push_back(r.ci);
+      if (!r.ci.empty() && seen_cis.insert(r.ci).second) cis.push_back(r.ci);
       return true;
     });
-    if (readable && newest >= cutoff && last_id >= keep_from) return false;  // the rest is younger
+    if (readable && newest >= cutoff && last_id >= keep_from) {  // the rest is younger
+      young_front_last_id_ = last_id;
+      young_front_newest_ = newest;
+      return false;
+    }
     pending_.push_back(store::StateOp::erase(store::Column::kVerdicts, 0, std::string(key)));
     for (const auto& ci : cis) pending_.push_back(store::StateOp::erase(store::Column::kVerdicts, 0, ciKey(ci, at, last_id)));
     budget -= std::min(budget, std::max<size_t>(records, 1));

@@ -17,9 +17,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <prometheus/counter.h>
@@ -68,9 +68,13 @@ class VerdictLog final : public EventHook, public CorrelatorComponent, public Ev
   std::string chunk_;
   uint64_t chunk_last_id_ = 0;
   TimePoint chunk_at_{};
-  std::map<std::string, std::string, std::less<>> chunk_cis_;
+  std::unordered_map<std::string, std::string> chunk_cis_;
   TimePoint now_{};
   TimePoint last_trim_{};
+  // The oldest chunk as the last trim found it (too young to go) and its newest record's time:
+  // while it stays young the next trims need not read it again. 0 = none.
+  uint64_t young_front_last_id_ = 0;
+  TimePoint young_front_newest_{};
   std::string scratch_;
 };
 

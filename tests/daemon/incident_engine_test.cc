@@ -190,6 +190,7 @@ TEST(IncidentEngine, KeepsOnlyTheLatestEventSamples) {
   ASSERT_EQ(samples.size(), Incident::kMaxRecentEvents);
   EXPECT_EQ(samples.back().message, "m24");
   EXPECT_EQ(samples.front().message, "m15");
+  for (size_t i = 0; i < samples.size(); ++i) EXPECT_EQ(samples[i].message, "m" + std::to_string(15 + i));  // oldest first
 }
 
 }  // namespace

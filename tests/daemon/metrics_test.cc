@@ -2,6 +2,8 @@
 // and the scrape-time collectors over /proc and a real RocksDB store.
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include <prometheus/text_serializer.h>
 
 #include "daemon/metrics/assurance_metrics.h"
@@ -174,6 +176,130 @@ TEST_F(AssuranceMetricsTest, CountsSymptomsAttachedToAParent) {
   engine_.apply(e, {rules::Action::kOpen, "server/link", "Link down", "link"}, &context);
   commit();
   EXPECT_EQ(value("vigil_incident_symptoms_attached_total", {}), 1);
+}
+
+// recount(engine, changes) keeps the gauges of active incidents in step batch by batch; after any
+// sequence of opens, updates, acknowledgements, resolutions, reopenings, severity and service
+// changes, partitions dropped and restored, and services listed and unlisted, they read as a
+// full recount of the engine reads.
+TEST(AssuranceRecount, InStepBatchByBatchEqualsAFullRecount) {
+  prometheus::Registry stepped_registry;
+  prometheus::Registry full_registry;
+  AssuranceMetrics stepped(stepped_registry);
+  AssuranceMetrics full(full_registry);
+  cmdb::ConfigurationItem shop, mail, db;
+  shop.id = "shop";
+  mail.id = "mail";
+  db.id = "db";
+  for (auto* s : {&shop, &mail, &db}) s->ci_class = cmdb::CiClass::kService;
+  const std::vector<std::vector<std::string>> service_sets = {
+      {}, {"shop"}, {"mail", "shop"}, {"db"}, {"unlisted"}, {"shop", "shop"}, {"db", "unlisted", "mail"}};
+  std::mt19937 random(7);
+  auto pick = [&](size_t n) { return static_cast<size_t>(random() % n); };
+
+  IncidentEngine engine;
+  ChangeSet changes;
+  std::map<incidents::IncidentId, incidents::Incident> committed;
+  const AssuranceMetrics::SteadyTime t0(seconds(1000));
+  auto list = [&](std::vector<cmdb::ServiceHealth> services) {
+    stepped.setHealth(services, t0);
+    full.setHealth(services, t0);
+  };
+  auto gauges = [](prometheus::Registry& registry) {
+    auto families = registry.Collect();
+    std::erase_if(families, [](const prometheus::MetricFamily& f) {
+      return f.name != "vigil_service_open_incidents" && f.name != "vigil_incidents_open";
+    });
+    return prometheus::TextSerializer().Serialize(families);
+  };
+  bool partition1_here = true;
+  auto someId = [&]() -> std::optional<incidents::IncidentId> {
+    if (committed.empty()) return std::nullopt;
+    auto it = committed.begin();
+    std::advance(it, pick(committed.size()));
+    if (!partition1_here && incidents::partitionOf(it->first) == 1) return std::nullopt;  // not ours now
+    return it->first;
+  };
+
+  list({{&shop, cmdb::Health::kUp}, {&mail, cmdb::Health::kUp}});
+  double most_shop_critical = 0;
+  double most_acknowledged = 0;
+  for (int round = 0; round < 400; ++round) {
+    for (size_t step = 0, steps = 1 + pick(6); step < steps; ++step) {
+      const size_t what = pick(100);
+      if (what < 45) {  // an event: opens, or updates the incident under its key (maybe worse)
+        Event e;
+        e.source = "test";
+        e.partition = static_cast<uint16_t>(partition1_here ? pick(2) : 0);
+        e.host = e.ci = "host-" + std::to_string(pick(30));
+        e.state = EventState::kProblem;
+        e.severity = static_cast<Severity>(pick(5));
+        e.received_at = Clock::now();
+        incidents::OpenContext context;
+        context.services = service_sets[pick(service_sets.size())];
+        engine.apply(e, {rules::Action::kOpen, e.host + "/link", "Link down", "link"}, &context);
+      } else if (what < 60) {  // a clear
+        Event e;
+        e.source = "test";
+        e.partition = static_cast<uint16_t>(partition1_here ? pick(2) : 0);
+        e.host = e.ci = "host-" + std::to_string(pick(30));
+        e.state = EventState::kOk;
+        e.received_at = Clock::now();
+        engine.apply(e, {rules::Action::kResolve, e.host + "/link", "Link down", "link"});
+      } else if (what < 90) {  // a person's command
+        const auto id = someId();
+        if (!id) continue;
+        IncidentCommand cmd;
+        cmd.verb = std::array{IncidentCommand::Verb::kAcknowledge, IncidentCommand::Verb::kResolve,
+                              IncidentCommand::Verb::kReopen, IncidentCommand::Verb::kSetSeverity,
+                              IncidentCommand::Verb::kClose}[pick(5)];
+        cmd.id = *id;
+        cmd.severity = static_cast<Severity>(pick(5));
+        std::optional<incidents::Incident> stored;
+        if (!engine.isActive(*id)) stored = committed.at(*id);
+        (void)engine.command(cmd, Clock::now(), std::move(stored));  // refused transitions are fine
+      } else if (what < 96) {  // a component changes an incident's services
+        if (const auto id = someId()) {
+          engine.update(*id, [&](incidents::Incident& in) { in.services = service_sets[pick(service_sets.size())]; });
+        }
+      } else if (what < 98) {  // partition 1 moves away, or comes back as the store holds it
+        engine.takeChanges(changes);  // what the batch so far did is committed first
+        for (const auto& in : changes.incidents) committed[in.id] = in;
+        stepped.recount(engine, changes);
+        full.recount(engine);
+        if (partition1_here) {
+          engine.dropPartition(1);
+        } else {
+          uint64_t next = 1;
+          for (const auto& [id, in] : committed) {
+            if (in.partition() != 1) continue;
+            next = std::max(next, (id & ((uint64_t{1} << incidents::kPartitionShift) - 1)) + 1);
+            if (in.isActive()) engine.restore(in);
+          }
+          engine.setNextSequence(1, next);
+        }
+        partition1_here = !partition1_here;
+      } else {  // the CMDB lists other services
+        std::vector<cmdb::ServiceHealth> services;
+        for (auto* s : {&shop, &mail, &db}) {
+          if (pick(2) == 0) services.push_back({s, cmdb::Health::kUp});
+        }
+        list(services);
+      }
+    }
+    engine.takeChanges(changes);
+    for (const auto& in : changes.incidents) committed[in.id] = in;
+    stepped.recount(engine, changes);
+    full.recount(engine);
+    ASSERT_EQ(gauges(stepped_registry), gauges(full_registry)) << "round " << round;
+    const auto families = full_registry.Collect();
+    most_shop_critical = std::max(most_shop_critical,
+                                  sample(families, "vigil_service_open_incidents", {{"service", "shop"}, {"severity", "critical"}}));
+    most_acknowledged = std::max(most_acknowledged, sample(families, "vigil_incidents_open", {{"state", "acknowledged"}}));
+  }
+  // The sequence reached the states the comparison is about.
+  EXPECT_GT(most_shop_critical, 1);
+  EXPECT_GT(most_acknowledged, 1);
 }
 
 TEST(ProcStat, ParsesAfterACommandNameWithSpacesAndParentheses) {

@@ -98,5 +98,38 @@ TEST_F(VerdictLogTest, RetentionTrimsWholeChunksAndTheirCiEntries) {
   EXPECT_EQ(ci_keys, 4u);  // sw1 and sw2 of the two remaining chunks
 }
 
+// A trim that finds the oldest chunk young remembers it; that chunk must still go once it ages
+// past the retention, or once too many newer ids follow it.
+TEST_F(VerdictLogTest, AChunkFoundYoungIsTrimmedOnceItAges) {
+  batch(100);  // ids 1..100
+  batch(100);  // ids 101..200; its tick finds chunk 1..100 young
+  batch(100);  // and so does this one's
+  ASSERT_TRUE(VerdictLog::byEvent(*store_, 50).value().has_value());
+  now_ += std::chrono::hours(2);
+  batch(10);  // trims the three chunks: all older than the retention now
+  batch(10);  // commits the deletions
+  EXPECT_FALSE(VerdictLog::byEvent(*store_, 50).value().has_value());
+  EXPECT_FALSE(VerdictLog::byEvent(*store_, 250).value().has_value());
+  EXPECT_TRUE(VerdictLog::byEvent(*store_, 305).value().has_value());
+}
+
+TEST_F(VerdictLogTest, AChunkFoundYoungIsTrimmedOnceTooManyIdsFollowIt) {
+  log_ = std::make_unique<VerdictLog>(VerdictOptions{.retention = std::chrono::hours(1), .max_records = 150},
+                                      [this] { return now_; }, registry_);
+  ASSERT_TRUE(log_->restore(*store_).isOk());
+  batch(100);  // ids 1..100
+  batch(100);  // ids 101..200; its tick finds chunk 1..100 within the last 150 ids
+  ASSERT_TRUE(VerdictLog::byEvent(*store_, 50).value().has_value());
+  batch(100);  // ids 201..300; at its tick the last 150 ids start at 51: chunk 1..100 stays
+  ASSERT_TRUE(VerdictLog::byEvent(*store_, 50).value().has_value());
+  batch(10);  // at its tick they start at 151: chunk 1..100 goes, 101..200 stays
+  batch(10);  // commits the deletions
+  EXPECT_FALSE(VerdictLog::byEvent(*store_, 50).value().has_value());
+  EXPECT_TRUE(VerdictLog::byEvent(*store_, 150).value().has_value());
+  auto sw1 = VerdictLog::byCi(*store_, "sw1", 1000);
+  ASSERT_TRUE(sw1.has_value());
+  for (const auto& r : *sw1) EXPECT_GT(r.event_id, 100u);
+}
+
 }  // namespace
 }  // namespace vigil::verdicts
