@@ -145,9 +145,12 @@ Result<DaemonConfig> loadDaemonConfig(const std::string& path) {
   if (root["http"]) parseHttp(path, root["http"], config.http, errors);
   if (root["pipeline"]) parsePipeline(path, root["pipeline"], config.pipeline, errors);
   if (const auto store = root["store"]) {
-    errors.add(checkKeys(path, store, {"sync", "block_cache"}));
+    errors.add(checkKeys(path, store, {"sync", "block_cache", "memtable_budget"}));
     if (store["sync"]) errors.take(readBool(path, store["sync"]), config.store.sync);
     if (store["block_cache"]) errors.take(readSize(path, store["block_cache"]), config.store.block_cache_bytes);
+    if (store["memtable_budget"]) {
+      errors.take(readSize(path, store["memtable_budget"]), config.store.memtable_budget_bytes);
+    }
   }
   if (const auto rules = root["rules"]) {
     errors.add(checkKeys(path, rules, {"files", "allowed_lateness", "shadow"}));

@@ -19,6 +19,7 @@
 #include <rocksdb/table.h>
 #include <rocksdb/cache.h>
 #include <rocksdb/write_batch.h>
+#include <rocksdb/write_buffer_manager.h>
 #include <rocksdb/utilities/checkpoint.h>
 
 namespace vigil::store {
@@ -106,6 +107,9 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
   db_options.keep_log_file_num = 5;
   db_options.info_log = makeRocksDbLogger();  // no LOG file on the data disk (see rocksdb_logger.h)
   db_options.max_total_wal_size = 256ull << 20;
+  if (options.memtable_budget_bytes > 0) {
+    db_options.write_buffer_manager = std::make_shared<rocksdb::WriteBufferManager>(options.memtable_budget_bytes);
+  }
   if (options.env != nullptr) db_options.env = options.env;
 
   rocksdb::BlockBasedTableOptions table;

@@ -43,6 +43,9 @@ struct StoreOptions {
   std::string path;           // the RocksDB directory (created if missing)
   bool sync = true;           // fsync the WAL on every commit (group commit: once per batch)
   uint64_t block_cache_bytes = 64ull << 20;
+  // All column families' memtables together (a RocksDB WriteBufferManager); past it the largest
+  // is flushed. Without it each of the ten families may hold 2 x 64 MiB. 0: no shared budget.
+  uint64_t memtable_budget_bytes = 64ull << 20;
   uint64_t change_log_retention = 1000000;  // change records kept; older ones are trimmed
   rocksdb::Env* env = nullptr;  // RocksDB's default when null; tests pass one whose disk fails on demand
 };

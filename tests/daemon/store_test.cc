@@ -287,5 +287,28 @@ TEST(Store, StateOpsCommitWithTheBatchAndScanByPartitionAndPrefix) {
   EXPECT_FALSE(*gone);
 }
 
+// store.memtable_budget caps the memtables of all column families together: without it each
+// family keeps up to 64 MiB before its first flush, so these 24 MiB would stay in memory.
+TEST(Store, MemtableBudgetFlushesBeforeTheFamiliesTogetherPassIt) {
+  testing::TempDir dir;
+  constexpr uint64_t kBudget = 4ull << 20;
+  auto store = Store::open({.path = dir.file("db"), .memtable_budget_bytes = kBudget});
+  ASSERT_TRUE(store) << store.error().toString();
+  const std::string value(1000, 'v');
+  uint64_t most = 0;
+  for (int batch = 0; batch < 96; ++batch) {
+    std::vector<StateOp> ops;
+    for (int i = 0; i < 256; ++i) {
+      const std::string key = std::to_string(batch) + "/" + std::to_string(i);
+      ops.push_back(StateOp::put(batch % 2 == 0 ? Column::kCorrelation : Column::kVerdicts, 0, key, value));
+    }
+    ASSERT_TRUE((*store)->write(ops).isOk());
+    most = std::max(most, (*store)->intProperty("rocksdb.cur-size-all-mem-tables"));
+  }
+  EXPECT_GT(most, kBudget / 4);  // the memtables did fill up to near the budget
+  // A flush is scheduled at the budget; the memtables being flushed still count until done.
+  EXPECT_LT(most, 3 * kBudget);
+}
+
 }  // namespace
 }  // namespace vigil::store
