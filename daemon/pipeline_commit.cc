@@ -10,6 +10,8 @@
 // a commit of batches that arrived after it was processed.
 #include "daemon/pipeline.h"
 
+#include <pthread.h>
+
 #include <spdlog/spdlog.h>
 
 namespace vigil {
@@ -66,6 +68,7 @@ void Pipeline::awaitCommitted() {
 }
 
 void Pipeline::commitLoop() {
+  pthread_setname_np(pthread_self(), "vigil-commit");  // for top -H and perf
   for (;;) {
     {
       std::unique_lock lock(commit_mu_);

@@ -16,6 +16,7 @@
 
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
+#include <rocksdb/perf_level.h>
 #include <rocksdb/table.h>
 #include <rocksdb/cache.h>
 #include <rocksdb/write_batch.h>
@@ -185,6 +186,10 @@ Status Store::loadChangeSeq() {
 
 Status Store::commit(incidents::ChangeSet& changes,
                      const std::vector<connectors::SourcePosition>& positions) {
+  // RocksDB counts every key comparison into a thread-local perf context by default; nobody
+  // reads it, and on this thread the memtable inserts make it about 6 % of the commit's
+  // instructions (callgrind). Per thread, so setting it here covers the committer.
+  rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
   if (!commit_batch_) commit_batch_ = std::make_unique<rocksdb::WriteBatch>();
   rocksdb::WriteBatch& batch = *commit_batch_;
   batch.Clear();  // keeps the buffer's capacity

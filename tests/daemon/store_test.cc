@@ -311,4 +311,35 @@ TEST(Store, MemtableBudgetFlushesBeforeTheFamiliesTogetherPassIt) {
 }
 
 }  // namespace
+// Ops on one key, interleaved with others in any key order, apply in the order they were queued.
+TEST(Store, OpsOnOneKeyApplyInQueueOrderWhateverTheKeyOrder) {
+  testing::TempDir dir;
+  auto store = Store::open({.path = dir.file("db")});
+  ASSERT_TRUE(store) << store.error().toString();
+  ChangeSet changes;
+  changes.state_ops.push_back(StateOp::put(Column::kCorrelation, 0, "z", "1"));
+  changes.state_ops.push_back(StateOp::put(Column::kCorrelation, 0, "m", "first"));
+  changes.state_ops.push_back(StateOp::erase(Column::kCorrelation, 0, "z"));
+  changes.state_ops.push_back(StateOp::put(Column::kOutbox, 0, "a", "outbox"));
+  changes.state_ops.push_back(StateOp::put(Column::kCorrelation, 0, "a", "kept"));
+  changes.state_ops.push_back(StateOp::put(Column::kCorrelation, 0, "m", "second"));
+  changes.state_ops.push_back(StateOp::erase(Column::kCorrelation, 0, "q"));
+  changes.state_ops.push_back(StateOp::put(Column::kCorrelation, 0, "q", "back"));
+  ASSERT_TRUE((*store)->commit(changes, {}).isOk());
+  const auto value = [&](Column column, std::string_view key) -> std::optional<std::string> {
+    auto v = (*store)->get(column, 0, key);
+    EXPECT_TRUE(v) << key;
+    return v ? *v : std::nullopt;
+  };
+  EXPECT_EQ(value(Column::kCorrelation, "z"), std::nullopt);
+  EXPECT_EQ(value(Column::kCorrelation, "m"), "second");
+  EXPECT_EQ(value(Column::kCorrelation, "q"), "back");
+  EXPECT_EQ(value(Column::kCorrelation, "a"), "kept");
+  EXPECT_EQ(value(Column::kOutbox, "a"), "outbox");
+  // Store::write() takes the same path.
+  ASSERT_TRUE((*store)->write({StateOp::put(Column::kCorrelation, 0, "m", "third"),
+                               StateOp::erase(Column::kCorrelation, 0, "m")}).isOk());
+  EXPECT_EQ(value(Column::kCorrelation, "m"), std::nullopt);
+}
+
 }  // namespace vigil::store
