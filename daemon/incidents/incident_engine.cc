@@ -25,6 +25,7 @@ void ChangeSet::clear() {
 }
 
 void IncidentEngine::restore(Incident incident) {
+  ++unrecorded_changes_;
   Partition& p = partitions_[incident.partition()];
   p.by_key[incident.key] = incident.id;
   track(incident);
@@ -71,6 +72,7 @@ void IncidentEngine::setNextSequence(uint16_t partition, uint64_t next) {
 }
 
 void IncidentEngine::dropPartition(uint16_t partition) {
+  ++unrecorded_changes_;
   for (auto it = active_.begin(); it != active_.end();) {
     if (it->second.partition() == partition) {
       untrack(it->second);

@@ -112,6 +112,9 @@ class IncidentEngine {
   void takeChanges(ChangeSet& out);
 
   size_t activeCount() const { return active_.size(); }
+  // Grows with every change to the active incidents that leaves no change record (restore,
+  // dropPartition): a view kept in step through takeChanges() rebuilds when it moved.
+  uint64_t unrecordedChanges() const { return unrecorded_changes_; }
   // The active incident under `key`, to change fields other than its key and state (the
   // correlator marks it flapping or stale, raises its severity); it is marked as updated, so
   // call this only when changing something. Null when there is none.
@@ -152,6 +155,7 @@ class IncidentEngine {
   std::unordered_map<std::string, std::vector<IncidentId>> roots_by_ci_;  // active, parent-less
   std::unordered_map<IncidentId, std::vector<IncidentId>> symptoms_;      // parent → active symptoms
   std::function<void(Incident&)> open_hook_;
+  uint64_t unrecorded_changes_ = 0;
 };
 
 }  // namespace vigil::incidents
