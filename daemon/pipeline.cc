@@ -88,7 +88,6 @@ Status Pipeline::loadPartition(uint16_t partition) {
 
 void Pipeline::forgetPartition(uint16_t partition) {
   engine_.dropPartition(partition);
-  active_by_ci_stale_ = true;
   for (auto* component : components_) component->forgetPartition(partition);
 }
 
@@ -156,10 +155,10 @@ incidents::ApplyOutcome Pipeline::applyWithHooks(const Event& event, const cmdb:
 
 void Pipeline::trackActiveByCi(const cmdb::CiSnapshot& cmdb, const incidents::ChangeSet& changes) {
   if (cmdb.services().empty()) {
-    active_by_ci_stale_ = true;  // not kept while nothing reads it
-  } else if (active_by_ci_stale_) {
+    active_by_ci_counted_at_.reset();  // not kept while nothing reads it
+  } else if (active_by_ci_counted_at_ != engine_.unrecordedChanges()) {
     active_by_ci_.rebuild(engine_);
-    active_by_ci_stale_ = false;
+    active_by_ci_counted_at_ = engine_.unrecordedChanges();
   } else {
     active_by_ci_.apply(changes);
   }
@@ -213,7 +212,6 @@ void Pipeline::processWithTasks(std::vector<WorkItem>& work) {
     flushDeferred(/*wait=*/true);
     awaitCommitted();  // the task sees the store with every batch before it
     item.task(engine_);
-    active_by_ci_stale_ = true;
     metrics_.active_incidents.Set(static_cast<double>(engine_.activeCount()));
   }
   if (!run.empty()) process(run);

@@ -239,10 +239,10 @@ class Pipeline final : public connectors::EventSink {
   std::shared_ptr<const ServiceHealthView> health_;  // GUARDED_BY(rules_mu_)
   cmdb::UnboundLog unbound_;                     // thread-safe
   std::vector<cmdb::Binding> bindings_;          // the batch's, reused (correlator thread)
-  // Worst active severity per CI for service health (correlator thread). Stale after anything
-  // that changes the engine without change records (a partition loaded or dropped, a task).
+  // Worst active severity per CI for service health (correlator thread), and the engine's
+  // unrecordedChanges() when it was last counted in full (none: not kept).
   incidents::ActiveSeverityByCi active_by_ci_;
-  bool active_by_ci_stale_ = true;
+  std::optional<uint64_t> active_by_ci_counted_at_;
 
   BoundedQueue<WorkItem> queue_;
   std::atomic<bool> ready_{true};

@@ -12,6 +12,9 @@ void ActiveSeverityByCi::rebuild(const IncidentEngine& engine) {
 
 void ActiveSeverityByCi::apply(const ChangeSet& changes) {
   for (const Incident& in : changes.incidents) {
+    // Most changes only count an event: an incident counted as it is stays as it is.
+    const auto it = counted_.find(in.id);
+    if (it != counted_.end() && in.isActive() && it->second.severity == in.severity && it->second.ci == in.ci) continue;
     remove(in.id);
     if (in.isActive()) add(in);
   }
