@@ -6,6 +6,7 @@
 
 #include <charconv>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@
 #include <prometheus/metric_family.h>
 
 #include "daemon/store/store.h"
+#include "daemon/store/wal_sync_stats.h"
 
 namespace vigil::metrics {
 
@@ -169,10 +171,29 @@ class StoreCollector final : public prometheus::Collectable {
     }
     out.push_back(std::move(count));
     out.push_back(std::move(written));
+    out.push_back(walSyncFamily(store_.walSyncs()));
     return out;
   }
 
  private:
+  static MetricFamily walSyncFamily(const store::WalSyncHistogram& h) {
+    auto f = family("vigil_store_wal_sync_duration_seconds",
+                    "Time of each write-ahead log sync (one per commit with store.sync): slow syncs with "
+                    "fast commits' CPU mean the disk made the commit wait",
+                    MetricType::Histogram);
+    ClientMetric m;
+    m.histogram.sample_count = h.count;
+    m.histogram.sample_sum = h.sum_seconds;
+    uint64_t cumulative = 0;
+    for (size_t i = 0; i < h.buckets.size(); ++i) {
+      cumulative += h.buckets[i];
+      const double bound = i < h.bounds.size() ? h.bounds[i] : std::numeric_limits<double>::infinity();
+      m.histogram.bucket.push_back({cumulative, bound});
+    }
+    f.metric.push_back(std::move(m));
+    return f;
+  }
+
   const store::Store& store_;
 };
 

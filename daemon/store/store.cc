@@ -2,6 +2,7 @@
 
 #include "daemon/incidents/incident_codec.h"
 #include "daemon/store/rocksdb_logger.h"
+#include "daemon/store/wal_sync_stats.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -112,6 +113,8 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
     db_options.write_buffer_manager = std::make_shared<rocksdb::WriteBufferManager>(options.memtable_budget_bytes);
   }
   if (options.env != nullptr) db_options.env = options.env;
+  auto wal_syncs = std::make_shared<WalSyncStats>();
+  db_options.listeners.push_back(wal_syncs);
 
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
@@ -124,6 +127,7 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
 
   auto store = std::unique_ptr<Store>(new Store());
   store->sync_ = options.sync;
+  store->wal_syncs_ = std::move(wal_syncs);
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, descriptors, &store->handles_, &raw);
   if (!s.ok()) return fail(fromRocks(s, "opening store at " + options.path));
@@ -430,6 +434,8 @@ uint64_t Store::dbIntProperty(const std::string& name) const {
   uint64_t v = 0;
   return db_->GetIntProperty(name, &v) ? v : 0;
 }
+
+WalSyncHistogram Store::walSyncs() const { return wal_syncs_->snapshot(); }
 
 std::vector<std::pair<std::string, std::map<std::string, std::string>>> Store::mapPropertyByColumnFamily(
     const std::string& name) const {

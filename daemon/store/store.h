@@ -39,6 +39,9 @@ class WriteBatch;
 
 namespace vigil::store {
 
+class WalSyncStats;
+struct WalSyncHistogram;
+
 struct StoreOptions {
   std::string path;           // the RocksDB directory (created if missing)
   bool sync = true;           // fsync the WAL on every commit (group commit: once per batch)
@@ -148,6 +151,8 @@ class Store {
   // A map property of every column family, such as "rocksdb.cfstats", as (column family, map).
   std::vector<std::pair<std::string, std::map<std::string, std::string>>> mapPropertyByColumnFamily(
       const std::string& name) const;
+  // How long the WAL syncs took since the store was opened (wal_sync_stats.h). Any thread.
+  WalSyncHistogram walSyncs() const;
 
  private:
   Store() = default;
@@ -166,6 +171,7 @@ class Store {
   void notifyPartitionObserver(const rocksdb::WriteBatch& batch) const;
   PartitionObserver partition_observer_;
   std::function<void(uint64_t)> commit_observer_;
+  std::shared_ptr<WalSyncStats> wal_syncs_;  // a listener of db_
   bool sync_ = true;
   bool write_failed_ = false;  // the last commit failed: resume before the next (correlator thread)
   uint64_t change_log_retention_ = 0;

@@ -2,6 +2,8 @@
 // and the scrape-time collectors over /proc and a real RocksDB store.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <random>
 
 #include <prometheus/text_serializer.h>
@@ -343,6 +345,25 @@ TEST(StoreCollector, ReportsEveryColumnFamilyOfARealStore) {
   }
   EXPECT_EQ(sample(families, "vigil_store_write_stopped", {}), 0);
   EXPECT_EQ(sample(families, "vigil_store_delayed_write_rate_bytes", {}), 0);
+}
+
+TEST(StoreCollector, ReportsTheWalSyncsOfCommitsAsAHistogram) {
+  vigil::testing::TempDir dir;
+  auto store = store::Store::open({.path = dir.file("db"), .sync = true});
+  ASSERT_TRUE(store) << store.error().toString();
+  ASSERT_TRUE((*store)->write({store::StateOp::put(store::Column::kCorrelation, 0, "k", "v")}).isOk());
+  const auto families = makeStoreCollector(**store)->Collect();
+  auto wal = std::find_if(families.begin(), families.end(),
+                          [](const auto& f) { return f.name == "vigil_store_wal_sync_duration_seconds"; });
+  ASSERT_NE(wal, families.end());
+  ASSERT_EQ(wal->type, prometheus::MetricType::Histogram);
+  ASSERT_EQ(wal->metric.size(), 1u);
+  const auto& h = wal->metric[0].histogram;
+  EXPECT_GE(h.sample_count, 1u);  // the synced write
+  ASSERT_FALSE(h.bucket.empty());
+  EXPECT_EQ(h.bucket.back().cumulative_count, h.sample_count);
+  EXPECT_TRUE(std::isinf(h.bucket.back().upper_bound));
+  for (size_t i = 1; i < h.bucket.size(); ++i) EXPECT_GE(h.bucket[i].cumulative_count, h.bucket[i - 1].cumulative_count);
 }
 
 TEST(MetricsRegistry, RendersBuildInfoAndTheProcessCollector) {

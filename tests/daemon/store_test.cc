@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 
+#include "daemon/store/wal_sync_stats.h"
 #include "tests/daemon/store_test_events.h"
 #include "tests/support/temp_dir.h"
 
@@ -243,6 +244,41 @@ TEST(Store, RefusesADataDirFromANewerVersion) {
   ASSERT_FALSE(store);
   EXPECT_EQ(store.error().code(), Status::Code::kFailedPrecondition);
   EXPECT_NE(store.error().message().find("schema version 99"), std::string::npos) << store.error().message();
+}
+
+TEST(WalSyncStats, CountsOnlyWalSyncsIntoTheirBuckets) {
+  WalSyncStats stats;
+  stats.recordSync("/data/store/000012.log", 3'000'000);    // 3 ms: the 5 ms bucket
+  stats.recordSync("/data/store/000013.log", 120'000'000);  // 120 ms: the 250 ms bucket
+  stats.recordSync("/data/store/000014.log", 2'000'000'000);  // past the last bound: +Inf
+  stats.recordSync("/data/store/000015.sst", 50'000'000);   // a table file: not a commit's sync
+  stats.recordSync("/data/store/MANIFEST-000005", 50'000'000);
+  const WalSyncHistogram h = stats.snapshot();
+  ASSERT_EQ(h.buckets.size(), h.bounds.size() + 1);
+  EXPECT_EQ(h.count, 3u);
+  EXPECT_DOUBLE_EQ(h.sum_seconds, 2.123);
+  for (size_t i = 0; i < h.buckets.size(); ++i) {
+    const double bound = i < h.bounds.size() ? h.bounds[i] : 1e9;
+    const uint64_t want = bound == 0.005 || bound == 0.25 || bound == 1e9 ? 1 : 0;
+    EXPECT_EQ(h.buckets[i], want) << "bucket up to " << bound;
+  }
+}
+
+TEST(Store, CountsTheWalSyncOfEverySyncedCommit) {
+  testing::TempDir dir;
+  auto store = Store::open({.path = dir.file("db"), .sync = true});
+  ASSERT_TRUE(store) << store.error().toString();
+  const uint64_t at_open = (*store)->walSyncs().count;  // opening may sync a WAL of its own
+  IncidentEngine engine;
+  ChangeSet changes;
+  for (const char* host : {"a", "b", "c"}) {
+    engine.apply(problem(host), open(std::string(host) + "/link"));
+    engine.takeChanges(changes);
+    ASSERT_TRUE((*store)->commit(changes, {}).isOk());
+  }
+  const WalSyncHistogram h = (*store)->walSyncs();
+  EXPECT_EQ(h.count - at_open, 3u);
+  EXPECT_GT(h.sum_seconds, 0);
 }
 
 }  // namespace
