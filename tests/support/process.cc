@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <mutex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -86,16 +88,23 @@ int run(const std::vector<std::string>& argv, std::string* output) {
 }
 
 uint16_t freePort(bool udp) {
-  const int fd = socket(AF_INET, udp ? SOCK_DGRAM : SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
+  // The kernel may hand the port it just gave back out again (a fixture's HTTP and syslog ports
+  // were once the same), so a port is never returned twice by one test process.
+  static std::mutex mu;
+  static std::set<uint16_t> handed_out;
+  std::lock_guard lock(mu);
+  for (;;) {
+    const int fd = socket(AF_INET, udp ? SOCK_DGRAM : SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    socklen_t len = sizeof addr;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    close(fd);
+    if (handed_out.insert(ntohs(addr.sin_port)).second) return ntohs(addr.sin_port);
+  }
 }
 
 bool waitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {

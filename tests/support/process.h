@@ -37,7 +37,7 @@ class Process {
 // Runs a command to completion; returns its exit code (or -1). Output goes to `output` if given.
 int run(const std::vector<std::string>& argv, std::string* output = nullptr);
 
-// A TCP (or UDP) port on 127.0.0.1 that was free a moment ago.
+// A TCP (or UDP) port on 127.0.0.1 that was free a moment ago, and not returned before by this process.
 uint16_t freePort(bool udp = false);
 
 using cli::HttpResponse;
