@@ -1,10 +1,12 @@
 // BoundedQueue: the hand-over from io threads to the correlator. Capacity is counted in a weight
-// (events, not batches) so memory stays bounded whatever the batch sizes are.
+// (events, not batches) and, optionally, in bytes (what the items hold in memory, as the pusher
+// estimates it), so memory stays bounded whatever the batch and event sizes are.
 // Thread-safety: all members are thread-safe. One lock per batch, never per event.
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <mutex>
 #include <vector>
@@ -14,26 +16,30 @@ namespace vigil {
 template <typename T>
 class BoundedQueue {
  public:
-  explicit BoundedQueue(size_t capacity) : capacity_(capacity) {}
+  explicit BoundedQueue(size_t capacity, size_t byte_capacity = SIZE_MAX)
+      : capacity_(capacity), byte_capacity_(byte_capacity) {}
 
-  // Non-blocking. False when full or closed; `item` is then left untouched. An item heavier than
-  // the whole capacity is still taken when the queue is empty, so it cannot block forever.
-  bool tryPush(T& item, size_t weight) {
+  // Non-blocking. False when full (in weight or in bytes) or closed; `item` is then left
+  // untouched. An item heavier than the whole capacity is still taken when the queue is empty,
+  // so it cannot block forever.
+  bool tryPush(T& item, size_t weight, size_t bytes = 0) {
     std::lock_guard lock(mu_);
-    if (closed_ || !fits(weight)) return false;
-    items_.push_back({std::move(item), weight});
+    if (closed_ || !fits(weight, bytes)) return false;
+    items_.push_back({std::move(item), weight, bytes});
     weight_ += weight;
+    bytes_ += bytes;
     not_empty_.notify_one();
     return true;
   }
 
   // Blocks while full. False once closed.
-  bool push(T item, size_t weight) {
+  bool push(T item, size_t weight, size_t bytes = 0) {
     std::unique_lock lock(mu_);
-    not_full_.wait(lock, [&] { return closed_ || fits(weight); });
+    not_full_.wait(lock, [&] { return closed_ || fits(weight, bytes); });
     if (closed_) return false;
-    items_.push_back({std::move(item), weight});
+    items_.push_back({std::move(item), weight, bytes});
     weight_ += weight;
+    bytes_ += bytes;
     not_empty_.notify_one();
     return true;
   }
@@ -49,6 +55,7 @@ class BoundedQueue {
     while (!items_.empty() && (taken == 0 || taken + items_.front().weight <= max_weight)) {
       taken += items_.front().weight;
       weight_ -= items_.front().weight;
+      bytes_ -= items_.front().bytes;
       out.push_back(std::move(items_.front().value));
       items_.pop_front();
     }
@@ -76,21 +83,31 @@ class BoundedQueue {
     std::lock_guard lock(mu_);
     return weight_;
   }
+  size_t bytes() const {
+    std::lock_guard lock(mu_);
+    return bytes_;
+  }
   size_t capacity() const { return capacity_; }
+  size_t byteCapacity() const { return byte_capacity_; }
 
  private:
   struct Entry {
     T value;
     size_t weight;
+    size_t bytes;
   };
-  bool fits(size_t weight) const { return weight_ == 0 || weight_ + weight <= capacity_; }
+  bool fits(size_t weight, size_t bytes) const {
+    return items_.empty() || (weight_ + weight <= capacity_ && bytes_ + bytes <= byte_capacity_);
+  }
 
   const size_t capacity_;
+  const size_t byte_capacity_;
   mutable std::mutex mu_;
   std::condition_variable not_empty_;
   std::condition_variable not_full_;
   std::deque<Entry> items_;
   size_t weight_ = 0;
+  size_t bytes_ = 0;
   bool closed_ = false;
   bool interrupted_ = false;
 };

@@ -181,7 +181,7 @@ int runReplay(CheckedConfig checked, const std::string& file) {
   std::cout << "replayed " << stats->events << " events from " << stats->lines << " lines in " << seconds
             << " s (" << static_cast<uint64_t>(stats->events / std::max(seconds, 1e-9)) << " events/s); "
             << stats->committed << " committed, " << stats->failed << " failed, " << stats->bad_lines
-            << " bad lines\n";
+            << " bad lines" << std::endl;  // flushed now, before the teardown (benchmarks/scaling reads it)
   return stats->failed == 0 ? 0 : 1;
 }
 

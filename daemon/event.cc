@@ -6,7 +6,24 @@ namespace vigil {
 
 namespace {
 constexpr std::string_view kSeverityNames[] = {"critical", "major", "minor", "warning", "info"};
+
+size_t heapBytes(const std::string& s) {
+  static const size_t kInline = std::string().capacity();  // short strings live in the object
+  return s.capacity() > kInline ? s.capacity() + 1 : 0;
+}
 }  // namespace
+
+size_t approxMemoryBytes(std::span<const Event> events) {
+  size_t bytes = events.size() * sizeof(Event);
+  for (const Event& e : events) {
+    bytes += heapBytes(e.source) + heapBytes(e.host) + heapBytes(e.ci) + heapBytes(e.type) + heapBytes(e.message);
+    if (!e.labels.empty()) {
+      bytes += e.labels.size() * sizeof(Labels::Entry);
+      for (const auto& [k, v] : e.labels) bytes += heapBytes(k) + heapBytes(v);
+    }
+  }
+  return bytes;
+}
 
 std::string_view severityName(Severity severity) {
   return kSeverityNames[static_cast<size_t>(severity)];

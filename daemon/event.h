@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -62,5 +63,9 @@ struct Event {
   // Event time: the event's own timestamp when it has one, else arrival time.
   TimePoint time() const { return occurred_at.value_or(received_at); }
 };
+
+// What events hold in memory: the structs and their strings' and labels' heap buffers. An
+// estimate for memory bounds (the pipeline queue's pipeline.queue_bytes), not an exact count.
+size_t approxMemoryBytes(std::span<const Event> events);
 
 }  // namespace vigil

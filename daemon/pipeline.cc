@@ -17,7 +17,7 @@ Pipeline::Pipeline(PipelineOptions options, std::shared_ptr<const rules::RuleSet
       metrics_(metrics),
       rules_(std::move(rules)),
       cmdb_(cmdb::CiSnapshot::empty()),
-      queue_(options.queue_capacity_events) {}
+      queue_(options.queue_capacity_events, options.queue_capacity_bytes) {}
 
 Pipeline::~Pipeline() { stop(); }
 
@@ -57,7 +57,7 @@ bool Pipeline::offer(connectors::EventBatch& batch, uint64_t first_event_id) {
   item.first_event_id = first_event_id;
   item.batch = std::move(batch);
   const size_t weight = std::max<size_t>(1, item.batch.events.size());
-  if (queue_.tryPush(item, weight)) return true;
+  if (queue_.tryPush(item, weight, approxMemoryBytes(item.batch.events))) return true;
   batch = std::move(item.batch);  // refused: hand it back untouched
   return false;
 }
@@ -65,10 +65,11 @@ bool Pipeline::offer(connectors::EventBatch& batch, uint64_t first_event_id) {
 bool Pipeline::push(connectors::EventBatch batch) {
   if (intake_) return intake_->push(std::move(batch));
   const size_t weight = std::max<size_t>(1, batch.events.size());
+  const size_t bytes = approxMemoryBytes(batch.events);
   WorkItem item;
   if (event_ids_ && !batch.events.empty()) item.first_event_id = event_ids_->reserve(batch.events.size());
   item.batch = std::move(batch);
-  return queue_.push(std::move(item), weight);
+  return queue_.push(std::move(item), weight, bytes);
 }
 
 bool Pipeline::submitTask(std::function<void(incidents::IncidentEngine&)> task) {

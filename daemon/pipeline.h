@@ -35,6 +35,9 @@ namespace vigil {
 
 struct PipelineOptions {
   size_t queue_capacity_events = 65536;  // backpressure threshold (events waiting)
+  // ... and in memory the waiting events hold (approxMemoryBytes): a fast source of large events
+  // (a file replay, a syslog flood) is held back before the queue costs more than this.
+  size_t queue_capacity_bytes = size_t{32} << 20;
   size_t max_batch_events = 8192;        // events per store commit at most
   std::chrono::milliseconds commit_retry_interval{1000};
   // Called on the correlator thread at least every 500 ms while it is healthy (the systemd

@@ -42,6 +42,7 @@ std::vector<std::string> keysNeedingRestart(const config::DaemonConfig& running,
   check(running.store.sync != loaded.store.sync, "store.sync");
   check(running.store.block_cache_bytes != loaded.store.block_cache_bytes, "store.block_cache");
   check(running.pipeline.queue_capacity_events != loaded.pipeline.queue_capacity_events, "pipeline.queue_capacity");
+  check(running.pipeline.queue_capacity_bytes != loaded.pipeline.queue_capacity_bytes, "pipeline.queue_bytes");
   check(running.pipeline.max_batch_events != loaded.pipeline.max_batch_events, "pipeline.max_batch_events");
   check(running.pipeline.symptom_window != loaded.pipeline.symptom_window, "cmdb.symptom_window");
   check(dump(running.syslog) != dump(loaded.syslog), "syslog");

@@ -95,15 +95,15 @@ inline bool readField(const Event& event, const cmdb::ConfigurationItem* ci, con
     return false;
   }
   switch (field.id) {
-    case FieldId::kCiName: out = ci->name; return true;
+    case FieldId::kCiName: out = ci->displayName(); return true;
     case FieldId::kCiClass: out = cmdb::ciClassName(ci->ci_class); return true;
     case FieldId::kCiCriticality: {
       static constexpr std::string_view kDigits = "0123456789";
       out = kDigits.substr(ci->criticality < 10 ? ci->criticality : 9, 1);
       return true;
     }
-    case FieldId::kCiLocation: out = ci->location; return true;
-    case FieldId::kCiGroup: out = ci->assignment_group; return true;
+    case FieldId::kCiLocation: out = ci->location.view(); return true;
+    case FieldId::kCiGroup: out = ci->assignment_group.view(); return true;
     case FieldId::kCiLabel: {
       const std::string* value = ci->labels.find(field.label);
       if (value == nullptr) {

@@ -46,18 +46,24 @@ std::string_view ciClassNames() {
          "application, link, site, service, other";
 }
 
+const std::string& CiOrigin::file() const { return table->file; }
+
+const Mark* CiOrigin::at(size_t begin, size_t end, size_t k) const {
+  return table != nullptr && begin + k < end ? &table->entries[begin + k] : nullptr;
+}
+
 void toJson(const ConfigurationItem& ci, nlohmann::json& out) {
   out = nlohmann::json::object();
   out["id"] = ci.id;
-  out["name"] = ci.name;
+  out["name"] = ci.displayName();
   out["class"] = ciClassName(ci.ci_class);
   out["aliases"] = ci.aliases;
   nlohmann::json labels = nlohmann::json::object();
   for (const auto& [k, v] : ci.labels) labels[k] = v;
   out["labels"] = std::move(labels);
-  out["assignment_group"] = ci.assignment_group;
+  out["assignment_group"] = ci.assignment_group.view();
   out["criticality"] = ci.criticality;
-  out["location"] = ci.location;
+  out["location"] = ci.location.view();
   out["depends_on"] = ci.depends_on;
   out["members"] = ci.members;
 }

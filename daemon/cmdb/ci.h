@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,6 +15,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "daemon/cmdb/compact_string.h"
 #include "daemon/event.h"
 
 namespace vigil::cmdb {
@@ -54,38 +56,52 @@ struct Mark {
   int line = 0;
   int column = 0;
 };
+struct CiOriginTable;
+// A CI's positions. The origins of one file live in its CiOriginTable (a million CIs pay no
+// allocation each, only this record and their entries' marks in the table's shared list).
 struct CiOrigin {
-  std::shared_ptr<const std::string> file;  // shared by the CIs of one file
-  Mark item;                                // the CI's mapping
-  Mark id;                                  // its `id:` value
+  const CiOriginTable* table = nullptr;  // the file's; outlives every CI that points here
+  Mark item;                             // the CI's mapping
+  Mark id;                               // its `id:` value
   // Where each list entry was written: the aliases, then depends_on, then members, parallel to
-  // those lists of ConfigurationItem (one vector: a million CIs pay one allocation each).
-  std::vector<Mark> entries;
-  uint32_t depends_on_begin = 0;  // index in `entries` of the first depends_on entry
-  uint32_t members_begin = 0;     // index in `entries` of the first members entry
+  // those lists of ConfigurationItem, as indexes into the table's `entries`.
+  uint32_t entries_begin = 0;
+  uint32_t depends_on_begin = 0;  // index of the first depends_on entry
+  uint32_t members_begin = 0;     // index of the first members entry
+  uint32_t entries_end = 0;
 
+  const std::string& file() const;
   // The k-th entry's position; nullptr when unknown.
-  const Mark* alias(size_t k) const { return at(0, depends_on_begin, k); }
+  const Mark* alias(size_t k) const { return at(entries_begin, depends_on_begin, k); }
   const Mark* dependsOn(size_t k) const { return at(depends_on_begin, members_begin, k); }
-  const Mark* member(size_t k) const { return at(members_begin, entries.size(), k); }
+  const Mark* member(size_t k) const { return at(members_begin, entries_end, k); }
 
  private:
-  const Mark* at(size_t begin, size_t end, size_t k) const {
-    return begin + k < end ? &entries[begin + k] : nullptr;
-  }
+  const Mark* at(size_t begin, size_t end, size_t k) const;
+};
+
+// The origins of the CIs of one file. Deques, so that what a CI points to never moves while the
+// file is read; a CI holds its origin by a shared_ptr that shares the table's ownership.
+struct CiOriginTable {
+  explicit CiOriginTable(std::string file_name) : file(std::move(file_name)) {}
+  std::string file;
+  std::deque<Mark> entries;
+  std::deque<CiOrigin> origins;
 };
 
 struct ConfigurationItem {
   CiId id;                        // unique, case-sensitive; what `Event::ci` names
-  std::string name;               // display name; defaults to the id
+  // Display name; empty: the id (see displayName()). The rarely set strings are CompactStrings:
+  // 8 bytes each while empty (a million CIs, docs/performance.md "Scaling").
+  CompactString name;
   CiClass ci_class = CiClass::kOther;
+  uint8_t criticality = 3;        // kMostCritical … kLeastCritical (next to ci_class: no padding)
   // Host names, FQDNs, IPv4/IPv6 addresses and CIDRs ("10.1.0.0/24") this CI answers to.
   // Host names match case-insensitively; each alias may belong to one CI only.
   std::vector<std::string> aliases;
   Labels labels;
-  std::string assignment_group;
-  uint8_t criticality = 3;        // kMostCritical … kLeastCritical
-  std::string location;
+  CompactString assignment_group;
+  CompactString location;
   std::vector<CiId> depends_on;   // this CI needs those (a server needs its access switch)
   std::vector<CiId> members;      // class service only: the CIs that deliver the service
   // Where it was defined (YAML), for error messages; shared so that copies stay cheap and a
@@ -93,6 +109,7 @@ struct ConfigurationItem {
   std::shared_ptr<const CiOrigin> origin;
 
   bool isService() const { return ci_class == CiClass::kService; }
+  std::string_view displayName() const { return name.empty() ? std::string_view(id) : name.view(); }
 };
 
 // JSON for the API (`GET /api/v1/cis/{id}`): id, name, class, aliases, labels,

@@ -156,7 +156,7 @@ class FileParser {
  public:
   FileParser(std::string_view file, CmdbDocument& out, std::string& errors)
       : file_(file),
-        file_name_(std::make_shared<const std::string>(file)),
+        origins_(std::make_shared<CiOriginTable>(std::string(file))),
         out_(out),
         errors_(errors),
         cis_before_(out.cis.size()), errors_before_(errors.size()) {}
@@ -238,7 +238,7 @@ class FileParser {
   }
 
   // A list of strings (a single string is a list of one); marks are appended when given.
-  void stringList(const YamlNode& node, std::vector<std::string>& out, std::vector<Mark>* marks) {
+  void stringList(const YamlNode& node, std::vector<std::string>& out, std::deque<Mark>* marks) {
     if (node.isScalar()) {
       out.push_back(node.scalar);
       if (marks != nullptr) marks->push_back(markOf(node));
@@ -253,6 +253,14 @@ class FileParser {
       if (!take(readString(item), s)) continue;
       out.push_back(std::move(s));
       if (marks != nullptr) marks->push_back(markOf(item));
+    }
+  }
+
+  void readCompact(const YamlNode& node, CompactString& out) {
+    if (Result<std::string> s = readString(node)) {
+      out = *s;
+    } else {
+      add(s.error());
     }
   }
 
@@ -278,15 +286,16 @@ class FileParser {
     }
     ConfigurationItem ci;
     CiOrigin origin;
-    origin.file = file_name_;
+    origin.table = origins_.get();
     origin.item = markOf(node);
+    std::deque<Mark>& marks = origins_->entries;
     if (const YamlNode* id = node.find("id")) {
       origin.id = markOf(*id);
       if (take(readString(*id), ci.id) && ci.id.empty()) add(error(*id, "'id' must not be empty"));
     } else {
       add(error(node, "CI without 'id'"));
     }
-    if (const YamlNode* n = node.find("name")) take(readString(*n), ci.name);
+    if (const YamlNode* n = node.find("name")) readCompact(*n, ci.name);
     const YamlNode* class_node = node.find("class");
     if (class_node != nullptr) {
       std::string name;
@@ -300,27 +309,30 @@ class FileParser {
     } else {
       add(error(node, "CI '" + ci.id + "' without 'class'"));
     }
-    if (const YamlNode* a = node.find("aliases")) stringList(*a, ci.aliases, &origin.entries);
+    origin.entries_begin = static_cast<uint32_t>(marks.size());
+    if (const YamlNode* a = node.find("aliases")) stringList(*a, ci.aliases, &marks);
     if (const YamlNode* l = node.find("labels")) labelMap(*l, ci.labels);
-    if (const YamlNode* g = node.find("assignment_group")) take(readString(*g), ci.assignment_group);
+    if (const YamlNode* g = node.find("assignment_group")) readCompact(*g, ci.assignment_group);
     if (const YamlNode* c = node.find("criticality")) {
       int64_t value = 0;
       if (take(readInt(*c, kMostCritical, kLeastCritical), value)) ci.criticality = static_cast<uint8_t>(value);
     }
-    if (const YamlNode* l = node.find("location")) take(readString(*l), ci.location);
-    origin.depends_on_begin = static_cast<uint32_t>(origin.entries.size());
-    if (const YamlNode* d = node.find("depends_on")) stringList(*d, ci.depends_on, &origin.entries);
-    origin.members_begin = static_cast<uint32_t>(origin.entries.size());
+    if (const YamlNode* l = node.find("location")) readCompact(*l, ci.location);
+    origin.depends_on_begin = static_cast<uint32_t>(marks.size());
+    if (const YamlNode* d = node.find("depends_on")) stringList(*d, ci.depends_on, &marks);
+    origin.members_begin = static_cast<uint32_t>(marks.size());
     if (const YamlNode* m = node.find("members")) {
-      stringList(*m, ci.members, &origin.entries);
+      stringList(*m, ci.members, &marks);
       if (ci.ci_class != CiClass::kService && class_node != nullptr) {
         add(error(*m, "'members' is only allowed on CIs of class service"));
         ci.members.clear();
-        origin.entries.resize(origin.members_begin);
+        marks.resize(origin.members_begin);
       }
     }
-    origin.entries.shrink_to_fit();
-    ci.origin = std::make_shared<const CiOrigin>(std::move(origin));
+    origin.entries_end = static_cast<uint32_t>(marks.size());
+    // Shares the table's ownership and points at its record: no allocation per CI.
+    origins_->origins.push_back(origin);
+    ci.origin = std::shared_ptr<const CiOrigin>(origins_, &origins_->origins.back());
     out_.cis.push_back(std::move(ci));
   }
 
@@ -346,7 +358,7 @@ class FileParser {
   }
 
   std::string_view file_;
-  std::shared_ptr<const std::string> file_name_;  // the CIs' origins share it
+  std::shared_ptr<CiOriginTable> origins_;  // the CIs' origins, one table for the file
   CmdbDocument& out_;
   std::string& errors_;
   const size_t cis_before_;

@@ -120,7 +120,7 @@ std::vector<ServiceHealth> computeServiceHealth(
 void toJson(const ServiceHealth& health, nlohmann::json& out) {
   out = nlohmann::json::object();
   out["id"] = health.service->id;
-  out["name"] = health.service->name;
+  out["name"] = health.service->displayName();
   out["health"] = healthName(health.health);
   out["worst_severity"] =
       health.worst ? nlohmann::json(severityName(*health.worst)) : nlohmann::json(nullptr);

@@ -13,7 +13,7 @@ std::atomic<uint64_t> g_generation{0};
 std::string where(const ConfigurationItem& ci, const Mark* mark) {
   if (!ci.origin) return "cmdb";
   const Mark m = (mark != nullptr && mark->line > 0) ? *mark : ci.origin->item;
-  return *ci.origin->file + ":" + std::to_string(std::max(m.line, 1)) + ":" +
+  return ci.origin->file() + ":" + std::to_string(std::max(m.line, 1)) + ":" +
          std::to_string(std::max(m.column, 1));
 }
 
@@ -90,7 +90,7 @@ class SnapshotBuilder {
         error(where(ci, id_mark), "CI without an id");
         continue;
       }
-      if (ci.name.empty()) ci.name = ci.id;
+      if (ci.name == ci.id) ci.name = {};  // displayName() gives the id without a copy of it
       if (ci.criticality < kMostCritical || ci.criticality > kLeastCritical) {
         error(where(ci, nullptr), "CI '" + ci.id + "': criticality must be 1..5");
       }

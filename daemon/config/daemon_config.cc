@@ -97,10 +97,14 @@ void parseHttp(std::string_view file, const YAML::Node& node, HttpConfig& http, 
 }
 
 void parsePipeline(std::string_view file, const YAML::Node& node, PipelineOptions& p, ConfigErrors& errors) {
-  errors.add(checkKeys(file, node, {"queue_capacity", "max_batch_events"}));
+  errors.add(checkKeys(file, node, {"queue_capacity", "queue_bytes", "max_batch_events"}));
   int64_t n = 0;
   if (node["queue_capacity"] && errors.take(readInt(file, node["queue_capacity"], 1, 100000000), n)) {
     p.queue_capacity_events = static_cast<size_t>(n);
+  }
+  if (node["queue_bytes"] && errors.take(readSize(file, node["queue_bytes"]), p.queue_capacity_bytes) &&
+      p.queue_capacity_bytes < (size_t{1} << 20)) {
+    errors.add(yamlError(file, node["queue_bytes"], "must be at least 1MiB"));
   }
   if (node["max_batch_events"] && errors.take(readInt(file, node["max_batch_events"], 1, 1000000), n)) {
     p.max_batch_events = static_cast<size_t>(n);

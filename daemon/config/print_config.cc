@@ -87,6 +87,7 @@ std::string printConfig(const DaemonConfig& config) {
   out << YAML::EndMap;
   out << YAML::Key << "pipeline" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "queue_capacity" << YAML::Value << config.pipeline.queue_capacity_events;
+  out << YAML::Key << "queue_bytes" << YAML::Value << config.pipeline.queue_capacity_bytes;
   out << YAML::Key << "max_batch_events" << YAML::Value << config.pipeline.max_batch_events;
   out << YAML::EndMap;
   out << YAML::Key << "store" << YAML::Value << YAML::BeginMap;

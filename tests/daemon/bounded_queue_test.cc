@@ -1,5 +1,6 @@
 #include "daemon/bounded_queue.h"
 
+#include <atomic>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -72,6 +73,42 @@ TEST(BoundedQueue, InterruptEndsTheWaitOfTheNextPopWithNothingQueued) {
   ASSERT_TRUE(q.tryPush(v, 1));  // the interrupt is used up: items still come through
   ASSERT_TRUE(q.popBatch(out, 10, std::chrono::hours(1)));
   EXPECT_EQ(out, (std::vector<int>{7}));
+}
+
+TEST(BoundedQueue, BytesBoundHoldsBackBelowTheWeightCapacityAndLosesNothing) {
+  BoundedQueue<int> q(1000, 100);  // room for 1000 events, but only 100 bytes
+  int first = 1, second = 2;
+  ASSERT_TRUE(q.tryPush(first, 1, 60));
+  EXPECT_FALSE(q.tryPush(second, 1, 60));  // the weight fits, the bytes do not
+  EXPECT_EQ(second, 2);
+  EXPECT_EQ(q.bytes(), 60u);
+  // A blocking producer waits for room in bytes, then everything arrives in order.
+  std::atomic<int> pushed{0};
+  std::thread producer([&] {
+    for (int v = 2; v <= 6; ++v) {
+      EXPECT_TRUE(q.push(v, 1, 60));
+      pushed = v;
+    }
+  });
+  std::vector<int> out;
+  while (out.size() < 6) {
+    ASSERT_TRUE(q.popBatch(out, 1000, std::chrono::milliseconds(100)));
+    EXPECT_LE(q.bytes(), 100u);  // never more than one 60-byte item waiting
+  }
+  producer.join();
+  EXPECT_EQ(out, (std::vector<int>{1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(q.bytes(), 0u);
+  EXPECT_EQ(q.weight(), 0u);
+}
+
+TEST(BoundedQueue, TakesAnItemLargerThanTheByteCapacityWhenEmpty) {
+  BoundedQueue<int> q(10, 100);
+  int big = 1, small = 2;
+  EXPECT_TRUE(q.tryPush(big, 1, 1000));
+  EXPECT_FALSE(q.tryPush(small, 1, 1));
+  std::vector<int> out;
+  ASSERT_TRUE(q.popBatch(out, 10, std::chrono::milliseconds(0)));
+  EXPECT_TRUE(q.tryPush(small, 1, 1));
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "daemon/pipeline.h"
 
 #include <future>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -96,6 +97,38 @@ TEST_F(PipelineTest, StopCommitsEverythingQueued) {
   connectors::EventBatch late;
   late.events.push_back(syslogLine("late", "Interface e0 down"));
   EXPECT_FALSE(pipeline->offer(late));
+}
+
+// pipeline.queue_bytes: large events are held back by the memory they hold, well before the
+// event count is reached, and every one of them still arrives.
+TEST_F(PipelineTest, QueueBytesHoldBackLargeEventsAndLoseNone) {
+  PipelineOptions options;
+  options.queue_capacity_events = 100000;
+  options.queue_capacity_bytes = size_t{1} << 20;
+  Pipeline pipeline(options, rules_, *store_, metrics_);
+  auto bigBatch = [](int first) {
+    connectors::EventBatch batch;
+    for (int i = first; i < first + 8; ++i) {
+      batch.events.push_back(syslogLine("h" + std::to_string(i), "Interface e0 down " + std::string(100000, 'x')));
+    }
+    return batch;
+  };
+  EXPECT_GT(approxMemoryBytes(bigBatch(0).events), 800000u);
+  // Not started: nothing drains the queue. 8 events of 100 kB fit, 8 more do not.
+  auto first = bigBatch(0);
+  ASSERT_TRUE(pipeline.offer(first));
+  auto second = bigBatch(8);
+  EXPECT_FALSE(pipeline.offer(second));
+  EXPECT_EQ(second.events.size(), 8u);  // handed back untouched
+  EXPECT_EQ(pipeline.queueDepth(), 8u);
+  // A blocking source waits for room instead; once the correlator runs, everything commits.
+  std::thread source([&] {
+    for (int first_host = 8; first_host < 64; first_host += 8) EXPECT_TRUE(pipeline.push(bigBatch(first_host)));
+  });
+  ASSERT_TRUE(pipeline.start().isOk());
+  source.join();
+  pipeline.stop();
+  EXPECT_EQ(storedIncidents().size(), 64u);
 }
 
 TEST_F(PipelineTest, StoresSourcePositionsInTheSameCommit) {

@@ -43,6 +43,8 @@ TEST(CheckConfig, RejectsErrorsWithFileLineAndColumn) {
       {"http:\n  read_timeout: 3651d\n", path + ":2:17: duration out of range"},
       {"http:\n  max_body_size: " + std::string(30, '9') + "MiB\n", path + ":2:18: size out of range (0 to 1PiB)"},
       {"store:\n  memtable_budget: lots\n", path + ":2:20: expected a size such as 512, 64KiB or 1MiB"},
+      {"pipeline:\n  queue_bytes: 64KiB\n", path + ":2:16: must be at least 1MiB"},
+      {"pipeline:\n  queue_bytes: many\n", path + ":2:16: expected a size such as 512, 64KiB or 1MiB"},
       // Found by config_fuzzer: a scalar where a section is expected threw out of yaml-cpp.
       {"verdicts: ./vigil-data\n", path + ":1:11: verdicts: expected a mapping"},
       {"maintenance: 3\n", path + ":1:14: maintenance: expected a mapping"},

@@ -180,6 +180,7 @@ TEST(PrintConfig, FillsDefaultsMasksSecretsAndReadsThemFromTheEnvironment) {
   EXPECT_EQ(printed["http"]["max_connections"].as<int>(), 256);
   EXPECT_EQ(printed["log"]["format"].as<std::string>(), "text");
   EXPECT_EQ(printed["pipeline"]["queue_capacity"].as<int>(), 65536);
+  EXPECT_EQ(printed["pipeline"]["queue_bytes"].as<int64_t>(), int64_t{32} << 20);
   EXPECT_EQ(printed["cmdb"]["symptom_window"].as<std::string>(), "600s");
 }
 

@@ -156,7 +156,7 @@ TEST_F(BindingTest, EventWithoutHostCiOrLabelsBindsNothing) {
 TEST_F(BindingTest, FindsCisById) {
   ASSERT_NE(snap_->find("srv1"), nullptr);
   EXPECT_EQ(snap_->find("srv1")->ci_class, CiClass::kServer);
-  EXPECT_EQ(snap_->find("srv1")->name, "srv1");  // name defaults to the id
+  EXPECT_EQ(snap_->find("srv1")->displayName(), "srv1");  // name defaults to the id
   EXPECT_EQ(snap_->find("SRV1"), nullptr);        // ids are case-sensitive
   EXPECT_EQ(snap_->indexOf("nope"), CiSnapshot::kNoCi);
   EXPECT_GT(snap_->indexMemoryBytes(), 0u);

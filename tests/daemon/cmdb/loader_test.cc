@@ -2,6 +2,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "daemon/cmdb/cmdb_loader.h"
 #include "tests/support/temp_dir.h"
@@ -308,6 +309,90 @@ TEST(CmdbLoader, ShippedExampleLoads) {
   ASSERT_TRUE(loaded) << loaded.error().message();
   EXPECT_GE((*loaded)->size(), 10u);
   EXPECT_EQ((*loaded)->services().size(), 2u);
+}
+
+// A million CIs: every byte per CI is a megabyte (docs/performance.md "Scaling"). The rarely set
+// strings are 8 bytes each while empty, the origin is a record in its file's table.
+TEST(CmdbLoader, RareFieldsRoundTripThroughTheCompactForm) {
+  static_assert(sizeof(CompactString) == sizeof(void*));
+  EXPECT_LE(sizeof(ConfigurationItem), 176u);
+  auto loaded = loadCmdbString(R"(cis:
+  - id: db1
+    name: Orders database
+    class: database
+    assignment_group: dba
+    location: PAR1 hall A
+  - id: srv-0000001.dc1.example.net
+    class: server
+  - id: same
+    name: same
+    class: server
+)", "cmdb.yaml");
+  ASSERT_TRUE(loaded) << loaded.error().message();
+  const ConfigurationItem& db = *(*loaded)->find("db1");
+  EXPECT_EQ(db.name, "Orders database");
+  EXPECT_EQ(db.displayName(), "Orders database");
+  EXPECT_EQ(db.assignment_group, std::string("dba"));
+  EXPECT_EQ(db.location.view(), "PAR1 hall A");
+  const ConfigurationItem& unnamed = *(*loaded)->find("srv-0000001.dc1.example.net");
+  EXPECT_TRUE(unnamed.name.empty());
+  EXPECT_TRUE(unnamed.location.empty());
+  EXPECT_EQ(unnamed.displayName(), "srv-0000001.dc1.example.net");
+  EXPECT_TRUE((*loaded)->find("same")->name.empty());  // a name equal to the id is not a second copy
+
+  // The API's JSON is what it was: the name defaults to the id, unset strings are "".
+  nlohmann::json j;
+  toJson(unnamed, j);
+  EXPECT_EQ(j["name"], "srv-0000001.dc1.example.net");
+  EXPECT_EQ(j["assignment_group"], "");
+  EXPECT_EQ(j["location"], "");
+  toJson(db, j);
+  EXPECT_EQ(j["name"], "Orders database");
+  EXPECT_EQ(j["assignment_group"], "dba");
+  EXPECT_EQ(j["location"], "PAR1 hall A");
+
+  // Copies are deep and independent.
+  ConfigurationItem copy = db;
+  copy.location = "LON1";
+  EXPECT_EQ(copy.location, "LON1");
+  EXPECT_EQ(db.location, "PAR1 hall A");
+  copy.name = std::string();
+  EXPECT_EQ(copy.displayName(), "db1");
+}
+
+TEST(CmdbLoader, OriginsLiveInOneTablePerFileAndOutliveTheSnapshot) {
+  testing::TempDir dir;
+  writeFile(dir.file("a.yaml"), "cis:\n  - id: a1\n    class: switch\n    aliases: [a1.example.net, 10.0.0.1]\n"
+                                    "  - id: a2\n    class: server\n    depends_on: [a1]\n");
+  writeFile(dir.file("b.yaml"), "cis:\n  - id: s\n    class: service\n    members:\n      - a2\n      - a1\n");
+  ConfigurationItem a2, s;
+  {
+    auto loaded = loadCmdbFiles({"*.yaml"}, dir.path().string());
+    ASSERT_TRUE(loaded) << loaded.error().message();
+    const ConfigurationItem& a1 = *(*loaded)->find("a1");
+    a2 = *(*loaded)->find("a2");
+    s = *(*loaded)->find("s");
+    ASSERT_TRUE(a1.origin && a2.origin && s.origin);
+    EXPECT_EQ(a1.origin->table, a2.origin->table);  // one table for a.yaml
+    EXPECT_NE(a1.origin->table, s.origin->table);
+    ASSERT_NE(a1.origin->alias(1), nullptr);
+    EXPECT_EQ(a1.origin->alias(1)->line, 4);
+    EXPECT_EQ(a1.origin->alias(1)->column, 31);
+    EXPECT_EQ(a1.origin->alias(2), nullptr);
+    EXPECT_EQ(a1.origin->dependsOn(0), nullptr);
+  }
+  // The snapshot is gone; the copies keep their file's table alive.
+  EXPECT_EQ(a2.origin->file(), dir.file("a.yaml"));
+  EXPECT_EQ(a2.origin->item.line, 5);
+  EXPECT_EQ(a2.origin->alias(0), nullptr);
+  ASSERT_NE(a2.origin->dependsOn(0), nullptr);
+  EXPECT_EQ(a2.origin->dependsOn(0)->line, 7);
+  EXPECT_EQ(a2.origin->dependsOn(0)->column, 18);
+  EXPECT_EQ(s.origin->file(), dir.file("b.yaml"));
+  ASSERT_NE(s.origin->member(1), nullptr);
+  EXPECT_EQ(s.origin->member(1)->line, 6);
+  EXPECT_EQ(s.origin->member(1)->column, 9);
+  EXPECT_EQ(s.origin->member(2), nullptr);
 }
 
 }  // namespace
