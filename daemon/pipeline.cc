@@ -156,12 +156,9 @@ incidents::ApplyOutcome Pipeline::applyWithHooks(const Event& event, const cmdb:
 
 void Pipeline::trackActiveByCi(const cmdb::CiSnapshot& cmdb, const incidents::ChangeSet& changes) {
   if (cmdb.services().empty()) {
-    active_by_ci_counted_at_.reset();  // not kept while nothing reads it
-  } else if (active_by_ci_counted_at_ != engine_.unrecordedChanges()) {
-    active_by_ci_.rebuild(engine_);
-    active_by_ci_counted_at_ = engine_.unrecordedChanges();
+    active_by_ci_.clear();  // not kept while nothing reads it
   } else {
-    active_by_ci_.apply(changes);
+    active_by_ci_.update(engine_, changes);
   }
 }
 

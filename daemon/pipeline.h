@@ -242,10 +242,7 @@ class Pipeline final : public connectors::EventSink {
   std::shared_ptr<const ServiceHealthView> health_;  // GUARDED_BY(rules_mu_)
   cmdb::UnboundLog unbound_;                     // thread-safe
   std::vector<cmdb::Binding> bindings_;          // the batch's, reused (correlator thread)
-  // Worst active severity per CI for service health (correlator thread), and the engine's
-  // unrecordedChanges() when it was last counted in full (none: not kept).
-  incidents::ActiveSeverityByCi active_by_ci_;
-  std::optional<uint64_t> active_by_ci_counted_at_;
+  incidents::ActiveSeverityByCi active_by_ci_;  // worst active severity per CI, for service health (correlator thread)
 
   BoundedQueue<WorkItem> queue_;
   std::atomic<bool> ready_{true};

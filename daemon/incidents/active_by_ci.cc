@@ -5,9 +5,24 @@
 namespace vigil::incidents {
 
 void ActiveSeverityByCi::rebuild(const IncidentEngine& engine) {
+  clear();
+  engine.forEachActive([this](const Incident& in) { add(in); });
+  counted_at_ = engine.unrecordedChanges();
+}
+
+void ActiveSeverityByCi::update(const IncidentEngine& engine, const ChangeSet& changes) {
+  if (counted_at_ != engine.unrecordedChanges()) {
+    rebuild(engine);
+  } else {
+    apply(changes);
+  }
+}
+
+void ActiveSeverityByCi::clear() {
+  counted_at_.reset();
+  if (counted_.empty() && by_ci_.empty()) return;  // a clear() still zeroes every bucket: not per batch
   counted_.clear();
   by_ci_.clear();
-  engine.forEachActive([this](const Incident& in) { add(in); });
 }
 
 void ActiveSeverityByCi::apply(const ChangeSet& changes) {

@@ -20,6 +20,11 @@ class ActiveSeverityByCi {
   // Takes a batch: `changes.incidents` holds every incident changed since the last call, in its
   // final state (IncidentEngine::takeChanges).
   void apply(const ChangeSet& changes);
+  // apply(), or rebuild() when the engine changed without a change record since the last full
+  // count (restore, dropPartition: IncidentEngine::unrecordedChanges()).
+  void update(const IncidentEngine& engine, const ChangeSet& changes);
+  // Forgets everything (nothing reads it); the next update() counts in full.
+  void clear();
 
   std::optional<Severity> worst(const std::string& ci) const;
   size_t cis() const { return by_ci_.size(); }
@@ -35,6 +40,7 @@ class ActiveSeverityByCi {
 
   std::unordered_map<IncidentId, Counted> counted_;  // the active incidents with a CI
   std::unordered_map<std::string, std::array<uint32_t, kSeverities>> by_ci_;  // CI → count per severity
+  std::optional<uint64_t> counted_at_;  // the engine's unrecordedChanges() when counted in full
 };
 
 }  // namespace vigil::incidents
