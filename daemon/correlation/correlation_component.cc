@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "daemon/correlation/state_record.h"
+
 namespace vigil::correlation {
 
 using incidents::IncidentEngine;
@@ -524,52 +526,24 @@ void CorrelationComponent::onChanges(const incidents::ChangeSet& changes) {
   }
 }
 
-namespace {
-
-json encodeEntry(const rules::Correlation& spec, const std::string& key, const std::vector<TimePoint>& times,
-                 const std::vector<rules::TriggerEvent>& held, const std::optional<TimePoint>& deadline) {
-  json j = {{"rule", spec.rule}, {"hash", hashText(spec.spec_hash)}, {"key", key}};
-  json t = json::array();
-  for (TimePoint x : times) t.push_back(toMs(x));
-  j["times"] = std::move(t);
-  json h = json::array();
-  for (const auto& e : held) {
-    h.push_back({toMs(e.at), e.source, static_cast<int>(e.severity), static_cast<int>(e.state), e.message});
-  }
-  j["held"] = std::move(h);
-  j["deadline"] = deadline ? json(toMs(*deadline)) : json(nullptr);
-  return j;
-}
-
-}  // namespace
-
 void CorrelationComponent::collectStateOps(std::vector<store::StateOp>& out) {
   for (const std::string& id : dirty_) {
     const uint16_t partition = partitionOfId(id);
     std::string key = id.substr(2);
     if (auto it = entries_.find(id); it != entries_.end()) {
       const Entry& e = it->second;
-      json j = encodeEntry(*e.spec, e.key, e.times, e.held, e.deadline);
-      j["last_state"] = static_cast<int>(e.last_state);
-      j["flapping"] = e.flapping;
-      j["opened"] = e.opened;
-      j["target"] = e.target;
-      j["title"] = e.title;
-      j["host"] = e.host;
-      j["ci"] = e.ci;
-      j["type"] = e.type;
-      j["severity"] = static_cast<int>(e.severity);
-      out.push_back(store::StateOp::put(store::Column::kCorrelation, partition, std::move(key),
-                                        j.dump(-1, ' ', false, json::error_handler_t::replace)));
+      const std::string hash = hashText(e.spec->spec_hash);
+      out.push_back(store::StateOp::put(
+          store::Column::kCorrelation, partition, std::move(key),
+          encodeEntryRecord({.rule = e.spec->rule, .hash = hash, .key = e.key, .times = e.times, .held = e.held,
+                             .deadline = e.deadline, .last_state = e.last_state, .flapping = e.flapping,
+                             .opened = e.opened, .target = e.target, .title = e.title, .host = e.host, .ci = e.ci,
+                             .type = e.type, .severity = e.severity})));
     } else if (auto r = resolved_.find(id); r != resolved_.end()) {
       const Resolved& x = r->second;
-      json j = {{"rule", x.rule},
-                {"key", x.key},
-                {"id", x.id},
-                {"resolved_at", toMs(x.resolved_at)},
-                {"deadline", x.deadline ? json(toMs(*x.deadline)) : json(nullptr)}};
       out.push_back(store::StateOp::put(store::Column::kCorrelation, partition, std::move(key),
-                                        j.dump(-1, ' ', false, json::error_handler_t::replace)));
+                                        encodeResolvedRecord({.rule = x.rule, .key = x.key, .id = x.id,
+                                                              .resolved_at = x.resolved_at, .deadline = x.deadline})));
     } else {
       out.push_back(store::StateOp::erase(store::Column::kCorrelation, partition, std::move(key)));
     }

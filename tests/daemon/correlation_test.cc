@@ -214,6 +214,32 @@ TEST(Correlation, ThresholdStateSurvivesARestart) {
   EXPECT_EQ(h.incidents()[0].provenance.events.size(), 3u);
 }
 
+// The held events' strings go through the state record's JSON: quotes, backslashes and control
+// characters come back as they were, invalid UTF-8 as U+FFFD (as the DOM encoding stored it).
+TEST(Correlation, HeldEventsWithOddStringsSurviveARestart) {
+  testing::TempDir dir;
+  const std::string odd = "CRC error on p1 \"q\" \\ \t\x01 caf\xc3\xa9 bad\xff\xe2\x82";
+  {
+    Harness h(dir.file("db"), kThreshold);
+    Event first = event("sw1", odd, 0s);
+    first.source = "src \"\\\x02\x80";
+    EXPECT_EQ(h.feed(first), ApplyOutcome::kHeld);
+    EXPECT_EQ(h.feed(event("sw1", odd, 10s)), ApplyOutcome::kHeld);
+  }
+  Harness h(dir.file("db"), kThreshold);
+  EXPECT_EQ(h.component().stateCount(), 1u);
+  EXPECT_EQ(h.feed(event("sw1", odd, 20s)), ApplyOutcome::kOpened);
+  const std::vector<Incident> incidents = h.incidents();
+  ASSERT_EQ(incidents.size(), 1u);
+  const auto& held = incidents[0].provenance.events;
+  ASSERT_EQ(held.size(), 3u);
+  const std::string replaced = "CRC error on p1 \"q\" \\ \t\x01 caf\xc3\xa9 bad\xef\xbf\xbd\xef\xbf\xbd";
+  EXPECT_EQ(held[0].message, replaced);
+  EXPECT_EQ(held[0].source, "src \"\\\x02\xef\xbf\xbd");
+  EXPECT_EQ(held[1].message, replaced);
+  EXPECT_EQ(held[2].message, odd);  // the third was never stored as correlation state
+}
+
 TEST(Correlation, StateOfUnchangedRulesSurvivesAReloadAndChangedRulesLoseIt) {
   testing::TempDir dir;
   Harness h(dir.file("db"), kThreshold);
