@@ -1,5 +1,7 @@
 #include "daemon/verdicts/verdict.h"
 
+#include <cstring>
+
 #include <nlohmann/json.hpp>
 
 #include "daemon/time_util.h"
@@ -14,22 +16,6 @@ constexpr std::array<std::string_view, kReasonCount> kReasonNames = {
 
 constexpr uint8_t kFormatVersion = 1;
 constexpr uint8_t kChunkVersion = 0x81;  // never a record's first byte
-
-void putVarint(std::string& out, uint64_t v) {
-  char bytes[10];  // one append, not a capacity check per byte: every verdict writes a dozen
-  size_t n = 0;
-  while (v >= 0x80) {
-    bytes[n++] = static_cast<char>((v & 0x7f) | 0x80);
-    v >>= 7;
-  }
-  bytes[n++] = static_cast<char>(v);
-  out.append(bytes, n);
-}
-
-void putString(std::string& out, std::string_view s) {
-  putVarint(out, s.size());
-  out.append(s);
-}
 
 // Zig-zag, so times before 1970 (never expected, but possible in an event) stay small.
 uint64_t zigzag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
@@ -75,28 +61,63 @@ std::optional<Reason> parseReason(std::string_view name) {
 
 namespace {
 
-void encodeRef(const VerdictRecordRef& r, std::string& out) {
-  out.clear();
-  out.push_back(static_cast<char>(kFormatVersion));
-  out.push_back(static_cast<char>(r.verdict.reason));
-  putVarint(out, r.event_id);
-  putVarint(out, zigzag(toUnixMillis(r.at)));
-  putVarint(out, zigzag(toUnixMillis(r.event_time)));
-  putVarint(out, r.verdict.incident);
-  putString(out, r.ci);
-  putString(out, r.host);
-  putString(out, r.verdict.rule);
-  putString(out, r.verdict.key);
-  putString(out, r.verdict.window);
-  putString(out, r.verdict.detail);
+size_t varintSize(uint64_t v) {
+  size_t n = 1;
+  for (; v >= 0x80; v >>= 7) ++n;
+  return n;
 }
+
+char* writeVarint(char* p, uint64_t v) {
+  for (; v >= 0x80; v >>= 7) *p++ = static_cast<char>((v & 0x7f) | 0x80);
+  *p++ = static_cast<char>(v);
+  return p;
+}
+
+char* writeString(char* p, std::string_view s) {
+  p = writeVarint(p, s.size());
+  if (!s.empty()) std::memcpy(p, s.data(), s.size());
+  return p + s.size();
+}
+
+// A record's layout (version, reason, varints, length-prefixed strings), measured first and then
+// written in place: one resize of the output per record instead of a dozen appends, and no copy
+// through a scratch string.
+class RecordWriter {
+ public:
+  explicit RecordWriter(const VerdictRecordRef& r)
+      : r_(r), at_(zigzag(toUnixMillis(r.at))), event_time_(zigzag(toUnixMillis(r.event_time))) {
+    size_ = 2 + varintSize(r.event_id) + varintSize(at_) + varintSize(event_time_) + varintSize(r.verdict.incident);
+    for (std::string_view s : strings()) size_ += varintSize(s.size()) + s.size();
+  }
+  size_t size() const { return size_; }
+  char* write(char* p) const {
+    *p++ = static_cast<char>(kFormatVersion);
+    *p++ = static_cast<char>(r_.verdict.reason);
+    p = writeVarint(p, r_.event_id);
+    p = writeVarint(p, at_);
+    p = writeVarint(p, event_time_);
+    p = writeVarint(p, r_.verdict.incident);
+    for (std::string_view s : strings()) p = writeString(p, s);
+    return p;
+  }
+
+ private:
+  std::array<std::string_view, 6> strings() const {
+    return {r_.ci, r_.host, r_.verdict.rule, r_.verdict.key, r_.verdict.window, r_.verdict.detail};
+  }
+
+  const VerdictRecordRef& r_;
+  uint64_t at_, event_time_;
+  size_t size_ = 0;
+};
 
 }  // namespace
 
 void encode(const VerdictRecord& r, std::string& out) {
-  encodeRef({.event_id = r.event_id, .at = r.at, .event_time = r.event_time, .ci = r.ci, .host = r.host,
-             .verdict = r.verdict},
-            out);
+  const RecordWriter writer({.event_id = r.event_id, .at = r.at, .event_time = r.event_time, .ci = r.ci,
+                             .host = r.host, .verdict = r.verdict});
+  out.resize(writer.size());
+  writer.write(out.data());
 }
 
 bool decode(std::string_view in, VerdictRecord& r) {
@@ -118,10 +139,12 @@ bool decode(std::string_view in, VerdictRecord& r) {
   return reader.ok;
 }
 
-void appendToChunk(const VerdictRecordRef& record, std::string& chunk, std::string& scratch) {
+void appendToChunk(const VerdictRecordRef& record, std::string& chunk) {
   if (chunk.empty()) chunk.push_back(static_cast<char>(kChunkVersion));
-  encodeRef(record, scratch);
-  putString(chunk, scratch);
+  const RecordWriter writer(record);
+  const size_t at = chunk.size();
+  chunk.resize(at + varintSize(writer.size()) + writer.size());  // grows geometrically, as append does
+  writer.write(writeVarint(chunk.data() + at, writer.size()));
 }
 
 bool forEachInChunk(std::string_view chunk, const std::function<bool(VerdictRecord&)>& visit) {

@@ -92,8 +92,8 @@ struct VerdictRecordRef {
 };
 
 // The records of one correlator batch packed into one store value, so recording verdicts costs one
-// put per batch rather than one per event. `scratch` is reused between calls.
-void appendToChunk(const VerdictRecordRef& record, std::string& chunk, std::string& scratch);
+// put per batch rather than one per event.
+void appendToChunk(const VerdictRecordRef& record, std::string& chunk);
 // Visits a chunk's records in order until `visit` returns false; a value holding one encoded
 // record (the layout before chunks) is visited as a chunk of one. False when unreadable.
 bool forEachInChunk(std::string_view chunk, const std::function<bool(VerdictRecord&)>& visit);

@@ -91,7 +91,7 @@ void VerdictLog::onVerdict(const Event& event, const Verdict& verdict) {
                  .ci = event.ci,
                  .host = event.host,
                  .verdict = verdict},
-                chunk_, scratch_);
+                chunk_);
   chunk_last_id_ = std::max(chunk_last_id_, current_id_);
   if (!event.ci.empty()) {
     putVarint(chunk_cis_.try_emplace(event.ci).first->second, current_id_);

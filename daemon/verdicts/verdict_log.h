@@ -75,7 +75,6 @@ class VerdictLog final : public EventHook, public CorrelatorComponent, public Ev
   // while it stays young the next trims need not read it again. 0 = none.
   uint64_t young_front_last_id_ = 0;
   TimePoint young_front_newest_{};
-  std::string scratch_;
 };
 
 }  // namespace vigil::verdicts
