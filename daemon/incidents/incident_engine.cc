@@ -26,6 +26,7 @@ void ChangeSet::clear() {
 
 void IncidentEngine::restore(Incident incident) {
   ++unrecorded_changes_;
+  forgetLookup();
   Partition& p = partitions_[incident.partition()];
   p.by_key[incident.key] = incident.id;
   track(incident);
@@ -73,6 +74,7 @@ void IncidentEngine::setNextSequence(uint16_t partition, uint64_t next) {
 
 void IncidentEngine::dropPartition(uint16_t partition) {
   ++unrecorded_changes_;
+  forgetLookup();
   for (auto it = active_.begin(); it != active_.end();) {
     if (it->second.partition() == partition) {
       untrack(it->second);
@@ -84,24 +86,37 @@ void IncidentEngine::dropPartition(uint16_t partition) {
   partitions_.erase(partition);
 }
 
+Incident* IncidentEngine::lookupActive(uint16_t partition, const std::string& key) const {
+  if (last_lookup_.valid && last_lookup_.partition == partition && last_lookup_.key == key) {
+    return last_lookup_.incident;
+  }
+  Incident* found = nullptr;
+  if (auto p = partitions_.find(partition); p != partitions_.end()) {
+    if (auto k = p->second.by_key.find(key); k != p->second.by_key.end()) {
+      auto a = active_.find(k->second);
+      // The map's value is not const: the engine hands it out through the non-const callers only.
+      if (a != active_.end()) found = const_cast<Incident*>(&a->second);
+    }
+  }
+  remember(partition, key, found);
+  return found;
+}
+
+void IncidentEngine::remember(uint16_t partition, const std::string& key, Incident* incident) const {
+  last_lookup_.valid = true;
+  last_lookup_.partition = partition;
+  last_lookup_.key.assign(key);  // keeps its capacity
+  last_lookup_.incident = incident;
+}
+
 const Incident* IncidentEngine::findActive(uint16_t partition, const std::string& key) const {
-  auto p = partitions_.find(partition);
-  if (p == partitions_.end()) return nullptr;
-  auto k = p->second.by_key.find(key);
-  if (k == p->second.by_key.end()) return nullptr;
-  auto a = active_.find(k->second);
-  return a == active_.end() ? nullptr : &a->second;
+  return lookupActive(partition, key);
 }
 
 Incident* IncidentEngine::modifyActive(uint16_t partition, const std::string& key) {
-  auto p = partitions_.find(partition);
-  if (p == partitions_.end()) return nullptr;
-  auto k = p->second.by_key.find(key);
-  if (k == p->second.by_key.end()) return nullptr;
-  auto a = active_.find(k->second);
-  if (a == active_.end()) return nullptr;
-  markDirty(a->second, ChangeKind::kUpdated);
-  return &a->second;
+  Incident* in = lookupActive(partition, key);
+  if (in) markDirty(*in, ChangeKind::kUpdated);
+  return in;
 }
 
 void IncidentEngine::addSample(Incident& incident, const Event& event) {
@@ -190,6 +205,7 @@ Incident& IncidentEngine::open(const Event& event, const rules::Decision& decisi
   partition.by_key.emplace(decision.key, id);
   putKey(event.partition, decision.key, id);
   Incident& stored = active_.emplace(id, std::move(in)).first->second;
+  remember(event.partition, decision.key, &stored);  // its verdict asks next
   track(stored);
   return stored;
 }
@@ -199,18 +215,17 @@ ApplyOutcome IncidentEngine::apply(const Event& event, const rules::Decision& de
   if (decision.action == rules::Action::kNone) return ApplyOutcome::kIgnored;
   if (decision.action == rules::Action::kHold) return ApplyOutcome::kHeld;
 
-  Partition& partition = partitions_[event.partition];
-  auto existing = partition.by_key.find(decision.key);
+  Incident* existing = lookupActive(event.partition, decision.key);
   if (decision.action == rules::Action::kOpen) {
-    if (existing == partition.by_key.end()) {
-      Incident& in = open(event, decision, partition, context);
+    if (existing == nullptr) {
+      Incident& in = open(event, decision, partitions_[event.partition], context);
       in.event_count = 1;
       in.flapping = decision.flapping;
       addSample(in, event);
       markDirty(in, ChangeKind::kOpened);
       return in.parent ? ApplyOutcome::kSymptom : ApplyOutcome::kOpened;
     }
-    Incident& in = active_.at(existing->second);
+    Incident& in = *existing;
     in.event_count++;
     in.last_seen = std::max(in.last_seen, event.time());
     in.severity = std::min(in.severity, event.severity);  // lower enum value = worse
@@ -226,8 +241,8 @@ ApplyOutcome IncidentEngine::apply(const Event& event, const rules::Decision& de
   }
 
   // Resolve.
-  if (existing == partition.by_key.end()) return ApplyOutcome::kUnmatchedResolve;
-  Incident& in = active_.at(existing->second);
+  if (existing == nullptr) return ApplyOutcome::kUnmatchedResolve;
+  Incident& in = *existing;
   in.event_count++;
   in.last_seen = std::max(in.last_seen, event.time());
   in.state = IncidentState::kResolved;
@@ -244,11 +259,13 @@ ApplyOutcome IncidentEngine::apply(const Event& event, const rules::Decision& de
 // Moves an incident that stopped being active out of the key index; it stays reachable for this
 // batch's takeChanges().
 void IncidentEngine::putKey(uint16_t partition, const std::string& key, IncidentId id) {
+  forgetLookup();  // the key had no active incident (opened, or reopened by a person)
   key_put_in_batch_[id] = key_ops_.size();
   key_ops_.push_back({partition, key, id});
 }
 
 void IncidentEngine::deactivate(Incident& incident) {
+  forgetLookup();
   untrack(incident);
   // Its symptoms are re-evaluated: still active, they now stand as incidents of their own.
   if (auto children = symptoms_.extract(incident.id)) {

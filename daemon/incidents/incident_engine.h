@@ -119,9 +119,25 @@ class IncidentEngine {
   // correlator marks it flapping or stale, raises its severity); it is marked as updated, so
   // call this only when changing something. Null when there is none.
   Incident* modifyActive(uint16_t partition, const std::string& key);
+  // Remembers its last answer (not thread-safe even though const, like the rest of the engine).
   const Incident* findActive(uint16_t partition, const std::string& key) const;
 
  private:
+  // The last key looked up and its active incident (null: none). One event's steps (its open
+  // context, the hooks, apply, its verdict, the correlator) ask for the same key several times;
+  // each lookup hashed the key and searched two maps. Forgotten whenever the key index or the set
+  // of active incidents changes.
+  struct LastLookup {
+    bool valid = false;
+    uint16_t partition = 0;
+    std::string key;
+    Incident* incident = nullptr;
+  };
+  Incident* lookupActive(uint16_t partition, const std::string& key) const;
+  void remember(uint16_t partition, const std::string& key, Incident* incident) const;
+  void forgetLookup() const { last_lookup_.valid = false; }
+  mutable LastLookup last_lookup_;
+
   struct Partition {
     std::unordered_map<std::string, IncidentId> by_key;
     uint64_t next_sequence = 1;

@@ -13,7 +13,9 @@ namespace vigil::verdicts {
 namespace {
 
 void putU64(std::string& out, uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>(v >> shift));
+  char bytes[8];  // one append: a batch writes one "c" key per CI it saw
+  for (int i = 7; i >= 0; --i, v >>= 8) bytes[i] = static_cast<char>(v);
+  out.append(bytes, sizeof bytes);
 }
 
 uint64_t readU64(std::string_view in) {
@@ -29,7 +31,9 @@ std::string eventKey(uint64_t event_id) {
 }
 
 std::string ciKey(std::string_view ci, TimePoint at, uint64_t chunk_last_id) {
-  std::string key = "c";
+  std::string key;
+  key.reserve(18 + ci.size());
+  key.push_back('c');
   key += ci;
   key.push_back('\0');
   putU64(key, static_cast<uint64_t>(toUnixMillis(at)));

@@ -173,6 +173,81 @@ TEST(IncidentEngine, KeepsPartitionsApart) {
   EXPECT_EQ(changes.incidents[1].id, makeIncidentId(3, 1));
 }
 
+// findActive remembers its last answer: every change to which incident is active under a key
+// (open, resolve, a person's reopen, restore, a partition leaving) must show in the next answer.
+TEST(IncidentEngine, FindActiveAnswersTheCurrentStateAfterEveryKindOfChange) {
+  IncidentEngine engine;
+  EXPECT_EQ(engine.findActive(0, "k"), nullptr);
+  ASSERT_EQ(engine.apply(makeEvent("a", EventState::kProblem), decide(rules::Action::kOpen, "k")), ApplyOutcome::kOpened);
+  const Incident* opened = engine.findActive(0, "k");
+  ASSERT_NE(opened, nullptr);
+  EXPECT_EQ(opened->key, "k");
+  EXPECT_EQ(engine.findActive(1, "k"), nullptr);  // same key, other partition
+  ASSERT_NE(engine.findActive(0, "k"), nullptr);
+  const IncidentId id = opened->id;
+
+  ASSERT_EQ(engine.apply(makeEvent("a", EventState::kOk), decide(rules::Action::kResolve, "k")), ApplyOutcome::kResolved);
+  EXPECT_EQ(engine.findActive(0, "k"), nullptr);
+  EXPECT_EQ(engine.modifyActive(0, "k"), nullptr);
+
+  auto reopened = engine.command({.verb = IncidentCommand::Verb::kReopen, .id = id}, Clock::now(), std::nullopt);
+  ASSERT_TRUE(reopened) << reopened.error().toString();
+  ASSERT_NE(engine.findActive(0, "k"), nullptr);
+  EXPECT_EQ(engine.findActive(0, "k")->id, id);
+  Incident* modified = engine.modifyActive(0, "k");
+  ASSERT_NE(modified, nullptr);
+  EXPECT_EQ(modified->id, id);
+
+  ASSERT_EQ(engine.apply(makeEvent("b", EventState::kProblem, Severity::kMajor, 1), decide(rules::Action::kOpen, "k")),
+            ApplyOutcome::kOpened);
+  ASSERT_NE(engine.findActive(1, "k"), nullptr);
+  engine.dropPartition(1);
+  EXPECT_EQ(engine.findActive(1, "k"), nullptr);
+  ASSERT_NE(engine.findActive(0, "k"), nullptr);
+
+  EXPECT_EQ(engine.findActive(2, "restored"), nullptr);
+  Incident stored;
+  stored.id = makeIncidentId(2, 7);
+  stored.key = "restored";
+  stored.state = IncidentState::kOpen;
+  engine.restore(stored);
+  ASSERT_NE(engine.findActive(2, "restored"), nullptr);
+  EXPECT_EQ(engine.findActive(2, "restored")->id, stored.id);
+}
+
+// The same over a random walk of events, against a model of which incident is active per key.
+TEST(IncidentEngine, FindActiveAgreesWithTheOutcomesOverARandomWalk) {
+  IncidentEngine engine;
+  std::map<std::pair<uint16_t, std::string>, IncidentId> model;
+  std::mt19937 random(7);
+  const std::vector<std::string> keys = {"a", "b", "c"};
+  ChangeSet changes;
+  for (int step = 0; step < 2000; ++step) {
+    const uint16_t partition = static_cast<uint16_t>(random() % 2);
+    const std::string& key = keys[random() % keys.size()];
+    const bool open = random() % 3 != 0;
+    const ApplyOutcome outcome =
+        engine.apply(makeEvent(key, open ? EventState::kProblem : EventState::kOk, Severity::kMajor, partition),
+                     decide(open ? rules::Action::kOpen : rules::Action::kResolve, key));
+    if (outcome == ApplyOutcome::kOpened) {
+      model[{partition, key}] = engine.findActive(partition, key)->id;
+    } else if (outcome == ApplyOutcome::kResolved) {
+      model.erase({partition, key});
+    }
+    if (step % 50 == 0) engine.takeChanges(changes);
+    for (uint16_t p : {0, 1}) {
+      for (const auto& k : keys) {
+        const Incident* in = engine.findActive(p, k);
+        auto m = model.find({p, k});
+        ASSERT_EQ(in != nullptr, m != model.end()) << "step " << step << " " << p << "/" << k;
+        if (in) {
+          EXPECT_EQ(in->id, m->second);
+        }
+      }
+    }
+  }
+}
+
 TEST(IncidentEngine, IgnoresNoneAndCountsDrops) {
   IncidentEngine engine;
   EXPECT_EQ(engine.apply(makeEvent("a", EventState::kNone), decide(rules::Action::kNone, "k")), ApplyOutcome::kIgnored);
