@@ -160,7 +160,8 @@ Incident& IncidentEngine::open(const Event& event, const rules::Decision& decisi
                                Partition& partition, const OpenContext* context) {
   const IncidentId id = makeIncidentId(event.partition, partition.next_sequence++);
   partition.sequence_dirty = true;
-  Incident in;
+  // Built in its place in active_, not moved there: an incident has dozens of members.
+  Incident& in = active_.try_emplace(id).first->second;
   in.id = id;
   in.key = decision.key;
   in.title = decision.title;
@@ -204,10 +205,9 @@ Incident& IncidentEngine::open(const Event& event, const rules::Decision& decisi
   if (open_hook_) open_hook_(in);
   partition.by_key.emplace(decision.key, id);
   putKey(event.partition, decision.key, id);
-  Incident& stored = active_.emplace(id, std::move(in)).first->second;
-  remember(event.partition, decision.key, &stored);  // its verdict asks next
-  track(stored);
-  return stored;
+  remember(event.partition, decision.key, &in);  // its verdict asks next
+  track(in);
+  return in;
 }
 
 ApplyOutcome IncidentEngine::apply(const Event& event, const rules::Decision& decision, const OpenContext* context) {
