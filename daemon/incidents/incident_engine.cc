@@ -309,6 +309,8 @@ void IncidentEngine::takeChanges(ChangeSet& out) {
   // them. An incident that stopped being active is moved, not copied.
   std::vector<Incident> incidents = std::move(out.incidents);
   out.clear();
+  // Grown once, not by doubling: each step of growth moved every incident already in it.
+  incidents.reserve(dirty_order_.size());
   size_t n = 0;
   for (IncidentId id : dirty_order_) {
     auto a = active_.find(id);
