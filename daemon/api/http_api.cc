@@ -867,7 +867,7 @@ class HttpApi::Impl {
     if (!s.isOk()) return sendError(req, restinio::status_bad_request(), s.message());
     const size_t count = batch.events.size();
     const uint64_t first_id = verdicts_ != nullptr && count > 0 ? verdicts_->reserve(count) : 0;
-    return enqueue(req, std::move(batch), api::intakeAnswerBody(count, first_id), first_id);
+    return enqueueRendered(req, std::move(batch), api::intakeAnswerBody(count, first_id), first_id);
   }
 
   restinio::request_handling_status_t postAlertmanager(const Request& req) {
@@ -912,11 +912,12 @@ class HttpApi::Impl {
   // Hands a batch to the pipeline and answers `answer` with 202 once it is committed.
   restinio::request_handling_status_t enqueue(const Request& req, connectors::EventBatch batch, const json& answer,
                                               uint64_t first_event_id = 0) {
-    return enqueue(req, std::move(batch), answer.dump(-1, ' ', false, json::error_handler_t::replace), first_event_id);
+    return enqueueRendered(req, std::move(batch), answer.dump(-1, ' ', false, json::error_handler_t::replace),
+                           first_event_id);
   }
   // `answer_body` is rendered here, on the io thread: the commit thread only hands it over.
-  restinio::request_handling_status_t enqueue(const Request& req, connectors::EventBatch batch,
-                                              std::string answer_body, uint64_t first_event_id = 0) {
+  restinio::request_handling_status_t enqueueRendered(const Request& req, connectors::EventBatch batch,
+                                                      std::string answer_body, uint64_t first_event_id = 0) {
     if (batch.events.empty()) return sendJsonBody(req, restinio::status_accepted(), std::move(answer_body));
     // Answered from the correlator thread once the batch is durable; RESTinio hands the write to
     // the connection's own executor.
