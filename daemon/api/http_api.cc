@@ -16,6 +16,7 @@
 
 #include "connectors/http/alert_payloads.h"
 #include "daemon/api/auth.h"
+#include "daemon/api/intake_answer.h"
 #include "daemon/api/parse_number.h"
 #include "daemon/api/peer_forwarder.h"
 #include "daemon/api/read_side.h"
@@ -70,6 +71,16 @@ restinio::request_handling_status_t sendJson(const Request& req, restinio::http_
       .append_header(restinio::http_field::content_type, "application/json")
       .append_header("Cache-Control", "no-store")
       .set_body(body.dump(-1, ' ', false, json::error_handler_t::replace))
+      .done();
+}
+
+// A body already rendered (off the thread that answers).
+restinio::request_handling_status_t sendJsonBody(const Request& req, restinio::http_status_line_t status,
+                                                 std::string body) {
+  return req->create_response(std::move(status))
+      .append_header(restinio::http_field::content_type, "application/json")
+      .append_header("Cache-Control", "no-store")
+      .set_body(std::move(body))
       .done();
 }
 
@@ -855,15 +866,8 @@ class HttpApi::Impl {
     Status s = decoder.decode(req->body(), "http", Clock::now(), batch.events);
     if (!s.isOk()) return sendError(req, restinio::status_bad_request(), s.message());
     const size_t count = batch.events.size();
-    json answer = {{"accepted", count}};
-    uint64_t first_id = 0;
-    if (verdicts_ != nullptr && count > 0) {
-      first_id = verdicts_->reserve(count);
-      json ids = json::array();
-      for (size_t i = 0; i < count; ++i) ids.push_back(std::to_string(first_id + i));
-      answer["ids"] = std::move(ids);
-    }
-    return enqueue(req, std::move(batch), std::move(answer), first_id);
+    const uint64_t first_id = verdicts_ != nullptr && count > 0 ? verdicts_->reserve(count) : 0;
+    return enqueueRendered(req, std::move(batch), api::intakeAnswerBody(count, first_id), first_id);
   }
 
   restinio::request_handling_status_t postAlertmanager(const Request& req) {
@@ -906,14 +910,20 @@ class HttpApi::Impl {
   }
 
   // Hands a batch to the pipeline and answers `answer` with 202 once it is committed.
-  restinio::request_handling_status_t enqueue(const Request& req, connectors::EventBatch batch, json answer,
+  restinio::request_handling_status_t enqueue(const Request& req, connectors::EventBatch batch, const json& answer,
                                               uint64_t first_event_id = 0) {
-    if (batch.events.empty()) return sendJson(req, restinio::status_accepted(), answer);
+    return enqueueRendered(req, std::move(batch), answer.dump(-1, ' ', false, json::error_handler_t::replace),
+                           first_event_id);
+  }
+  // `answer_body` is rendered here, on the io thread: the commit thread only hands it over.
+  restinio::request_handling_status_t enqueueRendered(const Request& req, connectors::EventBatch batch,
+                                                      std::string answer_body, uint64_t first_event_id = 0) {
+    if (batch.events.empty()) return sendJsonBody(req, restinio::status_accepted(), std::move(answer_body));
     // Answered from the correlator thread once the batch is durable; RESTinio hands the write to
     // the connection's own executor.
-    batch.on_commit = [req, answer = std::move(answer)](const Status& committed) {
+    batch.on_commit = [req, answer_body = std::move(answer_body)](const Status& committed) mutable {
       if (committed.isOk()) {
-        sendJson(req, restinio::status_accepted(), answer);
+        sendJsonBody(req, restinio::status_accepted(), std::move(answer_body));
       } else {
         sendError(req, restinio::status_service_unavailable(), committed.message());
       }
