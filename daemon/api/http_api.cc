@@ -65,16 +65,7 @@ class ClosedServerKeeper final : public asio::execution_context::service {
   std::vector<std::shared_ptr<void>> servers_;  // GUARDED_BY(mu_)
 };
 
-restinio::request_handling_status_t sendJson(const Request& req, restinio::http_status_line_t status,
-                                             const json& body) {
-  return req->create_response(std::move(status))
-      .append_header(restinio::http_field::content_type, "application/json")
-      .append_header("Cache-Control", "no-store")
-      .set_body(body.dump(-1, ' ', false, json::error_handler_t::replace))
-      .done();
-}
-
-// A body already rendered (off the thread that answers).
+// A body already rendered (possibly off the thread that answers).
 restinio::request_handling_status_t sendJsonBody(const Request& req, restinio::http_status_line_t status,
                                                  std::string body) {
   return req->create_response(std::move(status))
@@ -82,6 +73,11 @@ restinio::request_handling_status_t sendJsonBody(const Request& req, restinio::h
       .append_header("Cache-Control", "no-store")
       .set_body(std::move(body))
       .done();
+}
+
+restinio::request_handling_status_t sendJson(const Request& req, restinio::http_status_line_t status,
+                                             const json& body) {
+  return sendJsonBody(req, std::move(status), body.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
 restinio::request_handling_status_t sendError(const Request& req, restinio::http_status_line_t status,
