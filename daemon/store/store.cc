@@ -144,11 +144,6 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
   db_options.keep_log_file_num = 5;
   db_options.info_log = makeRocksDbLogger();  // no LOG file on the data disk (see rocksdb_logger.h)
   db_options.max_total_wal_size = 256ull << 20;
-  // A memtable flush or compaction writes its table in the background and syncs it at the end;
-  // on ext4 (data=ordered) a commit's WAL fdatasync that lands meanwhile waits for all those
-  // dirty pages: the event-to-commit tail. Written back every MiB as it goes, there is never much
-  // to wait for. The WAL is still synced by every commit (store.sync), as before.
-  db_options.bytes_per_sync = 1 << 20;
   if (options.memtable_budget_bytes > 0) {
     db_options.write_buffer_manager = std::make_shared<rocksdb::WriteBufferManager>(options.memtable_budget_bytes);
   }
