@@ -56,6 +56,7 @@ bool Pipeline::offer(connectors::EventBatch& batch, uint64_t first_event_id) {
   WorkItem item;
   item.first_event_id = first_event_id;
   item.batch = std::move(batch);
+  item.marks.queued = Clock::now();
   const size_t weight = std::max<size_t>(1, item.batch.events.size());
   if (queue_.tryPush(item, weight, approxMemoryBytes(item.batch.events))) return true;
   batch = std::move(item.batch);  // refused: hand it back untouched
@@ -69,6 +70,7 @@ bool Pipeline::push(connectors::EventBatch batch) {
   WorkItem item;
   if (event_ids_ && !batch.events.empty()) item.first_event_id = event_ids_->reserve(batch.events.size());
   item.batch = std::move(batch);
+  item.marks.queued = Clock::now();
   return queue_.push(std::move(item), weight, bytes);
 }
 
@@ -185,6 +187,7 @@ void Pipeline::run() {
     if (options_.heartbeat && ready_) options_.heartbeat();
     metrics_.assurance.advance(std::chrono::steady_clock::now());  // down/degraded time keeps counting
     metrics_.queue_depth.Set(static_cast<double>(queue_.weight()));
+    markStage(work, &metrics::StageMarks::popped);
     processWithTasks(work);
     work.clear();
     flushDeferred(/*wait=*/false);  // the committer became free (it interrupts the pop)
@@ -277,6 +280,7 @@ void Pipeline::process(std::vector<WorkItem>& work) {
   }
 
   pending_.events += events;
+  markStage(work, &metrics::StageMarks::processed);
   if (pending_.work.empty()) {
     pending_.work.swap(work);  // work gets the emptied vector of an earlier batch
   } else {

@@ -178,6 +178,7 @@ class Pipeline final : public connectors::EventSink {
     std::optional<Result<incidents::Incident>> command_result;  // set by process()
     uint64_t first_event_id = 0;  // the batch's events have ids first_event_id, +1, … (0: none)
     std::function<void(incidents::IncidentEngine&)> task;  // submitTask()
+    metrics::StageMarks marks;  // when it passed each stage (vigil_pipeline_stage_seconds)
   };
 
   void run();
@@ -222,6 +223,8 @@ class Pipeline final : public connectors::EventSink {
   // Hands pending_ over to the committer once the batch before it is done; pending_ then holds
   // that batch's emptied buffers (they keep their capacity).
   void handOffPending();
+  // Marks when `work` passed `mark` (StageMarks), for the per-stage latency metrics.
+  static void markStage(std::vector<WorkItem>& work, TimePoint metrics::StageMarks::*mark);
   // Waits until no batch is in flight: the store holds everything processed so far.
   void awaitCommitted();
   void commitLoop();

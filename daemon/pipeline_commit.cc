@@ -34,10 +34,16 @@ void Pipeline::stopCommitter() {
   if (committer_.joinable()) committer_.join();
 }
 
+void Pipeline::markStage(std::vector<WorkItem>& work, TimePoint metrics::StageMarks::*mark) {
+  const TimePoint now = Clock::now();
+  for (auto& item : work) item.marks.*mark = now;
+}
+
 void Pipeline::handOffPending() {
   {
     std::unique_lock lock(commit_mu_);
     commit_cv_.wait(lock, [&] { return !commit_busy_; });
+    markStage(pending_.work, &metrics::StageMarks::handed);
     std::swap(pending_, in_flight_);
     commit_busy_ = true;
     commit_deferred_ = false;
@@ -97,8 +103,10 @@ void Pipeline::finishCommit(PendingCommit& batch) {
       for (const auto& event : item.batch.events) {
         metrics_.tallyEventToCommit(std::chrono::duration<double>(committed_at - event.received_at).count());
       }
+      metrics_.stages.tally(item.marks, committed_at, item.batch.events);
     }
     metrics_.flushEventsToCommit();
+    metrics_.stages.flush();
   }
   metrics_.active_incidents.Set(static_cast<double>(batch.active_incidents));
   const Status committed = ready_ ? Status::ok() : Status::unavailable("store commit failed; shutting down");

@@ -25,11 +25,6 @@ std::string_view outcomeName(incidents::ApplyOutcome outcome) {
   return "unknown";
 }
 
-// Fine around 10 ms, the event-to-commit target, so its p99 is not read off a 10–25 ms bucket.
-prometheus::Histogram::BucketBoundaries latencyBuckets() {
-  return {0.0005, 0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
-}
-
 }  // namespace
 
 MetricsRegistry::MetricsRegistry() : registry_(std::make_shared<prometheus::Registry>()) {
@@ -95,6 +90,7 @@ PipelineMetrics::PipelineMetrics(prometheus::Registry& r)
                           .Register(r)
                           .Add({})),
       assurance(r),
+      stages(r),
       received_family_(prometheus::BuildCounter()
                            .Name("vigil_events_received_total")
                            .Help("Events taken in by the correlator, by source")
@@ -106,22 +102,12 @@ PipelineMetrics::PipelineMetrics(prometheus::Registry& r)
       binding_family_(prometheus::BuildCounter()
                           .Name("vigil_events_binding_total")
                           .Help("Events by source and how they bound to a configuration item (none = unbound)")
-                          .Register(r)) {}
+                          .Register(r)),
+      event_to_commit_tally_(event_to_commit_seconds, latencyBuckets()) {}
 
-void PipelineMetrics::tallyEventToCommit(double seconds) {
-  static const prometheus::Histogram::BucketBoundaries bounds = latencyBuckets();
-  if (event_to_commit_tally_.empty()) event_to_commit_tally_.assign(bounds.size() + 1, 0.0);
-  // Buckets count values <= their bound (le); the last one is +Inf.
-  ++event_to_commit_tally_[static_cast<size_t>(std::lower_bound(bounds.begin(), bounds.end(), seconds) - bounds.begin())];
-  event_to_commit_sum_ += seconds;
-}
+void PipelineMetrics::tallyEventToCommit(double seconds) { event_to_commit_tally_.add(seconds); }
 
-void PipelineMetrics::flushEventsToCommit() {
-  if (event_to_commit_tally_.empty()) return;
-  event_to_commit_seconds.ObserveMultiple(event_to_commit_tally_, event_to_commit_sum_);
-  std::fill(event_to_commit_tally_.begin(), event_to_commit_tally_.end(), 0.0);
-  event_to_commit_sum_ = 0;
-}
+void PipelineMetrics::flushEventsToCommit() { event_to_commit_tally_.flush(); }
 
 PipelineMetrics::SourceCounters::SourceCounters(PipelineMetrics& owner, std::string source)
     : received(owner.received_family_.Add({{"source", source}})), owner_(owner), source_(std::move(source)) {

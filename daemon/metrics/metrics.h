@@ -23,6 +23,7 @@
 #include "daemon/event.h"
 #include "daemon/incidents/incident_engine.h"
 #include "daemon/metrics/assurance_metrics.h"
+#include "daemon/metrics/stage_latency.h"
 
 namespace vigil::metrics {
 
@@ -78,6 +79,7 @@ class PipelineMetrics {
   void tallyEventToCommit(double seconds);
   void flushEventsToCommit();
   AssuranceMetrics assurance;  // services and incidents
+  StageLatency stages;         // where event_to_commit goes; on the committer thread
 
  private:
   prometheus::Family<prometheus::Counter>& received_family_;
@@ -85,8 +87,7 @@ class PipelineMetrics {
   prometheus::Family<prometheus::Counter>& binding_family_;
   std::unordered_map<std::string, std::unique_ptr<SourceCounters>> sources_;
   SourceCounters* last_source_ = nullptr;
-  std::vector<double> event_to_commit_tally_;  // per bucket (+Inf last), since the last flush
-  double event_to_commit_sum_ = 0;
+  HistogramTally event_to_commit_tally_;
 };
 
 }  // namespace vigil::metrics

@@ -206,5 +206,48 @@ TEST_F(PipelineCommitTest, StopDuringRetriesFailsTheBatchesInFlightAndQueued) {
   EXPECT_EQ(acks(), (std::vector<std::string>{"sw1 failed", "sw2 failed"}));
 }
 
+// The per-stage latency (vigil_pipeline_stage_seconds) on the real pipeline: a batch held up by
+// the commit before it being retried shows it as commit_wait, the retried batch as commit, and
+// every event's stages add up to its event-to-commit time. Only lower bounds on time are checked:
+// a loaded machine makes every stage longer, never shorter.
+TEST_F(PipelineCommitTest, StageLatencyShowsWhichStageABatchWaitedIn) {
+  startPipeline();
+  fs_->full = true;
+  offer("sw1", "Interface e0 down");
+  ASSERT_TRUE(testing::waitFor([&] { return commitFailures() >= 1; }));
+  const TimePoint sw1_failing = Clock::now();  // sw1 was handed to the committer before this
+  offer("sw2", "Interface e0 down");
+  ASSERT_TRUE(testing::waitFor([&] { return seen_.saw("sw2"); }));
+  const TimePoint sw2_processed = Clock::now();  // ... and sw2 processed (then deferred) before this
+  ASSERT_TRUE(testing::waitFor([&] { return commitFailures() >= 3; }));
+  const TimePoint disk_freed = Clock::now();  // sw1 commits, and sw2 is handed over, after this
+  fs_->full = false;
+  ASSERT_TRUE(testing::waitFor([&] { return acks().size() == 2; }));
+
+  const auto histogram = [&](const std::string& name, const std::string& stage) {
+    for (const auto& family : registry_.registry().Collect()) {
+      if (family.name != name) continue;
+      for (const auto& m : family.metric) {
+        if (stage.empty() ? m.label.empty() : (m.label.size() == 1 && m.label[0].value == stage)) return m.histogram;
+      }
+    }
+    ADD_FAILURE() << "no " << name << " " << stage;
+    return prometheus::ClientMetric::Histogram{};
+  };
+  const auto seconds = [](TimePoint from, TimePoint to) { return std::chrono::duration<double>(to - from).count(); };
+  double stages_total = 0;
+  for (const char* stage : {"intake", "queue", "process", "commit_wait", "commit"}) {
+    const auto h = histogram("vigil_pipeline_stage_seconds", stage);
+    EXPECT_EQ(h.sample_count, 2u) << stage;
+    stages_total += h.sample_sum;
+  }
+  const auto end_to_end = histogram("vigil_pipeline_event_to_commit_seconds", "");
+  EXPECT_EQ(end_to_end.sample_count, 2u);
+  EXPECT_NEAR(stages_total, end_to_end.sample_sum, 1e-6);
+  // sw2 waited for sw1's retries; sw1 spent them in its commit.
+  EXPECT_GE(histogram("vigil_pipeline_stage_seconds", "commit_wait").sample_sum, seconds(sw2_processed, disk_freed));
+  EXPECT_GE(histogram("vigil_pipeline_stage_seconds", "commit").sample_sum, seconds(sw1_failing, disk_freed));
+}
+
 }  // namespace
 }  // namespace vigil
