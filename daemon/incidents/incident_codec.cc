@@ -182,9 +182,8 @@ bool decodeExtension(uint64_t tag, std::string_view payload, Incident& in) {
   }
 }
 
-}  // namespace
-
-void encodeIncident(const Incident& in, bool with_details, std::string& out) {
+// The fields before the timeline, through the revision.
+void encodeHead(const Incident& in, std::string& out) {
   out.push_back(static_cast<char>(kFormat));
   putVarint(out, in.id);
   putString(out, in.key);
@@ -217,20 +216,45 @@ void encodeIncident(const Incident& in, bool with_details, std::string& out) {
     putString(out, v);
   }
   putVarint(out, in.revision);
-  putVarint(out, with_details ? in.timeline.size() : 0);
-  if (with_details) {
-    for (const auto& t : in.timeline) {
-      putTime(out, t.at);
-      putString(out, t.action);
-      putString(out, t.actor);
-      putString(out, t.detail);
-    }
+}
+
+void encodeDetails(const Incident& in, std::string& out) {
+  putVarint(out, in.timeline.size());
+  for (const auto& t : in.timeline) {
+    putTime(out, t.at);
+    putString(out, t.action);
+    putString(out, t.actor);
+    putString(out, t.detail);
   }
-  putVarint(out, with_details ? in.recent_events.size() : 0);
+  putVarint(out, in.recent_events.size());
+  for (const auto& e : in.recent_events) putSample(out, e);
+}
+
+// In place of the details: no timeline entries, no recent events (two varint zeros).
+constexpr std::string_view kNoDetails("\0\0", 2);
+
+}  // namespace
+
+void encodeIncident(const Incident& in, bool with_details, std::string& out) {
+  encodeHead(in, out);
   if (with_details) {
-    for (const auto& e : in.recent_events) putSample(out, e);
+    encodeDetails(in, out);
+  } else {
+    out.append(kNoDetails);
   }
   encodeExtensions(in, out);
+}
+
+void encodeIncidentAndSummary(const Incident& in, std::string& full, std::string& summary) {
+  const size_t start = full.size();
+  encodeHead(in, full);
+  const size_t head_end = full.size();
+  encodeDetails(in, full);
+  const size_t details_end = full.size();
+  encodeExtensions(in, full);
+  summary.append(full, start, head_end - start);
+  summary.append(kNoDetails);
+  summary.append(full, details_end);
 }
 
 Result<Incident> decodeIncident(std::string_view data) {

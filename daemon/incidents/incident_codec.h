@@ -14,6 +14,10 @@ namespace vigil::incidents {
 // Appends the encoding to `out`. Without details the timeline and recent events are left out
 // (used for change-log records).
 void encodeIncident(const Incident& incident, bool with_details, std::string& out);
+// Both encodings at once, as encodeIncident with and without details would append them: the
+// summary is copied from the full encoding's parts rather than encoded a second time (the
+// committer writes both for every changed incident).
+void encodeIncidentAndSummary(const Incident& incident, std::string& full, std::string& summary);
 Result<Incident> decodeIncident(std::string_view data);
 
 // Fields added after format 1 go in a trailing section of (varint tag, length-prefixed payload)

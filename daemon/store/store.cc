@@ -248,10 +248,9 @@ Status Store::commit(incidents::ChangeSet& changes,
   for (size_t i = 0; i < count; ++i) {
     const auto& in = changes.incidents[i];
     value.clear();
-    incidents::encodeIncident(in, /*with_details=*/true, value);
-    batch.Put(incidents_, incidentKey(in.id), value);
     commit_summaries_[i].clear();
-    incidents::encodeIncident(in, /*with_details=*/false, commit_summaries_[i]);
+    incidents::encodeIncidentAndSummary(in, value, commit_summaries_[i]);
+    batch.Put(incidents_, incidentKey(in.id), value);
     commit_index_.emplace_back(in.id, i);
   }
   std::sort(commit_index_.begin(), commit_index_.end());

@@ -60,6 +60,34 @@ TEST(IncidentCodec, RoundTripsProvenanceAndCorrelationFlags) {
   EXPECT_TRUE(decoded->stale);
 }
 
+TEST(IncidentCodec, BothEncodingsAtOnceEqualEachEncodedAlone) {
+  Incident plain;
+  plain.id = 1;
+  Incident full = sample();
+  full.rule = "crc-burst";
+  full.description = "CRC errors on Gi0/1";
+  full.provenance = {"0123456789abcdef", "threshold 3 in 5m", {full.recent_events.front()}};
+  full.flapping = true;
+  full.sla.resolve_due = full.first_seen + std::chrono::hours(4);
+  full.escalations = {"page-oncall"};
+  for (int i = 0; i < 200; ++i) {  // a timeline past one-byte varint counts and lengths
+    full.timeline.push_back({full.first_seen + std::chrono::seconds(i), "updated", "rule:x", std::string(i, 'd')});
+  }
+  for (const Incident& in : {plain, sample(), full}) {
+    std::string with, without;
+    encodeIncident(in, /*with_details=*/true, with);
+    encodeIncident(in, /*with_details=*/false, without);
+    std::string both_full = "earlier", both_summary = "bytes";  // appended to, as encodeIncident does
+    encodeIncidentAndSummary(in, both_full, both_summary);
+    EXPECT_EQ(both_full, "earlier" + with);
+    EXPECT_EQ(both_summary, "bytes" + without);
+    auto summary = decodeIncident(std::string_view(both_summary).substr(5));
+    ASSERT_TRUE(summary) << summary.error().toString();
+    EXPECT_TRUE(summary->timeline.empty());
+    EXPECT_EQ(summary->escalations, in.escalations);
+  }
+}
+
 TEST(IncidentCodec, RejectsATruncatedExtension) {
   std::string bytes;
   encodeIncident(sample(), /*with_details=*/true, bytes);
