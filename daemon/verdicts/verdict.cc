@@ -106,7 +106,7 @@ class RecordWriter {
     return {r_.ci, r_.host, r_.verdict.rule, r_.verdict.key, r_.verdict.window, r_.verdict.detail};
   }
 
-  const VerdictRecordRef& r_;
+  const VerdictRecordRef r_;  // a copy (a few words): encode() passes a temporary
   uint64_t at_, event_time_;
   size_t size_ = 0;
 };
