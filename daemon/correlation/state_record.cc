@@ -4,13 +4,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "daemon/time_util.h"
+
 namespace vigil::correlation {
 
 namespace {
-
-int64_t toMs(TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
 
 template <typename Int>
 void appendInt(std::string& out, Int value) {
@@ -19,7 +17,7 @@ void appendInt(std::string& out, Int value) {
   out.append(buf, end);
 }
 
-void appendMs(std::string& out, TimePoint t) { appendInt(out, toMs(t)); }
+void appendMs(std::string& out, TimePoint t) { appendInt(out, toUnixMillis(t)); }
 
 void appendOptionalMs(std::string& out, const std::optional<TimePoint>& t) {
   if (t) {
