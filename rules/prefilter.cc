@@ -96,7 +96,12 @@ Prefilter::Prefilter(const std::vector<CompiledRule>& rules) {
     sets_ok = sets_ok && unprefixed_.set->Compile();
   }
   for (auto& [prefix, gates] : by_prefix) {  // std::map: sorted by prefix
-    sets_ok = sets_ok && gates.set->Compile();
+    if (gates.rule.size() == 1) {
+      // The rule's own match scans the message anyway: a set of its one regex would scan it twice.
+      gates.set.reset();
+    } else {
+      sets_ok = sets_ok && gates.set->Compile();
+    }
     PrefixGroup& group = groups_.emplace_back();
     group.prefix = prefix;
     group.gates = std::move(gates);
@@ -119,15 +124,12 @@ Prefilter::Prefilter(const std::vector<CompiledRule>& rules) {
 }
 
 int Prefilter::longestPrefixGroup(std::string_view text) const {
-  // The last prefix not above the text: every prefix the text begins with begins it too.
+  // The last prefix not above the text: every prefix the text begins with begins it too, so the
+  // longest one is on its parent chain.
   auto it = std::upper_bound(groups_.begin(), groups_.end(), text,
                              [](std::string_view t, const PrefixGroup& g) { return t < g.prefix; });
-  if (it == groups_.begin()) return -1;
   int group = static_cast<int>(it - groups_.begin()) - 1;
-  const std::string& nearest = groups_[static_cast<size_t>(group)].prefix;
-  const size_t common = static_cast<size_t>(
-      std::mismatch(nearest.begin(), nearest.end(), text.begin(), text.end()).first - nearest.begin());
-  while (group >= 0 && groups_[static_cast<size_t>(group)].prefix.size() > common) {
+  while (group >= 0 && !text.starts_with(groups_[static_cast<size_t>(group)].prefix)) {
     group = groups_[static_cast<size_t>(group)].parent;
   }
   return group;
@@ -135,6 +137,10 @@ int Prefilter::longestPrefixGroup(std::string_view text) const {
 
 bool Prefilter::collectHits(const GateSet& gates, std::string_view text, bool probe_first,
                             std::vector<int>& hits) {
+  if (!gates.set) {  // a group of one regex: its rule is a candidate
+    hits.push_back(gates.rule.front());
+    return true;
+  }
   thread_local std::vector<int> matched;
   const re2::StringPiece piece(text.data(), text.size());
   RE2::Set::ErrorInfo info{};
