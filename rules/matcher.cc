@@ -57,12 +57,11 @@ bool matchWithPrefix(const Condition& c, const re2::StringPiece& text, re2::Stri
   return false;
 }
 
-bool matchRegex(const Condition& c, std::string_view value, MatchContext& ctx) {
-  const re2::StringPiece text(value.data(), value.size());
-  if (c.submatches == 0) {
-    return c.regex->Match(text, 0, text.size(), RE2::UNANCHORED, nullptr, 0);
-  }
-  std::array<re2::StringPiece, Condition::kMaxSubmatches> groups;
+// `kGroups` bounds c.submatches. The groups are constructed (zeroed) on every call, so the common
+// regex with few groups gets a small array rather than kMaxSubmatches of them.
+template <size_t kGroups>
+bool matchCapturing(const Condition& c, const re2::StringPiece& text, MatchContext& ctx) {
+  std::array<re2::StringPiece, kGroups> groups;
   const bool matched = c.literal_prefix.empty()
                            ? c.regex->Match(text, 0, text.size(), RE2::UNANCHORED, groups.data(), c.submatches)
                            : matchWithPrefix(c, text, groups.data());
@@ -77,6 +76,16 @@ bool matchRegex(const Condition& c, std::string_view value, MatchContext& ctx) {
     }
   }
   return true;
+}
+
+bool matchRegex(const Condition& c, std::string_view value, MatchContext& ctx) {
+  constexpr int kFewGroups = 8;
+  const re2::StringPiece text(value.data(), value.size());
+  if (c.submatches == 0) {
+    return c.regex->Match(text, 0, text.size(), RE2::UNANCHORED, nullptr, 0);
+  }
+  return c.submatches <= kFewGroups ? matchCapturing<kFewGroups>(c, text, ctx)
+                                    : matchCapturing<Condition::kMaxSubmatches>(c, text, ctx);
 }
 
 bool test(const Condition& c, const Event& event, MatchContext& ctx) {
