@@ -138,8 +138,8 @@ bool hasTopLevelAlternation(std::string_view pattern) {
 }
 
 // The plain literal characters `pattern` starts with, up to the first that is not one (or that a
-// quantifier makes optional).
-std::string leadingLiteral(std::string_view pattern) {
+// quantifier makes optional), and the length of pattern text they take.
+std::pair<std::string, size_t> leadingLiteral(std::string_view pattern) {
   std::string prefix;
   size_t i = 0;
   while (i < pattern.size()) {
@@ -160,21 +160,27 @@ std::string leadingLiteral(std::string_view pattern) {
     prefix.push_back(literal);
     i = next;
   }
-  return prefix;
+  return {std::move(prefix), i};
 }
 
 }  // namespace
 
 std::string requiredLiteralPrefix(std::string_view pattern) {
   if (hasTopLevelAlternation(pattern)) return "";
-  std::string prefix = leadingLiteral(pattern);
+  std::string prefix = leadingLiteral(pattern).first;
   return prefix.size() >= 2 ? prefix : "";
 }
 
-std::string anchoredLiteralPrefix(std::string_view pattern) {
+AnchoredLiteral splitAnchoredLiteral(std::string_view pattern) {
   // Without (?m) before it, a leading ^ is the beginning of the text (RE2's default options).
-  if (!pattern.starts_with('^') || hasTopLevelAlternation(pattern)) return "";
-  return leadingLiteral(pattern.substr(1));
+  if (!pattern.starts_with('^') || hasTopLevelAlternation(pattern)) return {};
+  auto [literal, length] = leadingLiteral(pattern.substr(1));
+  if (literal.empty()) return {};
+  return {std::move(literal), pattern.substr(1 + length)};
+}
+
+std::string anchoredLiteralPrefix(std::string_view pattern) {
+  return splitAnchoredLiteral(pattern).literal;
 }
 
 bool Condition::matches(const Event& event, MatchContext& ctx) const {

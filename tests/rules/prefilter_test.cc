@@ -115,9 +115,11 @@ TEST(Prefilter, TriesAGatedRuleExactlyWhenItsRegexMatches) {
 // the prefilter are exactly those whose match holds when every rule is tried in order.
 TEST(Prefilter, MatchesWhatTryingEveryRuleMatches) {
   const std::vector<std::string> literals = {"a", "ab", "abc", "abd", "b", "ba", "a.b", "c"};
+  // Some look back at the literal before them (\b, \B, \A, a multi-line ^).
   const std::vector<std::string> tails = {"", "$", "(?P<x>[ab]+)", "c", "[bc]d", ".", "(b|c)$", "x*y",
-                                          "(?P<y>\\S+) z"};
-  const std::string alphabet = "abcdxyz. ";
+                                          "(?P<y>\\S+) z", "\\b", "\\Bc", "(\\b|x)", "\\A", "(?m)^c",
+                                          "[^a]", "b*\\b"};
+  const std::string alphabet = "abcdxyz. \n";
   std::mt19937 random(20261123);
   auto pick = [&](const auto& items) { return items[random() % items.size()]; };
   auto regex = [&] {
