@@ -57,12 +57,11 @@ bool matchWithPrefix(const Condition& c, const re2::StringPiece& text, re2::Stri
   return false;
 }
 
-bool matchRegex(const Condition& c, std::string_view value, MatchContext& ctx) {
-  const re2::StringPiece text(value.data(), value.size());
-  if (c.submatches == 0) {
-    return c.regex->Match(text, 0, text.size(), RE2::UNANCHORED, nullptr, 0);
-  }
-  std::array<re2::StringPiece, Condition::kMaxSubmatches> groups;
+// `kGroups` bounds c.submatches. The groups are constructed (zeroed) on every call, so the common
+// regex with few groups gets a small array rather than kMaxSubmatches of them.
+template <size_t kGroups>
+bool matchCapturing(const Condition& c, const re2::StringPiece& text, MatchContext& ctx) {
+  std::array<re2::StringPiece, kGroups> groups;
   const bool matched = c.literal_prefix.empty()
                            ? c.regex->Match(text, 0, text.size(), RE2::UNANCHORED, groups.data(), c.submatches)
                            : matchWithPrefix(c, text, groups.data());
@@ -77,6 +76,16 @@ bool matchRegex(const Condition& c, std::string_view value, MatchContext& ctx) {
     }
   }
   return true;
+}
+
+bool matchRegex(const Condition& c, std::string_view value, MatchContext& ctx) {
+  constexpr int kFewGroups = 8;
+  const re2::StringPiece text(value.data(), value.size());
+  if (c.submatches == 0) {
+    return c.regex->Match(text, 0, text.size(), RE2::UNANCHORED, nullptr, 0);
+  }
+  return c.submatches <= kFewGroups ? matchCapturing<kFewGroups>(c, text, ctx)
+                                    : matchCapturing<Condition::kMaxSubmatches>(c, text, ctx);
 }
 
 bool test(const Condition& c, const Event& event, MatchContext& ctx) {
@@ -129,8 +138,8 @@ bool hasTopLevelAlternation(std::string_view pattern) {
 }
 
 // The plain literal characters `pattern` starts with, up to the first that is not one (or that a
-// quantifier makes optional).
-std::string leadingLiteral(std::string_view pattern) {
+// quantifier makes optional), and the length of pattern text they take.
+std::pair<std::string, size_t> leadingLiteral(std::string_view pattern) {
   std::string prefix;
   size_t i = 0;
   while (i < pattern.size()) {
@@ -151,21 +160,27 @@ std::string leadingLiteral(std::string_view pattern) {
     prefix.push_back(literal);
     i = next;
   }
-  return prefix;
+  return {std::move(prefix), i};
 }
 
 }  // namespace
 
 std::string requiredLiteralPrefix(std::string_view pattern) {
   if (hasTopLevelAlternation(pattern)) return "";
-  std::string prefix = leadingLiteral(pattern);
+  std::string prefix = leadingLiteral(pattern).first;
   return prefix.size() >= 2 ? prefix : "";
 }
 
-std::string anchoredLiteralPrefix(std::string_view pattern) {
+AnchoredLiteral splitAnchoredLiteral(std::string_view pattern) {
   // Without (?m) before it, a leading ^ is the beginning of the text (RE2's default options).
-  if (!pattern.starts_with('^') || hasTopLevelAlternation(pattern)) return "";
-  return leadingLiteral(pattern.substr(1));
+  if (!pattern.starts_with('^') || hasTopLevelAlternation(pattern)) return {};
+  auto [literal, length] = leadingLiteral(pattern.substr(1));
+  if (literal.empty()) return {};
+  return {std::move(literal), pattern.substr(1 + length)};
+}
+
+std::string anchoredLiteralPrefix(std::string_view pattern) {
+  return splitAnchoredLiteral(pattern).literal;
 }
 
 bool Condition::matches(const Event& event, MatchContext& ctx) const {

@@ -32,6 +32,15 @@ std::string requiredLiteralPrefix(std::string_view pattern);
 // that way (no ^, a top-level alternation). Same conservative rule as requiredLiteralPrefix.
 std::string anchoredLiteralPrefix(std::string_view pattern);
 
+// anchoredLiteralPrefix and the pattern after the ^ and the literal: `pattern` matches a text
+// exactly when the text begins with `literal` and `rest` matches, anchored, where the literal ends
+// (seeing the literal before it). Both empty when the pattern begins with no such literal.
+struct AnchoredLiteral {
+  std::string literal;
+  std::string_view rest;  // points into the pattern
+};
+AnchoredLiteral splitAnchoredLiteral(std::string_view pattern);
+
 // Per-evaluation scratch, on the caller's stack: the captures of the rule being tried. The views
 // point into the event and are valid until the event is modified.
 struct MatchContext {

@@ -15,6 +15,13 @@ bool sameField(const FieldRef& a, const FieldRef& b) {
   return a.id == b.id && a.label == b.label;
 }
 
+// Whether `pattern` may test the text before where it starts matching (conservative: a `^` in a
+// class counts too). Such a pattern cannot be run on the text after its literal alone.
+bool mayLookBehind(std::string_view pattern) {
+  return pattern.find('^') != std::string_view::npos || pattern.find("\\A") != std::string_view::npos ||
+         pattern.find("\\b") != std::string_view::npos || pattern.find("\\B") != std::string_view::npos;
+}
+
 }  // namespace
 
 int Prefilter::Walk::next() {
@@ -52,23 +59,25 @@ Prefilter::Prefilter(const std::vector<CompiledRule>& rules) {
   // The regexes were compiled with the same default options, so the sets agree with them.
   auto newSet = [&](RE2::Anchor anchor) { return std::make_unique<RE2::Set>(options, anchor); };
   unprefixed_.set = newSet(RE2::UNANCHORED);
-  std::map<std::string, GateSet> by_prefix;
+  struct Gate {
+    const RE2* re;
+    std::string_view rest;  // after the literal
+    int rule;
+  };
+  std::map<std::string, std::vector<Gate>> by_prefix;
   bool sets_ok = true;
   for (size_t i = 0; i < rules.size(); ++i) {
     const CompiledRule& rule = rules[i];
     const int index = static_cast<int>(i);
     if (!rule.message_gate.empty()) {
       for (const RE2* re : rule.message_gate) {
-        std::string prefix = anchoredLiteralPrefix(re->pattern());
-        GateSet* gates = &unprefixed_;
-        if (!prefix.empty()) {
-          gates = &by_prefix[std::move(prefix)];
-          // Every pattern of the group begins with ^: anchoring the set changes no answer and
-          // lets the DFA stop at the first byte no pattern can take.
-          if (!gates->set) gates->set = newSet(RE2::ANCHOR_START);
+        AnchoredLiteral split = splitAnchoredLiteral(re->pattern());
+        if (!split.literal.empty()) {
+          by_prefix[std::move(split.literal)].push_back({re, split.rest, index});
+          continue;
         }
-        sets_ok = sets_ok && gates->set->Add(re->pattern(), nullptr) >= 0;
-        gates->rule.push_back(index);
+        sets_ok = sets_ok && unprefixed_.set->Add(re->pattern(), nullptr) >= 0;
+        unprefixed_.rule.push_back(index);
       }
       gated_.push_back(index);
       continue;
@@ -96,10 +105,24 @@ Prefilter::Prefilter(const std::vector<CompiledRule>& rules) {
     sets_ok = sets_ok && unprefixed_.set->Compile();
   }
   for (auto& [prefix, gates] : by_prefix) {  // std::map: sorted by prefix
-    sets_ok = sets_ok && gates.set->Compile();
     PrefixGroup& group = groups_.emplace_back();
     group.prefix = prefix;
-    group.gates = std::move(gates);
+    for (const Gate& gate : gates) group.gates.rule.push_back(gate.rule);
+    // A group of one regex gets no set: the rule's own match scans the message anyway, a set of
+    // its one regex would scan it twice.
+    if (gates.size() > 1) {
+      // The message begins with the literal: when no pattern looks back at it, the set runs on
+      // the rest of the message only (the patterns without ^ and literal).
+      const bool past_literal = std::none_of(gates.begin(), gates.end(), [](const Gate& g) { return mayLookBehind(g.rest); });
+      // Every pattern begins with ^ or runs where the literal ends: anchoring the set changes no
+      // answer and lets the DFA stop at the first byte no pattern can take.
+      group.gates.set = newSet(RE2::ANCHOR_START);
+      group.gates.skip = past_literal ? prefix.size() : 0;
+      for (const Gate& gate : gates) {
+        sets_ok = sets_ok && group.gates.set->Add(past_literal ? gate.rest : gate.re->pattern(), nullptr) >= 0;
+      }
+      sets_ok = sets_ok && group.gates.set->Compile();
+    }
     // The longest earlier prefix that begins this one is on the parent chain of the one just
     // before it (any string between a prefix of P and P begins with that prefix).
     int parent = static_cast<int>(groups_.size()) - 2;
@@ -119,15 +142,12 @@ Prefilter::Prefilter(const std::vector<CompiledRule>& rules) {
 }
 
 int Prefilter::longestPrefixGroup(std::string_view text) const {
-  // The last prefix not above the text: every prefix the text begins with begins it too.
+  // The last prefix not above the text: every prefix the text begins with begins it too, so the
+  // longest one is on its parent chain.
   auto it = std::upper_bound(groups_.begin(), groups_.end(), text,
                              [](std::string_view t, const PrefixGroup& g) { return t < g.prefix; });
-  if (it == groups_.begin()) return -1;
   int group = static_cast<int>(it - groups_.begin()) - 1;
-  const std::string& nearest = groups_[static_cast<size_t>(group)].prefix;
-  const size_t common = static_cast<size_t>(
-      std::mismatch(nearest.begin(), nearest.end(), text.begin(), text.end()).first - nearest.begin());
-  while (group >= 0 && groups_[static_cast<size_t>(group)].prefix.size() > common) {
+  while (group >= 0 && !text.starts_with(groups_[static_cast<size_t>(group)].prefix)) {
     group = groups_[static_cast<size_t>(group)].parent;
   }
   return group;
@@ -135,8 +155,12 @@ int Prefilter::longestPrefixGroup(std::string_view text) const {
 
 bool Prefilter::collectHits(const GateSet& gates, std::string_view text, bool probe_first,
                             std::vector<int>& hits) {
+  if (!gates.set) {  // a group of one regex: its rule is a candidate
+    hits.push_back(gates.rule.front());
+    return true;
+  }
   thread_local std::vector<int> matched;
-  const re2::StringPiece piece(text.data(), text.size());
+  const re2::StringPiece piece(text.data() + gates.skip, text.size() - gates.skip);
   RE2::Set::ErrorInfo info{};
   // Collecting the matches allocates; a probe first keeps a miss allocation-free.
   const bool any = probe_first ? gates.set->Match(piece, nullptr, &info) : true;

@@ -8,7 +8,11 @@
 //     binary search over the sorted literals); the other regexes form one RE2::Set run on every
 //     message. A DFA pass over event.message tells which gated rules are candidates, so noise
 //     that begins with no rule's literal costs no regex work at all, however many rules there
-//     are. When nothing matches (the common case) the passes allocate nothing.
+//     are. When nothing matches (the common case) the passes allocate nothing. A literal that
+//     begins only one regex gets no set: the message beginning with it makes that regex's rule a
+//     candidate, and the rule's own match is the one scan of the message. The set of a literal
+//     holds its patterns without ^ and literal, run on the message after the literal, unless one
+//     of them may look back at the literal (^, \A, \b, \B).
 //   - indexed: the rule needs `field: value` (equals; type preferred, then a label, host, ...).
 //     Up to kMaxIndexes fields get a hash map value → rules; the event's value is looked up.
 //   - always: everything else.
@@ -83,8 +87,9 @@ class Prefilter {
   };
   // The gated regexes that start with one literal, or those that start with none.
   struct GateSet {
-    std::unique_ptr<RE2::Set> set;
-    std::vector<int> rule;  // pattern index → rule index
+    std::unique_ptr<RE2::Set> set;  // null for a prefix group of one regex
+    std::vector<int> rule;          // pattern index → rule index
+    size_t skip = 0;                // bytes of the text (the group's literal) the set does not see
   };
   struct PrefixGroup {
     std::string prefix;
@@ -95,7 +100,8 @@ class Prefilter {
   // The group of the longest prefix `text` begins with (the others it begins with are that
   // group's parents); -1 for none.
   int longestPrefixGroup(std::string_view text) const;
-  // Adds the rules of `gates` whose regex matches `text` to `hits`; false when the DFA gave up.
+  // Adds the rules of `gates` whose regex matches `text` to `hits` (a group without a set: its
+  // rule); false when the DFA gave up.
   static bool collectHits(const GateSet& gates, std::string_view text, bool probe_first, std::vector<int>& hits);
 
   std::vector<int> always_;

@@ -49,6 +49,22 @@ TEST(LiteralPrefix, AnchoredIsTheLiteralAfterALeadingCaret) {
   EXPECT_EQ(anchoredLiteralPrefix("^a+"), "");
 }
 
+// The rest is the pattern after the literal's own text (escapes included), never a quantifier.
+TEST(LiteralPrefix, SplitGivesThePatternAfterTheLiteral) {
+  auto rest = [](std::string_view pattern) { return std::string(splitAnchoredLiteral(pattern).rest); };
+  EXPECT_EQ(rest("^%LINK-3-UPDOWN: Interface (?P<i>\\S+), x"), "(?P<i>\\S+), x");
+  EXPECT_EQ(rest("^a\\.b\\-c"), "");
+  EXPECT_EQ(rest("^a\\.b(c)"), "(c)");
+  EXPECT_EQ(rest("^abc*d"), "c*d");
+  EXPECT_EQ(rest("^ab\\.+"), "\\.+");
+  EXPECT_EQ(rest("^ab{2}"), "b{2}");
+  EXPECT_EQ(rest("^abé"), "é");
+  EXPECT_EQ(rest("^ab$"), "$");
+  EXPECT_EQ(rest("^a+"), "");  // no literal: no rest either
+  EXPECT_EQ(rest("ab"), "");
+  EXPECT_EQ(splitAnchoredLiteral("^a\\.b(c)").literal, "a.b");
+}
+
 // The rule renders its captures into the key; RE2's unanchored search says what they must be.
 TEST(LiteralPrefix, CapturesEqualTheUnanchoredSearch) {
   const std::vector<std::string> patterns = {

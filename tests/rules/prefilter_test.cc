@@ -2,12 +2,16 @@
 // by type, always), and a type changed by a `continue` rule is looked up again.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <re2/re2.h>
 
+#include "rules/matcher.h"
 #include "tests/rules/test_util.h"
 
 namespace vigil::rules {
@@ -65,7 +69,8 @@ TEST(Prefilter, KeepsRuleOrderAcrossLists) {
 }
 
 // Regexes anchored with a literal are only run on messages that begin with it: a gated rule must
-// still be tried exactly when its regex matches, whatever literals nest or are missing.
+// still be tried exactly when its regex matches, whatever literals nest or are missing, except that
+// the one regex of a literal is tried on every message beginning with it (no set pass first).
 TEST(Prefilter, TriesAGatedRuleExactlyWhenItsRegexMatches) {
   const std::vector<std::string> patterns = {
       "^ab", "^abc", "^abc(?P<x>d+)", "^abd", "^b", "^", "ab", "(?i)^AB", "^ab|zz", "^a\\.b",
@@ -94,8 +99,72 @@ TEST(Prefilter, TriesAGatedRuleExactlyWhenItsRegexMatches) {
     set->evaluate(e, d);
     for (size_t i = 0; i < patterns.size(); ++i) {
       const bool matches = RE2::PartialMatch(text, RE2(patterns[i]));
-      EXPECT_EQ(set->counters(i).evaluations.load() - before[i], matches ? 1u : 0u) << patterns[i];
+      const std::string literal = anchoredLiteralPrefix(patterns[i]);
+      const bool alone = !literal.empty() && std::count_if(patterns.begin(), patterns.end(), [&](const auto& p) {
+                                                return anchoredLiteralPrefix(p) == literal;
+                                              }) == 1;
+      const bool tried = matches || (alone && text.starts_with(literal));
+      EXPECT_EQ(set->counters(i).evaluations.load() - before[i], tried ? 1u : 0u) << patterns[i];
       EXPECT_EQ(e.labels.find("r" + std::to_string(i)) != nullptr, matches) << patterns[i];
+    }
+  }
+}
+
+// Random rule sets (regexes anchored with nested or shared literals, unanchored ones, alternations,
+// typed and label rules, `any` of several regexes) and random events: the rules that match through
+// the prefilter are exactly those whose match holds when every rule is tried in order.
+TEST(Prefilter, MatchesWhatTryingEveryRuleMatches) {
+  const std::vector<std::string> literals = {"a", "ab", "abc", "abd", "b", "ba", "a.b", "c"};
+  // Some look back at the literal before them (\b, \B, \A, a multi-line ^).
+  const std::vector<std::string> tails = {"", "$", "(?P<x>[ab]+)", "c", "[bc]d", ".", "(b|c)$", "x*y",
+                                          "(?P<y>\\S+) z", "\\b", "\\Bc", "(\\b|x)", "\\A", "(?m)^c",
+                                          "[^a]", "b*\\b"};
+  const std::string alphabet = "abcdxyz. \n";
+  std::mt19937 random(20261123);
+  auto pick = [&](const auto& items) { return items[random() % items.size()]; };
+  auto regex = [&] {
+    switch (random() % 6) {
+      case 0: return pick(tails) + pick(literals);           // unanchored
+      case 1: return "^" + pick(literals) + "|" + pick(literals);  // top-level alternation
+      default: return "^" + pick(literals) + pick(tails);    // anchored with a literal
+    }
+  };
+  for (int round = 0; round < 40; ++round) {
+    SCOPED_TRACE(round);
+    const int n = 2 + static_cast<int>(random() % 14);
+    std::string yaml = "rules:\n";
+    for (int i = 0; i < n; ++i) {
+      yaml += "  - name: r" + std::to_string(i) + "\n    match: ";
+      switch (random() % 5) {
+        case 0: yaml += "{type: t" + std::to_string(random() % 3) + "}"; break;
+        case 1: yaml += "{labels.k: {in: [v" + std::to_string(random() % 3) + "]}}"; break;
+        case 2:
+          yaml += "{any: [{message: {regex: '" + regex() + "'}}, {message: {regex: '" + regex() + "'}}]}";
+          break;
+        default: yaml += "{message: {regex: '" + regex() + "'}}"; break;
+      }
+      yaml += "\n    set: {labels: {r" + std::to_string(i) + ": 'y'}}\n    continue: true\n";
+    }
+    auto set = mustLoad(yaml);
+    ASSERT_NE(set, nullptr) << yaml;
+    for (int e = 0; e < 300; ++e) {
+      std::string message;
+      for (size_t len = random() % 8; len > 0; --len) message += alphabet[random() % alphabet.size()];
+      if (random() % 2 == 0) message = pick(literals) + message;
+      Event event = makeEvent({.type = "t" + std::to_string(random() % 4), .message = message,
+                               .labels = {{"k", "v" + std::to_string(random() % 4)}}});
+      std::set<std::string> expected;
+      for (size_t i = 0; i < set->size(); ++i) {
+        MatchContext ctx;
+        if (set->rules()[i].match.matches(event, ctx)) expected.insert("r" + std::to_string(i));
+      }
+      Decision d;
+      set->evaluate(event, d);
+      std::set<std::string> matched;
+      for (size_t i = 0; i < set->size(); ++i) {
+        if (event.labels.find("r" + std::to_string(i)) != nullptr) matched.insert("r" + std::to_string(i));
+      }
+      EXPECT_EQ(matched, expected) << "message '" << message << "' in\n" << yaml;
     }
   }
 }

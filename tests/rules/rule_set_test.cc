@@ -288,5 +288,24 @@ TEST(RuleSetEvaluate, SetContinueDropAndDefaultStep) {
   for (const Case& c : behaviourCases()) runCase(c);
 }
 
+// The capture is read from its regex group whatever the group's number, up to the limit: regexes
+// with few groups and with many are matched into differently sized arrays.
+TEST(RuleSetEvaluate, CapturesFromAnyGroupUpToTheLimit) {
+  const std::string message = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ!?";
+  for (int group : {1, 7, 8, 9, 63}) {
+    SCOPED_TRACE(group);
+    std::string regex;
+    for (int g = 1; g < group; ++g) regex += "(.)";
+    regex += "(?P<x>.)";
+    auto set = mustLoad("rules:\n  - name: r\n    match: {message: {regex: '" + regex +
+                        "'}}\n    set: {state: problem}\n    key: '{{x}}'\n");
+    ASSERT_NE(set, nullptr);
+    Event e = makeEvent({.message = message});
+    Decision d;
+    set->evaluate(e, d);
+    EXPECT_EQ(d.key, message.substr(static_cast<size_t>(group - 1), 1));
+  }
+}
+
 }  // namespace
 }  // namespace vigil::rules
