@@ -37,6 +37,9 @@ static_assert(std::size(kColumnFamilies) == kFirstColumn + kColumnCount);
 constexpr std::string_view kSchemaKey = "schema_version";
 constexpr std::string_view kSequencePrefix = "next_sequence/";
 constexpr std::string_view kChangeSeqKey = "change_seq";
+// Leads a change-log block; a single change record starts with its kind, which is never 0xff.
+constexpr char kChangeBlockTag = static_cast<char>(0xff);
+static_assert(static_cast<uint8_t>(incidents::kLastChangeKind) < 0xff);
 
 void appendBigEndian(std::string& out, uint64_t value, int bytes) {
   for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
@@ -86,19 +89,6 @@ class VerdictInsertPrefix final : public rocksdb::SliceTransform {
     if (key[2] != 'c') return 0;
     const auto* end = static_cast<const char*>(std::memchr(key.data() + 3, '\0', key.size() - 3));
     return end == nullptr ? 0 : static_cast<size_t>(end - key.data()) + 1;
-  }
-};
-
-// The change log's keys are its sequence numbers (from 1): every insert goes after the last one.
-// The retention trim's range deletion begins at key 0, which is kept out of the domain: RocksDB
-// keeps one hint per prefix for a memtable's point entries and its range deletions alike, and a
-// point entry's hint in the range deletions' skip list would be a wrong position.
-class ChangeLogInsertPrefix final : public rocksdb::SliceTransform {
- public:
-  const char* Name() const override { return "vigil.ChangeLogInsertPrefix"; }
-  rocksdb::Slice Transform(const rocksdb::Slice& key) const override { return {key.data(), 0}; }
-  bool InDomain(const rocksdb::Slice& key) const override {
-    return key.size() == 8 && std::any_of(key.data(), key.data() + 8, [](char c) { return c != 0; });
   }
 };
 
@@ -160,9 +150,7 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const char* name : kColumnFamilies) {
     rocksdb::ColumnFamilyOptions options_of_family = cf_options;
-    if (std::string_view(name) == "changes") {
-      options_of_family.memtable_insert_with_hint_prefix_extractor = std::make_shared<ChangeLogInsertPrefix>();
-    } else if (std::string_view(name) == "verdicts") {
+    if (std::string_view(name) == "verdicts") {
       options_of_family.memtable_insert_with_hint_prefix_extractor = std::make_shared<VerdictInsertPrefix>();
     }
     descriptors.emplace_back(name, options_of_family);
@@ -254,14 +242,22 @@ Status Store::commit(incidents::ChangeSet& changes,
     commit_index_.emplace_back(in.id, i);
   }
   std::sort(commit_index_.begin(), commit_index_.end());
-  // The change log: sequence numbers are only published once the batch is durable.
+  // The change log: one block per commit (store.h); sequence numbers are only published once the
+  // batch is durable.
   uint64_t seq = last_change_seq_.load(std::memory_order_relaxed);
-  for (auto& change : changes.changes) {
-    change.seq = ++seq;
-    value.assign(1, static_cast<char>(change.kind));
-    auto summary = std::lower_bound(commit_index_.begin(), commit_index_.end(), std::make_pair(change.id, size_t{0}));
-    if (summary != commit_index_.end() && summary->first == change.id) value += commit_summaries_[summary->second];
-    batch.Put(changes_, incidentKey(change.seq), value);
+  if (!changes.changes.empty()) {
+    value.assign(1, kChangeBlockTag);
+    appendBigEndian(value, changes.changes.size(), 4);
+    for (auto& change : changes.changes) {
+      change.seq = ++seq;
+      value.push_back(static_cast<char>(change.kind));
+      auto summary = std::lower_bound(commit_index_.begin(), commit_index_.end(), std::make_pair(change.id, size_t{0}));
+      const bool found = summary != commit_index_.end() && summary->first == change.id;
+      const std::string_view bytes = found ? std::string_view(commit_summaries_[summary->second]) : std::string_view();
+      appendBigEndian(value, bytes.size(), 4);
+      value += bytes;
+    }
+    batch.Put(changes_, incidentKey(seq), value);
   }
   if (seq != last_change_seq_.load(std::memory_order_relaxed)) {
     std::string v;
@@ -317,20 +313,47 @@ Status Store::readChanges(uint64_t after_seq, size_t limit,
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), changes_));
   ChangeRecord record;
   size_t n = 0;
-  for (it->Seek(incidentKey(after_seq + 1)); it->Valid() && n < limit; it->Next(), ++n) {
-    const auto value = it->value().ToStringView();
-    auto in = value.empty() ? fail(Status::corruption("empty change record")) : incidents::decodeIncident(value.substr(1));
-    if (!in || static_cast<uint8_t>(value[0]) > static_cast<uint8_t>(incidents::kLastChangeKind)) {
-      return Status::corruption("bad change record");
+  // Visits one change; false when the reading is over (limit reached, visitor done, or corrupt).
+  Status corrupt = Status::ok();
+  auto emit = [&](uint64_t seq, uint8_t kind, std::string_view summary) {
+    auto in = incidents::decodeIncident(summary);
+    if (!in || kind > static_cast<uint8_t>(incidents::kLastChangeKind)) {
+      corrupt = Status::corruption("bad change record");
+      return false;
     }
-    record.seq = readBigEndian(it->key().ToStringView(), 8);
-    record.kind = static_cast<incidents::ChangeKind>(value[0]);
+    record.seq = seq;
+    record.kind = static_cast<incidents::ChangeKind>(kind);
     nlohmann::json j = {{"seq", record.seq}, {"change", incidents::changeKindName(record.kind)}};
     incidents::toJson(*in, j["incident"], /*with_details=*/false);
     record.incident = std::move(*in);
     record.json = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    if (!visit(record)) break;
+    return visit(record) && ++n < limit;
+  };
+  // A block is keyed by its last change's seq, so the first key after `after_seq` is the record
+  // or block that holds the next change.
+  bool more = limit > 0;
+  for (it->Seek(incidentKey(after_seq + 1)); more && it->Valid(); it->Next()) {
+    const uint64_t key_seq = readBigEndian(it->key().ToStringView(), 8);
+    std::string_view value = it->value().ToStringView();
+    if (value.empty()) return Status::corruption("empty change record");
+    if (value[0] != kChangeBlockTag) {
+      more = emit(key_seq, static_cast<uint8_t>(value[0]), value.substr(1));
+      continue;
+    }
+    if (value.size() < 5) return Status::corruption("bad change block");
+    const uint64_t count = readBigEndian(value.substr(1), 4);
+    if (count == 0 || count > key_seq) return Status::corruption("bad change block");
+    value.remove_prefix(5);
+    for (uint64_t seq = key_seq - count + 1; more && seq <= key_seq; ++seq) {
+      if (value.size() < 5) return Status::corruption("bad change block");
+      const auto kind = static_cast<uint8_t>(value[0]);
+      const uint64_t length = readBigEndian(value.substr(1), 4);
+      if (value.size() - 5 < length) return Status::corruption("bad change block");
+      if (seq > after_seq) more = emit(seq, kind, value.substr(5, length));
+      value.remove_prefix(5 + length);
+    }
   }
+  if (!corrupt.isOk()) return corrupt;
   return fromRocks(it->status(), "reading change log");
 }
 

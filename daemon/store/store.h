@@ -4,9 +4,12 @@
 //   keys         u16 BE partition + dedup key → u64 BE id of the active incident
 //   correlation  u16 BE partition + rule + key → primitive state (rules engine)
 //   positions    u16 BE partition + source key → position (Kafka offsets, output positions)
-//   changes      u64 BE sequence → change kind + incident summary: the change log that
-//                SSE resumes from and outputs (Kafka, webhooks) publish from, so a restart
-//                neither re-sends nor skips a change
+//   changes      u64 BE sequence → the change log that SSE resumes from and outputs (Kafka,
+//                webhooks) publish from, so a restart neither re-sends nor skips a change. A
+//                record is either one change (its kind + the incident's summary, under its own
+//                sequence: stores written before the blocks) or a block of one commit's changes
+//                under the last one's sequence: 0xff, u32 BE count, then per change its kind,
+//                u32 BE length and summary (one memtable insert per commit, not per change)
 //   maintenance, verdicts, outbox, cmdb
 //                u16 BE partition + key → the owning component's record (state_op.h)
 // Every key starts with its partition, so an instance can own, export or drop one partition's

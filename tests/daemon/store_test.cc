@@ -1,8 +1,13 @@
 #include "daemon/store/store.h"
 
+#include <functional>
+#include <map>
+#include <memory>
+
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 
+#include "daemon/incidents/incident_codec.h"
 #include "daemon/store/wal_sync_stats.h"
 #include "tests/daemon/store_test_events.h"
 #include "tests/support/temp_dir.h"
@@ -220,6 +225,109 @@ TEST(Store, TrimsTheChangeLogToItsRetention) {
   EXPECT_EQ((*store)->lastChangeSeq(), 3000u);
   EXPECT_GT(first, 1000u);  // trimmed when crossing each 1024 boundary
   EXPECT_LE(count, 100u + 1024u);
+}
+
+// The seqs readChanges visits after `after_seq`, at most `limit`.
+std::vector<uint64_t> changeSeqs(const Store& store, uint64_t after_seq, size_t limit = 100) {
+  std::vector<uint64_t> seqs;
+  EXPECT_TRUE(store.readChanges(after_seq, limit, [&](const ChangeRecord& r) {
+    seqs.push_back(r.seq);
+    return true;
+  }).isOk());
+  return seqs;
+}
+
+// Runs `use` on the store at `path` opened with RocksDB itself, every column family by its name.
+void withRawStore(const std::string& path,
+                  const std::function<void(rocksdb::DB&, std::map<std::string, rocksdb::ColumnFamilyHandle*>&)>& use) {
+  std::vector<std::string> names;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const auto& n : names) descriptors.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* db = nullptr;
+  ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), path, descriptors, &handles, &db).ok());
+  std::map<std::string, rocksdb::ColumnFamilyHandle*> by_name;
+  for (size_t i = 0; i < names.size(); ++i) by_name[names[i]] = handles[i];
+  use(*db, by_name);
+  for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+  delete db;
+}
+
+TEST(Store, WritesOneChangeLogRecordPerCommitAndReadsFromInsideIt) {
+  testing::TempDir dir;
+  const std::string path = dir.file("db");
+  {
+    auto store = Store::open({.path = path});
+    ASSERT_TRUE(store);
+    IncidentEngine engine;
+    engine.apply(problem("a"), open("a/link"));
+    engine.apply(problem("b"), open("b/link"));
+    engine.apply(problem("c"), open("c/link"));
+    ChangeSet changes;
+    engine.takeChanges(changes);
+    ASSERT_TRUE((*store)->commit(changes, {}).isOk());
+    ASSERT_EQ(changes.changes.size(), 3u);
+    EXPECT_EQ(changeSeqs(**store, 0), (std::vector<uint64_t>{1, 2, 3}));
+    EXPECT_EQ(changeSeqs(**store, 1, 1), (std::vector<uint64_t>{2}));
+    EXPECT_EQ(changeSeqs(**store, 2), (std::vector<uint64_t>{3}));
+    EXPECT_EQ(changeSeqs(**store, 3), (std::vector<uint64_t>{}));
+    std::vector<std::string> keys;
+    ASSERT_TRUE((*store)->readChanges(0, 100, [&](const ChangeRecord& r) {
+      keys.push_back(r.incident.key);
+      return r.seq < 2;  // the visitor stops inside the block
+    }).isOk());
+    EXPECT_EQ(keys, (std::vector<std::string>{"a/link", "b/link"}));
+  }
+  withRawStore(path, [](rocksdb::DB& db, auto& families) {
+    std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(rocksdb::ReadOptions(), families.at("changes")));
+    size_t records = 0;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) ++records;
+    EXPECT_EQ(records, 1u);
+  });
+}
+
+TEST(Store, ReadsAChangeLogWrittenOneRecordPerChangeAndGoesOnAfterIt) {
+  testing::TempDir dir;
+  const std::string path = dir.file("db");
+  ASSERT_TRUE(Store::open({.path = path}));
+  // The change log as vigild wrote it before the blocks: under each seq, the change kind and the
+  // incident's summary encoding; the last seq in the meta family.
+  IncidentEngine engine;
+  engine.apply(problem("a"), open("a/link"));
+  engine.apply(problem("b"), open("b/link"));
+  ChangeSet old_changes;
+  engine.takeChanges(old_changes);
+  ASSERT_EQ(old_changes.incidents.size(), 2u);
+  withRawStore(path, [&](rocksdb::DB& db, auto& families) {
+    for (uint64_t seq = 1; seq <= 2; ++seq) {
+      std::string value(1, static_cast<char>(incidents::ChangeKind::kOpened));
+      incidents::encodeIncident(old_changes.incidents[seq - 1], /*with_details=*/false, value);
+      const char key[] = {0, 0, 0, 0, 0, 0, 0, static_cast<char>(seq)};
+      ASSERT_TRUE(db.Put(rocksdb::WriteOptions(), families.at("changes"), rocksdb::Slice(key, 8), value).ok());
+    }
+    const char last[] = {0, 0, 0, 0, 0, 0, 0, 2};
+    ASSERT_TRUE(db.Put(rocksdb::WriteOptions(), "change_seq", rocksdb::Slice(last, 8)).ok());
+  });
+  auto store = Store::open({.path = path});
+  ASSERT_TRUE(store);
+  EXPECT_EQ((*store)->lastChangeSeq(), 2u);
+  engine.apply(problem("c"), open("c/link"));
+  engine.apply(problem("d"), open("d/link"));
+  ChangeSet changes;
+  engine.takeChanges(changes);
+  ASSERT_TRUE((*store)->commit(changes, {}).isOk());
+  EXPECT_EQ(changes.changes[0].seq, 3u);
+  EXPECT_EQ(changeSeqs(**store, 0), (std::vector<uint64_t>{1, 2, 3, 4}));
+  EXPECT_EQ(changeSeqs(**store, 1, 2), (std::vector<uint64_t>{2, 3}));
+  std::vector<std::string> keys;
+  ASSERT_TRUE((*store)->readChanges(0, 100, [&](const ChangeRecord& r) {
+    EXPECT_EQ(r.kind, incidents::ChangeKind::kOpened);
+    EXPECT_NE(r.json.find(R"("change":"opened")"), std::string::npos) << r.json;
+    keys.push_back(r.incident.key);
+    return true;
+  }).isOk());
+  EXPECT_EQ(keys, (std::vector<std::string>{"a/link", "b/link", "c/link", "d/link"}));
 }
 
 TEST(Store, RefusesADataDirFromANewerVersion) {
