@@ -190,23 +190,25 @@ Store::~Store() {
 Status Store::checkSchema() {
   std::string value;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_, kSchemaKey, &value);
-  if (s.IsNotFound()) {
-    std::string v;
-    appendBigEndian(v, kSchemaVersion, 4);
-    rocksdb::WriteOptions wo;
-    wo.sync = true;
-    schema_version_ = kSchemaVersion;
-    return fromRocks(db_->Put(wo, meta_, kSchemaKey, v), "writing schema version");
+  if (!s.ok() && !s.IsNotFound()) return fromRocks(s, "reading schema version");
+  if (s.ok()) {
+    if (value.size() != 4) return Status::corruption("schema version record has a bad size");
+    schema_version_ = static_cast<uint32_t>(readBigEndian(value, 4));
+    if (schema_version_ > kSchemaVersion) {
+      return Status::failedPrecondition("data dir has schema version " + std::to_string(schema_version_) +
+                                        ", newer than this vigild understands (" +
+                                        std::to_string(kSchemaVersion) + "); use a newer vigild");
+    }
+    if (schema_version_ == kSchemaVersion) return Status::ok();
   }
-  if (!s.ok()) return fromRocks(s, "reading schema version");
-  if (value.size() != 4) return Status::corruption("schema version record has a bad size");
-  schema_version_ = static_cast<uint32_t>(readBigEndian(value, 4));
-  if (schema_version_ > kSchemaVersion) {
-    return Status::failedPrecondition("data dir has schema version " + std::to_string(schema_version_) +
-                                      ", newer than this vigild understands (" +
-                                      std::to_string(kSchemaVersion) + "); use a newer vigild");
-  }
-  return Status::ok();
+  // New, or older: this version reads the older layouts, and from now on writes its own, which an
+  // older vigild cannot read (a change-log block): the mark makes that one refuse the data dir.
+  std::string v;
+  appendBigEndian(v, kSchemaVersion, 4);
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  schema_version_ = kSchemaVersion;
+  return fromRocks(db_->Put(wo, meta_, kSchemaKey, v), "writing schema version");
 }
 
 Status Store::loadChangeSeq() {

@@ -75,8 +75,10 @@ struct ChangeRecord {
 
 class Store {
  public:
-  // Layout version written at creation. A data dir from a newer vigil is refused.
-  static constexpr uint32_t kSchemaVersion = 1;
+  // Layout version written at creation. A data dir from a newer vigil is refused; an older one
+  // is read as it is and marked with this version when opened, since what is written from then
+  // on is in this version's layout. 2: the change log in blocks (one record per commit).
+  static constexpr uint32_t kSchemaVersion = 2;
 
   static Result<std::unique_ptr<Store>> open(const StoreOptions& options);
   ~Store();

@@ -291,8 +291,8 @@ TEST(Store, ReadsAChangeLogWrittenOneRecordPerChangeAndGoesOnAfterIt) {
   testing::TempDir dir;
   const std::string path = dir.file("db");
   ASSERT_TRUE(Store::open({.path = path}));
-  // The change log as vigild wrote it before the blocks: under each seq, the change kind and the
-  // incident's summary encoding; the last seq in the meta family.
+  // The change log as vigild wrote it before the blocks (schema version 1): under each seq, the
+  // change kind and the incident's summary encoding; the last seq in the meta family.
   IncidentEngine engine;
   engine.apply(problem("a"), open("a/link"));
   engine.apply(problem("b"), open("b/link"));
@@ -308,9 +308,12 @@ TEST(Store, ReadsAChangeLogWrittenOneRecordPerChangeAndGoesOnAfterIt) {
     }
     const char last[] = {0, 0, 0, 0, 0, 0, 0, 2};
     ASSERT_TRUE(db.Put(rocksdb::WriteOptions(), "change_seq", rocksdb::Slice(last, 8)).ok());
+    const char version1[] = {0, 0, 0, 1};
+    ASSERT_TRUE(db.Put(rocksdb::WriteOptions(), "schema_version", rocksdb::Slice(version1, 4)).ok());
   });
   auto store = Store::open({.path = path});
   ASSERT_TRUE(store);
+  EXPECT_EQ((*store)->schemaVersion(), 2u);
   EXPECT_EQ((*store)->lastChangeSeq(), 2u);
   engine.apply(problem("c"), open("c/link"));
   engine.apply(problem("d"), open("d/link"));
@@ -328,6 +331,13 @@ TEST(Store, ReadsAChangeLogWrittenOneRecordPerChangeAndGoesOnAfterIt) {
     return true;
   }).isOk());
   EXPECT_EQ(keys, (std::vector<std::string>{"a/link", "b/link", "c/link", "d/link"}));
+  // Marked as version 2 on disk, so a vigild of version 1 refuses the blocks it cannot read.
+  store->reset();
+  withRawStore(path, [](rocksdb::DB& db, auto&) {
+    std::string version;
+    ASSERT_TRUE(db.Get(rocksdb::ReadOptions(), "schema_version", &version).ok());
+    EXPECT_EQ(version, std::string("\0\0\0\2", 4));
+  });
 }
 
 TEST(Store, RefusesADataDirFromANewerVersion) {

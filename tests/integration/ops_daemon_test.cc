@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
 
+#include "daemon/store/store.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/vigild_fixture.h"
@@ -262,7 +263,7 @@ TEST(Backup, TakenWhileRunningRestoresIntoANewDataDir) {
       << out;
   EXPECT_NE(out.find("backup in " + backup), std::string::npos) << out;
   const json manifest = json::parse(readFile(backup + "/vigil-backup.json"));
-  EXPECT_EQ(manifest["schema_version"], 1);
+  EXPECT_EQ(manifest["schema_version"], store::Store::kSchemaVersion);
   // The same directory again: refused, the backup stays.
   out.clear();
   EXPECT_EQ(run({vigilctlPath(), "--url", vigild.url(""), "--token", kAdminToken, "backup", "--to", backup}, &out), 1);
