@@ -344,20 +344,11 @@ TEST(Store, RefusesADataDirFromANewerVersion) {
   testing::TempDir dir;
   const std::string path = dir.file("db");
   ASSERT_TRUE(Store::open({.path = path}));
-  {
-    // Write a newer schema version with RocksDB itself, as a future vigild would.
-    std::vector<std::string> names;
-    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
-    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-    for (const auto& n : names) descriptors.emplace_back(n, rocksdb::ColumnFamilyOptions());
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* db = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), path, descriptors, &handles, &db).ok());
+  // Write a newer schema version with RocksDB itself, as a future vigild would.
+  withRawStore(path, [](rocksdb::DB& db, auto&) {
     const char version[] = {0, 0, 0, 99};
-    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), "schema_version", rocksdb::Slice(version, 4)).ok());
-    for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
-    delete db;
-  }
+    ASSERT_TRUE(db.Put(rocksdb::WriteOptions(), "schema_version", rocksdb::Slice(version, 4)).ok());
+  });
   auto store = Store::open({.path = path});
   ASSERT_FALSE(store);
   EXPECT_EQ(store.error().code(), Status::Code::kFailedPrecondition);
