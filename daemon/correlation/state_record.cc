@@ -37,6 +37,12 @@ void appendName(std::string& out, std::string_view name, bool first = false) {
   out.append("\":");
 }
 
+// `,"name":"text"` (the first member without the comma).
+void appendStringMember(std::string& out, std::string_view name, std::string_view text, bool first = false) {
+  appendName(out, name, first);
+  appendJsonString(out, text);
+}
+
 }  // namespace
 
 void appendJsonString(std::string& out, std::string_view text) {
@@ -86,14 +92,12 @@ std::string encodeEntryRecord(const EntryRecord& e) {
   out.reserve(size);
   // The members in sorted order, as a std::map-backed nlohmann::json object dumps them.
   out.push_back('{');
-  appendName(out, "ci", true);
-  appendJsonString(out, e.ci);
+  appendStringMember(out, "ci", e.ci, true);
   appendName(out, "deadline");
   appendOptionalMs(out, e.deadline);
   appendName(out, "flapping");
   appendBool(out, e.flapping);
-  appendName(out, "hash");
-  appendJsonString(out, e.hash);
+  appendStringMember(out, "hash", e.hash);
   appendName(out, "held");
   out.push_back('[');
   for (size_t i = 0; i < e.held.size(); ++i) {
@@ -112,20 +116,16 @@ std::string encodeEntryRecord(const EntryRecord& e) {
     out.push_back(']');
   }
   out.push_back(']');
-  appendName(out, "host");
-  appendJsonString(out, e.host);
-  appendName(out, "key");
-  appendJsonString(out, e.key);
+  appendStringMember(out, "host", e.host);
+  appendStringMember(out, "key", e.key);
   appendName(out, "last_state");
   appendInt(out, static_cast<int>(e.last_state));
   appendName(out, "opened");
   appendBool(out, e.opened);
-  appendName(out, "rule");
-  appendJsonString(out, e.rule);
+  appendStringMember(out, "rule", e.rule);
   appendName(out, "severity");
   appendInt(out, static_cast<int>(e.severity));
-  appendName(out, "target");
-  appendJsonString(out, e.target);
+  appendStringMember(out, "target", e.target);
   appendName(out, "times");
   out.push_back('[');
   for (size_t i = 0; i < e.times.size(); ++i) {
@@ -133,10 +133,8 @@ std::string encodeEntryRecord(const EntryRecord& e) {
     appendMs(out, e.times[i]);
   }
   out.push_back(']');
-  appendName(out, "title");
-  appendJsonString(out, e.title);
-  appendName(out, "type");
-  appendJsonString(out, e.type);
+  appendStringMember(out, "title", e.title);
+  appendStringMember(out, "type", e.type);
   out.push_back('}');
   return out;
 }
@@ -149,12 +147,10 @@ std::string encodeResolvedRecord(const ResolvedRecord& r) {
   appendOptionalMs(out, r.deadline);
   appendName(out, "id");
   appendInt(out, r.id);
-  appendName(out, "key");
-  appendJsonString(out, r.key);
+  appendStringMember(out, "key", r.key);
   appendName(out, "resolved_at");
   appendMs(out, r.resolved_at);
-  appendName(out, "rule");
-  appendJsonString(out, r.rule);
+  appendStringMember(out, "rule", r.rule);
   out.push_back('}');
   return out;
 }
