@@ -139,23 +139,24 @@ bool sendTcp(Workload& workload, const std::string& target, size_t connections, 
   });
 }
 
-// One keep-alive HTTP/1.1 connection; post() sends a request made by request() and waits for the
+// A JSON POST to `path` on `host_port`, ready to send.
+std::string httpPost(const std::string& host_port, const std::string& path, const std::string& token,
+                     std::string_view body) {
+  std::string req = "POST " + path + " HTTP/1.1\r\nHost: " + host_port +
+                    "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  if (!token.empty()) req += "Authorization: Bearer " + token + "\r\n";
+  req += "\r\n";
+  req += body;
+  return req;
+}
+
+// One keep-alive HTTP/1.1 connection; post() sends a request made by httpPost() and waits for the
 // answer (vigild answers 202 once the batch is committed).
 class HttpConnection {
  public:
-  HttpConnection(std::string host_port, std::string path, std::string token)
-      : host_port_(std::move(host_port)), path_(std::move(path)), token_(std::move(token)) {}
+  explicit HttpConnection(std::string host_port) : host_port_(std::move(host_port)) {}
   ~HttpConnection() {
     if (fd_ >= 0) close(fd_);
-  }
-
-  std::string request(std::string_view body) const {
-    std::string req = "POST " + path_ + " HTTP/1.1\r\nHost: " + host_port_ +
-                      "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
-    if (!token_.empty()) req += "Authorization: Bearer " + token_ + "\r\n";
-    req += "\r\n";
-    req += body;
-    return req;
   }
 
   int post(std::string_view request) {
@@ -182,7 +183,7 @@ class HttpConnection {
   }
 
  private:
-  std::string host_port_, path_, token_;
+  std::string host_port_;
   std::string in_;  // the answer being read
   int fd_ = -1;
 };
@@ -200,7 +201,6 @@ bool sendHttp(Workload& workload, const std::string& url, size_t connections, si
   std::vector<std::vector<std::string>> requests(connections);
   {
     auto per_lane = lanes(workload, connections);
-    const HttpConnection renderer(host_port, path, token);
     for (size_t i = 0; i < connections; ++i) {
       const auto& events = per_lane[i];
       for (size_t at = 0; at < events.size(); at += batch) {
@@ -212,7 +212,7 @@ bool sendHttp(Workload& workload, const std::string& url, size_t connections, si
           body += line;
         }
         body += ']';
-        requests[i].push_back(renderer.request(body));
+        requests[i].push_back(httpPost(host_port, path, token, body));
       }
     }
   }
@@ -221,7 +221,7 @@ bool sendHttp(Workload& workload, const std::string& url, size_t connections, si
     std::fflush(stdout);
   }
   return runLanes(connections, [&](size_t i) {
-    HttpConnection conn(host_port, path, token);
+    HttpConnection conn(host_port);
     Pacer pacer(rate / static_cast<double>(connections));
     for (size_t k = 0; k < requests[i].size(); ++k) {
       // 429/503: vigild is holding back (rate limit, store not ready): retry the same batch.
