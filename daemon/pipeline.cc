@@ -183,7 +183,7 @@ void Pipeline::run() {
   startCommitter();
   std::vector<WorkItem> work;
   // The timeout bounds how long a quiet pipeline sleeps: an idle round still runs the timers.
-  while (queue_.popBatch(work, options_.max_batch_events, options_.tick_interval)) {
+  while (queue_.popBatch(work, groupLimit(), options_.tick_interval)) {
     if (options_.heartbeat && ready_) options_.heartbeat();
     metrics_.assurance.advance(std::chrono::steady_clock::now());  // down/degraded time keeps counting
     metrics_.queue_depth.Set(static_cast<double>(queue_.weight()));
@@ -194,6 +194,18 @@ void Pipeline::run() {
   }
   flushDeferred(/*wait=*/true);
   stopCommitter();
+}
+
+// Slow start: a backlog (a start, a replay, a burst after a quiet spell) taken as one group of
+// max_batch_events would keep the committer idle while it is processed and the correlator idle
+// while it is committed. So a group takes at most max_batch_events / 16 more events than the last
+// batch handed over, and while a processed batch waits for the busy committer only
+// max_batch_events / 16, so that it is handed over soon after the committer is free, not after
+// a whole group. Under steady load the batches still grow to max_batch_events.
+size_t Pipeline::groupLimit() const {
+  const size_t step = std::max<size_t>(1, options_.max_batch_events / 16);
+  if (pending_.events > 0) return step;
+  return std::min(last_handed_events_ + step, options_.max_batch_events);
 }
 
 void Pipeline::processWithTasks(std::vector<WorkItem>& work) {

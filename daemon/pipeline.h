@@ -223,6 +223,8 @@ class Pipeline final : public connectors::EventSink {
   // Hands pending_ over to the committer once the batch before it is done; pending_ then holds
   // that batch's emptied buffers (they keep their capacity).
   void handOffPending();
+  // The most events the next group may take from the queue (slow start, pipeline.cc).
+  size_t groupLimit() const;
   // Marks when `work` passed `mark` (StageMarks), for the per-stage latency metrics.
   static void markStage(std::vector<WorkItem>& work, TimePoint metrics::StageMarks::*mark);
   // Waits until no batch is in flight: the store holds everything processed so far.
@@ -255,6 +257,7 @@ class Pipeline final : public connectors::EventSink {
   // Correlator-thread state.
   incidents::IncidentEngine engine_;
   PendingCommit pending_;  // the batch being processed
+  size_t last_handed_events_ = 0;  // events in the last batch handed to the committer
 
   std::mutex commit_mu_;
   std::condition_variable commit_cv_;

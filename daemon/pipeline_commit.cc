@@ -44,6 +44,7 @@ void Pipeline::handOffPending() {
     std::unique_lock lock(commit_mu_);
     commit_cv_.wait(lock, [&] { return !commit_busy_; });
     markStage(pending_.work, &metrics::StageMarks::handed);
+    last_handed_events_ = pending_.events;
     std::swap(pending_, in_flight_);
     commit_busy_ = true;
     commit_deferred_ = false;

@@ -13,7 +13,9 @@
 namespace vigil::connectors {
 
 struct ReplayOptions {
-  size_t batch_events = 4096;   // events per batch handed to the pipeline
+  // Events per batch handed to the pipeline: small enough for its first groups (Pipeline::groupLimit),
+  // which take whole batches.
+  size_t batch_events = 1024;
   size_t max_line_bytes = 1 << 20;
 };
 

@@ -3,6 +3,7 @@
 // store is real RocksDB on a file system that refuses writes on demand, as a full disk does.
 #include "daemon/pipeline.h"
 
+#include <algorithm>
 #include <atomic>
 #include <future>
 #include <mutex>
@@ -106,11 +107,15 @@ class PipelineCommitTest : public testing::PipelineFixture {
     store_.reset();  // before the Env it writes through
   }
 
-  void startPipeline() {
+  void makePipeline(size_t max_batch_events = PipelineOptions{}.max_batch_events) {
     PipelineOptions options;
     options.commit_retry_interval = 10ms;
+    options.max_batch_events = max_batch_events;
     pipeline_ = std::make_unique<Pipeline>(options, rules_, *store_, metrics_);
     pipeline_->addComponent(&seen_);
+  }
+  void startPipeline() {
+    makePipeline();
     ASSERT_TRUE(pipeline_->start().isOk());
   }
 
@@ -163,6 +168,27 @@ TEST_F(PipelineCommitTest, AFailedCommitIsRetriedWhileTheNextBatchIsProcessedAnd
   EXPECT_TRUE(stored("sw2/link/e0"));
   EXPECT_TRUE(pipeline_->ready());
   EXPECT_EQ(storedIncidents().size(), 2u);
+}
+
+TEST_F(PipelineCommitTest, ABacklogIsCommittedInGroupsThatGrowFromOneBatch) {
+  // Queued before the correlator starts, a backlog is not processed whole as one group while the
+  // committer idles: the first commit holds the first batch alone (max_batch_events / 16 events
+  // at most), later groups grow from there, and everything lands.
+  makePipeline(/*max_batch_events=*/16);
+  for (int i = 0; i < 64; ++i) offer("sw" + std::to_string(i), "Interface e0 down");
+  ASSERT_TRUE(pipeline_->start().isOk());
+  ASSERT_TRUE(testing::waitFor([&] { return acks().size() == 64; }));
+  const auto acked = acks();
+  EXPECT_EQ(std::count_if(acked.begin(), acked.end(), [](const std::string& a) { return a.ends_with(" ok"); }), 64);
+  EXPECT_EQ(storedIncidents().size(), 64u);
+
+  const auto histogram = metrics_.batch_events.Collect().histogram;
+  EXPECT_EQ(histogram.sample_sum, 64);
+  ASSERT_EQ(histogram.bucket.front().upper_bound, 1);
+  EXPECT_EQ(histogram.bucket.front().cumulative_count, 1u);  // the first commit, of one event
+  // Groups of 1, 2, 3 … if none waits for a busy committer; one that does joins the next, and a
+  // commit stops growing at max_batch_events, so at least 1 + 17 × 3 + 12.
+  EXPECT_GE(histogram.sample_count, 5u);
 }
 
 TEST_F(PipelineCommitTest, ACommandWaitsForTheCommitInFlightAndSeesItsState) {
