@@ -3,6 +3,7 @@
 #include "daemon/incidents/incident_codec.h"
 #include "daemon/store/rocksdb_logger.h"
 #include "daemon/store/wal_sync_stats.h"
+#include "daemon/verdicts/verdict_layout.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -71,11 +72,11 @@ std::string sequenceKey(uint16_t partition) {
   return k;
 }
 
-// Verdict keys arrive in ascending order under one prefix each: the chunks
-// ("e" + event id) and each CI's index ("c" + CI + '\0' + time + id), after the partition. The
-// memtable keeps an insert position per prefix (memtable_insert_with_hint_prefix_extractor), so
-// such a key is placed next to the last one instead of by a search from the top of the skip list:
-// the search was most of the committer's CPU.
+// Verdict keys arrive in ascending order under one prefix each: the chunks ("e" + event id) and
+// each bucket of the per-CI index ("b" + bucket + event id), after the partition
+// (verdicts/verdict_layout.h). The memtable keeps an insert position per prefix
+// (memtable_insert_with_hint_prefix_extractor), so such a key is placed next to the last one
+// instead of by a search from the top of the skip list: the search was most of the committer's CPU.
 class VerdictInsertPrefix final : public rocksdb::SliceTransform {
  public:
   const char* Name() const override { return "vigil.VerdictInsertPrefix"; }
@@ -86,9 +87,8 @@ class VerdictInsertPrefix final : public rocksdb::SliceTransform {
   static size_t prefixLength(const rocksdb::Slice& key) {
     if (key.size() < 3) return 0;
     if (key[2] == 'e') return 3;
-    if (key[2] != 'c') return 0;
-    const auto* end = static_cast<const char*>(std::memchr(key.data() + 3, '\0', key.size() - 3));
-    return end == nullptr ? 0 : static_cast<size_t>(end - key.data()) + 1;
+    if (key[2] == 'b' && key.size() >= 5) return 5;
+    return 0;
   }
 };
 
@@ -200,9 +200,14 @@ Status Store::checkSchema() {
                                         std::to_string(kSchemaVersion) + "); use a newer vigild");
     }
     if (schema_version_ == kSchemaVersion) return Status::ok();
+    // Before the mark, so that a crash halfway leaves a store that is converted again.
+    if (schema_version_ < 3) {
+      if (Status rebuilt = verdicts::rebuildCiIndex(*this); !rebuilt.isOk()) return rebuilt;
+    }
   }
   // New, or older: this version reads the older layouts, and from now on writes its own, which an
-  // older vigild cannot read (a change-log block): the mark makes that one refuse the data dir.
+  // older vigild cannot read (a change-log block, the verdicts' bucket records): the mark makes
+  // that one refuse the data dir.
   std::string v;
   appendBigEndian(v, kSchemaVersion, 4);
   rocksdb::WriteOptions wo;
@@ -402,6 +407,27 @@ Status Store::scanFrom(Column c, uint16_t partition, std::string_view prefix, st
   const std::string start = partitionedKey(partition, prefix);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), column(c)));
   for (it->Seek(partitionedKey(partition, from)); it->Valid() && it->key().starts_with(start); it->Next()) {
+    if (!visit(it->key().ToStringView().substr(2), it->value().ToStringView())) break;
+  }
+  return fromRocks(it->status(), "scanning state");
+}
+
+Status Store::scanBackward(Column c, uint16_t partition, std::string_view prefix,
+                           const std::function<bool(std::string_view key, std::string_view value)>& visit) const {
+  const std::string start = partitionedKey(partition, prefix);
+  // The first key past every key with the prefix: the prefix with its last byte below 0xff
+  // incremented and what follows dropped; none when the prefix is all 0xff.
+  std::string past = start;
+  while (!past.empty() && static_cast<uint8_t>(past.back()) == 0xff) past.pop_back();
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), column(c)));
+  if (past.empty()) {
+    it->SeekToLast();
+  } else {
+    past.back() = static_cast<char>(static_cast<uint8_t>(past.back()) + 1);
+    it->SeekForPrev(past);
+    if (it->Valid() && it->key() == past) it->Prev();
+  }
+  for (; it->Valid() && it->key().starts_with(start); it->Prev()) {
     if (!visit(it->key().ToStringView().substr(2), it->value().ToStringView())) break;
   }
   return fromRocks(it->status(), "scanning state");

@@ -77,8 +77,10 @@ class Store {
  public:
   // Layout version written at creation. A data dir from a newer vigil is refused; an older one
   // is read as it is and marked with this version when opened, since what is written from then
-  // on is in this version's layout. 2: the change log in blocks (one record per commit).
-  static constexpr uint32_t kSchemaVersion = 2;
+  // on is in this version's layout. 2: the change log in blocks (one record per commit). 3: the
+  // verdicts' per-CI index in buckets (verdicts/verdict_layout.h), rebuilt from the verdicts
+  // when an older store is opened.
+  static constexpr uint32_t kSchemaVersion = 3;
 
   static Result<std::unique_ptr<Store>> open(const StoreOptions& options);
   ~Store();
@@ -122,6 +124,9 @@ class Store {
   // The same, starting at the first key >= `from` (which starts with `prefix`).
   Status scanFrom(Column column, uint16_t partition, std::string_view prefix, std::string_view from,
                   const std::function<bool(std::string_view key, std::string_view value)>& visit) const;
+  // The same in reverse key order: from the last key that starts with `prefix` down.
+  Status scanBackward(Column column, uint16_t partition, std::string_view prefix,
+                      const std::function<bool(std::string_view key, std::string_view value)>& visit) const;
 
   // Scale-out (store_partition.cc). A partition's own state is its incidents, key index, id
   // sequence, correlation records and Kafka source positions; the change log, verdicts,

@@ -69,7 +69,7 @@ struct VerdictOptions {
 // A verdict as stored: the verdict plus which event, CI and when.
 struct VerdictRecord {
   uint64_t event_id = 0;
-  TimePoint at{};          // when the correlator decided (retention and CI order go by this)
+  TimePoint at{};          // when the correlator decided (retention goes by this)
   TimePoint event_time{};  // the event's own time
   std::string ci;
   std::string host;

@@ -2,13 +2,10 @@
 // retention period, the verdict of every event that opened nothing (verdict.h) — "why was or
 // wasn't this raised".
 //
-// Store layout (Column::kVerdicts, partition 0, as event ids span the partitions):
-//   "e" u64 BE last event id                     → chunk: the records of one batch (verdict.h)
-//   "c" ci '\0' u64 BE ms u64 BE last event id    → the ids of that chunk's events on the CI
-//   "n"                                          → u64 BE next event id
-// One put per batch (plus one per CI seen in it), not per event: verdicts are kept for every
-// event, and most events open nothing. Ids grow with intake, so "e" keys are in intake order;
-// an event's chunk is the first "e" key at or after its id, and retention trims from the front.
+// Store layout: verdict_layout.h. One put per batch for its records, plus at most kCiBuckets for
+// its per-CI index, not one per event: verdicts are kept for every event, and most events open
+// nothing. Ids grow with intake, so "e" keys are in intake order; an event's chunk is the first
+// "e" key at or after its id, and retention trims from the front.
 // Thread-safety: the hook and component methods run on the correlator thread; reserve() and the
 // static readers may be called from any thread.
 #pragma once
@@ -19,7 +16,6 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include <prometheus/counter.h>
@@ -29,6 +25,7 @@
 #include "daemon/pipeline.h"
 #include "daemon/store/store.h"
 #include "daemon/verdicts/verdict.h"
+#include "daemon/verdicts/verdict_layout.h"
 
 namespace vigil::verdicts {
 
@@ -64,11 +61,10 @@ class VerdictLog final : public EventHook, public CorrelatorComponent, public Ev
   uint64_t persisted_next_id_ = 0;
   uint64_t current_id_ = 0;  // of the event being processed
   std::vector<store::StateOp> pending_;
-  // The batch's chunk and, per CI, its events' ids (varints), flushed by collectStateOps.
+  // The batch's chunk and its per-CI index, flushed by collectStateOps.
   std::string chunk_;
   uint64_t chunk_last_id_ = 0;
-  TimePoint chunk_at_{};
-  std::unordered_map<std::string, std::string> chunk_cis_;
+  CiIndexBuilder chunk_cis_;
   TimePoint now_{};
   TimePoint last_trim_{};
   // The oldest chunk as the last trim found it (too young to go) and its newest record's time:

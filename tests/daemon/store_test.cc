@@ -1,14 +1,19 @@
 #include "daemon/store/store.h"
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <memory>
 
 #include <gtest/gtest.h>
+#include <prometheus/registry.h>
 #include <rocksdb/db.h>
 
 #include "daemon/incidents/incident_codec.h"
 #include "daemon/store/wal_sync_stats.h"
+#include "daemon/time_util.h"
+#include "daemon/verdicts/verdict_layout.h"
+#include "daemon/verdicts/verdict_log.h"
 #include "tests/daemon/store_test_events.h"
 #include "tests/support/temp_dir.h"
 
@@ -313,7 +318,7 @@ TEST(Store, ReadsAChangeLogWrittenOneRecordPerChangeAndGoesOnAfterIt) {
   });
   auto store = Store::open({.path = path});
   ASSERT_TRUE(store);
-  EXPECT_EQ((*store)->schemaVersion(), 2u);
+  EXPECT_EQ((*store)->schemaVersion(), Store::kSchemaVersion);
   EXPECT_EQ((*store)->lastChangeSeq(), 2u);
   engine.apply(problem("c"), open("c/link"));
   engine.apply(problem("d"), open("d/link"));
@@ -331,13 +336,138 @@ TEST(Store, ReadsAChangeLogWrittenOneRecordPerChangeAndGoesOnAfterIt) {
     return true;
   }).isOk());
   EXPECT_EQ(keys, (std::vector<std::string>{"a/link", "b/link", "c/link", "d/link"}));
-  // Marked as version 2 on disk, so a vigild of version 1 refuses the blocks it cannot read.
+  // Marked as this version on disk, so a vigild of version 1 refuses the blocks it cannot read.
   store->reset();
   withRawStore(path, [](rocksdb::DB& db, auto&) {
     std::string version;
     ASSERT_TRUE(db.Get(rocksdb::ReadOptions(), "schema_version", &version).ok());
-    EXPECT_EQ(version, std::string("\0\0\0\2", 4));
+    EXPECT_EQ(version, std::string("\0\0\0\3", 4));
   });
+}
+
+// Store::scan visits `prefix`'s keys of one partition in order; scanBackward in reverse.
+std::vector<std::string> keysBackward(const Store& store, uint16_t partition, std::string_view prefix, size_t limit = 100) {
+  std::vector<std::string> keys;
+  EXPECT_TRUE(store.scanBackward(Column::kVerdicts, partition, prefix, [&](std::string_view key, std::string_view) {
+    keys.emplace_back(key);
+    return keys.size() < limit;
+  }).isOk());
+  return keys;
+}
+
+TEST(Store, ScansAPrefixBackward) {
+  testing::TempDir dir;
+  auto store = Store::open({.path = dir.file("db")});
+  ASSERT_TRUE(store);
+  std::vector<StateOp> ops;
+  for (const char* key : {"a", "b", "b1", "b2", "b\xff", "b\xff\xff", "c", "\xff", "\xff\x01", "\xff\xff"}) {
+    ops.push_back(StateOp::put(Column::kVerdicts, 1, key, "v"));
+  }
+  ops.push_back(StateOp::put(Column::kVerdicts, 0, "b3", "other partition"));
+  ops.push_back(StateOp::put(Column::kVerdicts, 2, "b0", "other partition"));
+  ASSERT_TRUE((*store)->write(ops).isOk());
+  EXPECT_EQ(keysBackward(**store, 1, "b"), (std::vector<std::string>{"b\xff\xff", "b\xff", "b2", "b1", "b"}));
+  EXPECT_EQ(keysBackward(**store, 1, "b", 2), (std::vector<std::string>{"b\xff\xff", "b\xff"}));
+  // A prefix ending in 0xff, and one of nothing but 0xff (no key sorts past all of its keys).
+  EXPECT_EQ(keysBackward(**store, 1, "b\xff"), (std::vector<std::string>{"b\xff\xff", "b\xff"}));
+  EXPECT_EQ(keysBackward(**store, 1, "\xff"), (std::vector<std::string>{"\xff\xff", "\xff\x01", "\xff"}));
+  EXPECT_EQ(keysBackward(**store, 1, "c"), (std::vector<std::string>{"c"}));
+  EXPECT_TRUE(keysBackward(**store, 1, "d").empty());
+  EXPECT_EQ(keysBackward(**store, 2, "b"), (std::vector<std::string>{"b0"}));
+  EXPECT_EQ(keysBackward(**store, 1, "").size(), 10u);
+}
+
+// A verdict as the correlator appends it to a batch's chunk.
+void appendVerdict(std::string& chunk, uint64_t id, std::string_view ci, TimePoint at) {
+  verdicts::Verdict verdict;
+  verdict.reason = verdicts::Reason::kNoMatch;
+  verdicts::appendToChunk({.event_id = id, .at = at, .event_time = at, .ci = ci, .host = "h", .verdict = verdict}, chunk);
+}
+
+std::vector<uint64_t> verdictIdsOf(const Store& store, std::string_view ci) {
+  auto records = verdicts::VerdictLog::byCi(store, ci, 100);
+  EXPECT_TRUE(records.has_value());
+  std::vector<uint64_t> ids;
+  for (const auto& r : *records) ids.push_back(r.event_id);
+  return ids;
+}
+
+TEST(Store, RebuildsTheVerdictsPerCiIndexOfASchema2StoreInBuckets) {
+  testing::TempDir dir;
+  const std::string path = dir.file("db");
+  ASSERT_TRUE(Store::open({.path = path}));
+  // The verdicts as vigild wrote them at schema version 2: two chunks (events 1..3 and 4..6), and
+  // per chunk one "c" record per CI: "c" ci '\0' u64 BE ms u64 BE chunk last id → varint ids.
+  const TimePoint at = fromUnixMillis(1'800'000'000'000);
+  std::string first;
+  std::string second;
+  appendVerdict(first, 1, "sw1", at);
+  appendVerdict(first, 2, "sw2", at);
+  appendVerdict(first, 3, "sw1", at);
+  appendVerdict(second, 4, "", at);
+  appendVerdict(second, 6, "sw1", at);
+  auto partitioned = [](std::string key) { return std::string(2, '\0') + key; };
+  auto oldCiKey = [&](std::string_view ci, uint64_t chunk_last_id) {
+    std::string key = "c";
+    key += ci;
+    key.push_back('\0');
+    verdicts::appendU64(key, static_cast<uint64_t>(toUnixMillis(at)));
+    verdicts::appendU64(key, chunk_last_id);
+    return partitioned(key);
+  };
+  withRawStore(path, [&](rocksdb::DB& db, auto& families) {
+    auto* verdict_family = families.at("verdicts");
+    const rocksdb::WriteOptions wo;
+    ASSERT_TRUE(db.Put(wo, verdict_family, partitioned(verdicts::chunkKey(3)), first).ok());
+    ASSERT_TRUE(db.Put(wo, verdict_family, partitioned(verdicts::chunkKey(6)), second).ok());
+    ASSERT_TRUE(db.Put(wo, verdict_family, oldCiKey("sw1", 3), std::string("\x01\x03", 2)).ok());
+    ASSERT_TRUE(db.Put(wo, verdict_family, oldCiKey("sw2", 3), std::string("\x02", 1)).ok());
+    ASSERT_TRUE(db.Put(wo, verdict_family, oldCiKey("sw1", 6), std::string("\x06", 1)).ok());
+    std::string next;
+    verdicts::appendU64(next, 7);
+    ASSERT_TRUE(db.Put(wo, verdict_family, partitioned("n"), next).ok());
+    const char version2[] = {0, 0, 0, 2};
+    ASSERT_TRUE(db.Put(wo, "schema_version", rocksdb::Slice(version2, 4)).ok());
+  });
+  auto store = Store::open({.path = path});
+  ASSERT_TRUE(store) << store.error().toString();
+  EXPECT_EQ((*store)->schemaVersion(), 3u);
+  EXPECT_EQ(verdictIdsOf(**store, "sw1"), (std::vector<uint64_t>{6, 3, 1}));
+  EXPECT_EQ(verdictIdsOf(**store, "sw2"), (std::vector<uint64_t>{2}));
+  std::vector<std::string> left;
+  ASSERT_TRUE((*store)->scan(Column::kVerdicts, 0, "", [&](std::string_view key, std::string_view) {
+    left.emplace_back(key);
+    return true;
+  }).isOk());
+  std::vector<std::string> expected = {verdicts::chunkKey(3), verdicts::chunkKey(6), "n"};
+  for (uint16_t bucket : {verdicts::ciBucket("sw1"), verdicts::ciBucket("sw2")}) {
+    expected.push_back(verdicts::ciBucketKey(bucket, 3));
+  }
+  expected.push_back(verdicts::ciBucketKey(verdicts::ciBucket("sw1"), 6));
+  std::sort(expected.begin(), expected.end());
+  expected.erase(std::unique(expected.begin(), expected.end()), expected.end());
+  EXPECT_EQ(left, expected);  // the "c" records are gone
+  // As after a crash before the version mark: run again, it writes the same records.
+  ASSERT_TRUE(verdicts::rebuildCiIndex(**store).isOk());
+  EXPECT_EQ(verdictIdsOf(**store, "sw1"), (std::vector<uint64_t>{6, 3, 1}));
+
+  // The trim erases the rebuilt records with their chunks.
+  prometheus::Registry registry;
+  TimePoint now = at + std::chrono::hours(2);
+  verdicts::VerdictLog log(verdicts::VerdictOptions{.retention = std::chrono::hours(1)}, [&] { return now; }, registry);
+  ASSERT_TRUE(log.restore(**store).isOk());
+  now += std::chrono::seconds(2);
+  IncidentEngine engine;
+  log.onTick(now, engine);
+  std::vector<StateOp> ops;
+  log.collectStateOps(ops);
+  ASSERT_TRUE((*store)->write(ops).isOk());
+  left.clear();
+  ASSERT_TRUE((*store)->scan(Column::kVerdicts, 0, "", [&](std::string_view key, std::string_view) {
+    left.emplace_back(key);
+    return true;
+  }).isOk());
+  EXPECT_EQ(left, (std::vector<std::string>{"n"}));
 }
 
 TEST(Store, RefusesADataDirFromANewerVersion) {

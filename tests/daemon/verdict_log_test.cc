@@ -1,11 +1,17 @@
-// VerdictLog's store layout: one chunk per batch plus one CI entry per CI in it, read back by
-// event and by CI, and trimmed by retention, on the real store.
+// VerdictLog's store layout (verdict_layout.h): one chunk per batch plus one index record per
+// bucket of the CIs in it, read back by event and by CI, and trimmed by retention, on the real
+// store.
+#include <algorithm>
+#include <functional>
+#include <set>
+
 #include <gtest/gtest.h>
 
 #include <prometheus/registry.h>
 
 #include "daemon/store/store.h"
 #include "daemon/time_util.h"
+#include "daemon/verdicts/verdict_layout.h"
 #include "daemon/verdicts/verdict_log.h"
 #include "tests/support/temp_dir.h"
 
@@ -21,16 +27,16 @@ class VerdictLogTest : public ::testing::Test {
     ASSERT_TRUE(log_->restore(*store_).isOk());
   }
 
-  // One correlator batch of `n` events that opened nothing, alternating between two CIs and
-  // unbound; returns how many store ops the batch wrote.
-  size_t batch(size_t n) {
+  // One correlator batch of `n` events that opened nothing, by default alternating between two
+  // CIs and unbound; returns how many store ops the batch wrote.
+  size_t batch(size_t n, const std::function<std::string(size_t i)>& ci_of = twoCis) {
     now_ += std::chrono::seconds(1);
     log_->onTick(now_, engine_);
     const uint64_t first = log_->reserve(n);
     for (size_t i = 0; i < n; ++i) {
       Event e;
       e.host = "h" + std::to_string(first + i);
-      e.ci = i % 3 == 0 ? "" : i % 3 == 1 ? "sw1" : "sw2";
+      e.ci = ci_of(i);
       Verdict v;
       v.reason = Reason::kNoMatch;
       v.detail = "event " + std::to_string(first + i);
@@ -43,6 +49,28 @@ class VerdictLogTest : public ::testing::Test {
     return ops.size();
   }
 
+  static std::string twoCis(size_t i) { return i % 3 == 0 ? "" : i % 3 == 1 ? "sw1" : "sw2"; }
+
+  std::vector<uint64_t> idsOf(std::string_view ci, size_t limit) {
+    auto records = VerdictLog::byCi(*store_, ci, limit);
+    EXPECT_TRUE(records.has_value());
+    std::vector<uint64_t> ids;
+    for (const auto& r : *records) {
+      EXPECT_EQ(r.ci, ci);
+      ids.push_back(r.event_id);
+    }
+    return ids;
+  }
+
+  std::vector<std::string> verdictKeys(std::string_view prefix) {
+    std::vector<std::string> keys;
+    EXPECT_TRUE(store_->scan(store::Column::kVerdicts, 0, prefix, [&](std::string_view key, std::string_view) {
+      keys.emplace_back(key);
+      return true;
+    }).isOk());
+    return keys;
+  }
+
   testing::TempDir dir_;
   std::unique_ptr<store::Store> store_;
   prometheus::Registry registry_;
@@ -51,9 +79,98 @@ class VerdictLogTest : public ::testing::Test {
   incidents::IncidentEngine engine_;
 };
 
-TEST_F(VerdictLogTest, ABatchIsOneChunkPlusOneEntryPerCi) {
-  // Chunk, sw1, sw2 and the next-id record: 4 puts for 300 events.
-  EXPECT_EQ(batch(300), 4u);
+TEST_F(VerdictLogTest, ABatchIsOneChunkPlusOneIndexRecordPerBucketOfItsCis) {
+  // Chunk, the buckets of sw1 and sw2 and the next-id record for 300 events.
+  const size_t buckets = ciBucket("sw1") == ciBucket("sw2") ? 1 : 2;
+  EXPECT_EQ(batch(300), 2 + buckets);
+  // 3 000 CIs: every bucket, not a put per CI.
+  EXPECT_EQ(batch(3000, [](size_t i) { return "ci" + std::to_string(i); }), 2u + kCiBuckets);
+  EXPECT_EQ(idsOf("ci1234", 10), (std::vector<uint64_t>{301 + 1234}));
+}
+
+// The bucket of a CI is part of the stored layout: the same in every build.
+TEST(VerdictLayout, TheHashAndTheBucketsAreStable) {
+  EXPECT_EQ(fnv1a64(""), 0xcbf29ce484222325ull);  // FNV-1a's published test vectors
+  EXPECT_EQ(fnv1a64("a"), 0xaf63dc4c8601ec8cull);
+  EXPECT_EQ(fnv1a64("foobar"), 0x85944171f73967e8ull);
+  EXPECT_EQ(ciBucket("sw1"), 28);
+  EXPECT_EQ(ciBucket("sw2"), 9);
+  EXPECT_EQ(ciBucket("core-router-7.dc2"), 9);
+  EXPECT_EQ(ciBucketKey(0x0102, 0x0a0b), std::string("b\x01\x02\0\0\0\0\0\0\x0a\x0b", 11));
+}
+
+TEST(VerdictLayout, AnIndexRecordGivesEachCiItsIdsInAnyOrderAndRefusesATruncatedOne) {
+  CiIndexBuilder builder;
+  // Ids are reserved at intake: a batch may hold a later source's events before an earlier one's.
+  const std::vector<std::pair<std::string, uint64_t>> added = {
+      {"a", 500}, {"b", 501}, {"a", 420}, {"a", 9000}, {"b", 100}, {"a", 421}};
+  for (const auto& [ci, id] : added) builder.add(ci, id);
+  std::vector<store::StateOp> ops;
+  builder.flush(9000, ops);
+  std::vector<uint64_t> ids;
+  for (const auto& op : ops) {
+    std::vector<uint64_t> found;
+    ASSERT_TRUE(findCiIds(*op.value, 9000, "a", found));
+    ids.insert(ids.end(), found.begin(), found.end());
+  }
+  EXPECT_EQ(ids, (std::vector<uint64_t>{500, 420, 9000, 421}));
+  ids.clear();
+  for (const auto& op : ops) {
+    std::vector<uint64_t> found;
+    ASSERT_TRUE(findCiIds(*op.value, 9000, "b", found));
+    ids.insert(ids.end(), found.begin(), found.end());
+    ASSERT_TRUE(findCiIds(*op.value, 9000, "c", found));
+    EXPECT_TRUE(found.empty());
+    const std::string& record = *op.value;
+    EXPECT_FALSE(findCiIds(std::string_view(record).substr(0, record.size() - 1), 9000, "zz", found));
+  }
+  EXPECT_EQ(ids, (std::vector<uint64_t>{501, 100}));
+  ops.clear();
+  builder.flush(9001, ops);  // started over: nothing left
+  EXPECT_TRUE(ops.empty());
+}
+
+TEST_F(VerdictLogTest, CisThatShareABucketKeepTheirOwnEventsNewestFirstAcrossChunks) {
+  // Three CIs of one bucket and one of another.
+  std::vector<std::string> same;
+  std::string other;
+  for (int i = 0; same.size() < 3 || other.empty(); ++i) {
+    const std::string ci = "host-" + std::to_string(i);
+    if (ciBucket(ci) == ciBucket("host-0")) {
+      if (same.size() < 3) same.push_back(ci);
+    } else if (other.empty()) {
+      other = ci;
+    }
+  }
+  const std::vector<std::string> cis = {same[0], same[1], "", same[2], other};
+  for (int b = 0; b < 40; ++b) batch(25, [&](size_t i) { return cis[i % cis.size()]; });  // ids 1..1000
+  // same[1] has the ids ≡ 2 (mod 5) within each batch of 25: 2, 7, … 997.
+  std::vector<uint64_t> expected;
+  for (uint64_t id = 997; expected.size() < 12; id -= 5) expected.push_back(id);
+  EXPECT_EQ(idsOf(same[1], 12), expected);  // across three chunks
+  EXPECT_EQ(idsOf(same[1], 1), (std::vector<uint64_t>{997}));
+  EXPECT_EQ(idsOf(same[1], 1000).size(), 200u);
+  EXPECT_EQ(idsOf(same[1], 1000).back(), 2u);
+  EXPECT_EQ(idsOf(same[0], 1000).size(), 200u);
+  EXPECT_EQ(idsOf(same[2], 3), (std::vector<uint64_t>{999, 994, 989}));
+  EXPECT_EQ(idsOf(other, 2), (std::vector<uint64_t>{1000, 995}));
+  EXPECT_TRUE(idsOf("host-none", 10).empty());
+}
+
+TEST_F(VerdictLogTest, TrimmingEverythingLeavesNoIndexRecordBehind) {
+  auto ci_of = [](size_t i) { return i % 7 == 0 ? "" : "ci" + std::to_string(i % 150); };
+  std::set<uint16_t> buckets;
+  for (size_t i = 0; i < 400; ++i) {
+    if (!ci_of(i).empty()) buckets.insert(ciBucket(ci_of(i)));
+  }
+  for (int b = 0; b < 5; ++b) batch(400, ci_of);
+  EXPECT_EQ(verdictKeys("e").size(), 5u);
+  EXPECT_EQ(verdictKeys("b").size(), 5 * buckets.size());
+  now_ += std::chrono::hours(2);
+  batch(0);  // its tick trims every chunk, its commit deletes them
+  EXPECT_TRUE(verdictKeys("e").empty());
+  EXPECT_TRUE(verdictKeys("b").empty());
+  EXPECT_TRUE(idsOf("ci1", 10).empty());
 }
 
 TEST_F(VerdictLogTest, EventsAreFoundByIdAndByCiNewestFirst) {
@@ -79,7 +196,7 @@ TEST_F(VerdictLogTest, EventsAreFoundByIdAndByCiNewestFirst) {
   EXPECT_TRUE(VerdictLog::byCi(*store_, "nope", 10)->empty());
 }
 
-TEST_F(VerdictLogTest, RetentionTrimsWholeChunksAndTheirCiEntries) {
+TEST_F(VerdictLogTest, RetentionTrimsWholeChunksAndTheirIndexRecords) {
   batch(100);  // ids 1..100
   now_ += std::chrono::hours(2);
   batch(100);  // ids 101..200; its tick trims the first chunk (older than the retention)
@@ -90,12 +207,8 @@ TEST_F(VerdictLogTest, RetentionTrimsWholeChunksAndTheirCiEntries) {
   auto sw1 = VerdictLog::byCi(*store_, "sw1", 1000);
   ASSERT_TRUE(sw1.has_value());
   for (const auto& r : *sw1) EXPECT_GT(r.event_id, 100u);
-  size_t ci_keys = 0;
-  ASSERT_TRUE(store_->scan(store::Column::kVerdicts, 0, "c", [&](std::string_view, std::string_view) {
-    ++ci_keys;
-    return true;
-  }).isOk());
-  EXPECT_EQ(ci_keys, 4u);  // sw1 and sw2 of the two remaining chunks
+  const size_t buckets = ciBucket("sw1") == ciBucket("sw2") ? 1 : 2;
+  EXPECT_EQ(verdictKeys("b").size(), 2 * buckets);  // those of the two remaining chunks
 }
 
 // A trim that finds the oldest chunk young remembers it; that chunk must still go once it ages
