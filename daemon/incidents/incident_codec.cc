@@ -1,5 +1,7 @@
 #include "daemon/incidents/incident_codec.h"
 
+#include "daemon/binary_codec.h"
+
 namespace vigil::incidents {
 
 namespace {
@@ -8,23 +10,15 @@ constexpr uint8_t kFormat = 1;
 
 enum OptionalBits : uint8_t { kAcked = 1, kResolved = 2, kClosed = 4, kParent = 8 };
 
-void putVarint(std::string& out, uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-}
-
 void putString(std::string& out, std::string_view s) {
-  putVarint(out, s.size());
+  appendVarint(out, s.size());
   out.append(s);
 }
 
 // Milliseconds since the epoch, zig-zag encoded so times before 1970 stay small too.
 void putTime(std::string& out, TimePoint t) {
   const int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-  putVarint(out, (static_cast<uint64_t>(ms) << 1) ^ static_cast<uint64_t>(ms >> 63));
+  appendVarint(out, zigzagEncode(ms));
 }
 
 class Reader {
@@ -33,14 +27,11 @@ class Reader {
   bool ok() const { return ok_; }
 
   uint64_t varint() {
+    std::string_view rest = data_.substr(pos_);
     uint64_t v = 0;
-    for (int shift = 0; shift <= 63; shift += 7) {
-      if (pos_ >= data_.size()) return fail();
-      const auto byte = static_cast<uint8_t>(data_[pos_++]);
-      v |= static_cast<uint64_t>(byte & 0x7f) << shift;
-      if (byte < 0x80) return v;
-    }
-    return fail();
+    if (!readVarint(rest, v)) return fail();
+    pos_ = data_.size() - rest.size();
+    return v;
   }
   uint8_t byte() {
     if (pos_ >= data_.size()) return static_cast<uint8_t>(fail());
@@ -54,8 +45,7 @@ class Reader {
     return s;
   }
   TimePoint time() {
-    const uint64_t z = varint();
-    const auto ms = static_cast<int64_t>((z >> 1) ^ (~(z & 1) + 1));
+    const int64_t ms = zigzagDecode(varint());
     return TimePoint(std::chrono::duration_cast<Clock::duration>(std::chrono::milliseconds(ms)));
   }
   // A count of following items, each at least one byte long: guards against absurd allocations.
@@ -87,7 +77,7 @@ class Reader {
 
 // Appends one extension record (see ExtensionTag).
 void putExtension(std::string& out, ExtensionTag tag, std::string_view payload) {
-  putVarint(out, static_cast<uint8_t>(tag));
+  appendVarint(out, static_cast<uint8_t>(tag));
   putString(out, payload);
 }
 
@@ -119,7 +109,7 @@ void encodeExtensions(const Incident& in, std::string& out) {
     std::string payload;
     putString(payload, in.provenance.rule_set_version);
     putString(payload, in.provenance.primitive);
-    putVarint(payload, in.provenance.events.size());
+    appendVarint(payload, in.provenance.events.size());
     for (const auto& e : in.provenance.events) putSample(payload, e);
     putExtension(out, ExtensionTag::kProvenance, payload);
   }
@@ -140,7 +130,7 @@ void encodeExtensions(const Incident& in, std::string& out) {
   }
   if (!in.escalations.empty()) {
     std::string payload;
-    putVarint(payload, in.escalations.size());
+    appendVarint(payload, in.escalations.size());
     for (const auto& name : in.escalations) putString(payload, name);
     putExtension(out, ExtensionTag::kEscalations, payload);
   }
@@ -185,7 +175,7 @@ bool decodeExtension(uint64_t tag, std::string_view payload, Incident& in) {
 // The fields before the timeline, through the revision.
 void encodeHead(const Incident& in, std::string& out) {
   out.push_back(static_cast<char>(kFormat));
-  putVarint(out, in.id);
+  appendVarint(out, in.id);
   putString(out, in.key);
   putString(out, in.title);
   out.push_back(static_cast<char>(in.state));
@@ -194,11 +184,11 @@ void encodeHead(const Incident& in, std::string& out) {
   putString(out, in.host);
   putString(out, in.type);
   putString(out, in.ci);
-  putVarint(out, in.services.size());
+  appendVarint(out, in.services.size());
   for (const auto& s : in.services) putString(out, s);
   putString(out, in.assignment_group);
   putString(out, in.assignee);
-  putVarint(out, in.event_count);
+  appendVarint(out, in.event_count);
   putTime(out, in.first_seen);
   putTime(out, in.last_seen);
   const uint8_t bits = (in.acknowledged_at ? kAcked : 0) | (in.resolved_at ? kResolved : 0) |
@@ -207,26 +197,26 @@ void encodeHead(const Incident& in, std::string& out) {
   if (in.acknowledged_at) putTime(out, *in.acknowledged_at);
   if (in.resolved_at) putTime(out, *in.resolved_at);
   if (in.closed_at) putTime(out, *in.closed_at);
-  if (in.parent) putVarint(out, *in.parent);
-  putVarint(out, in.symptom_count);
+  if (in.parent) appendVarint(out, *in.parent);
+  appendVarint(out, in.symptom_count);
   putString(out, in.rule);
-  putVarint(out, in.labels.size());
+  appendVarint(out, in.labels.size());
   for (const auto& [k, v] : in.labels) {
     putString(out, k);
     putString(out, v);
   }
-  putVarint(out, in.revision);
+  appendVarint(out, in.revision);
 }
 
 void encodeDetails(const Incident& in, std::string& out) {
-  putVarint(out, in.timeline.size());
+  appendVarint(out, in.timeline.size());
   for (const auto& t : in.timeline) {
     putTime(out, t.at);
     putString(out, t.action);
     putString(out, t.actor);
     putString(out, t.detail);
   }
-  putVarint(out, in.recent_events.size());
+  appendVarint(out, in.recent_events.size());
   for (const auto& e : in.recent_events) putSample(out, e);
 }
 

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "daemon/binary_codec.h"
 #include "daemon/event_json.h"
 #include "daemon/incidents/open_context.h"
 #include "daemon/time_util.h"
@@ -15,10 +16,6 @@ namespace {
 using nlohmann::json;
 using store::Column;
 using store::StateOp;
-
-void putU64(std::string& out, uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>(v >> shift));
-}
 
 std::string heldKey(uint16_t partition, const std::string& key) {
   std::string k = "h";
@@ -327,7 +324,7 @@ void MaintenanceManager::appendAudit(const MaintenanceWindow& w, const std::stri
   json j = {{"seq", seq}, {"at", formatRfc3339(now)}, {"actor", actor}, {"action", action},
             {"definition", json::parse(definitionJson(w))}};
   std::string key = "a/" + w.id + "/";
-  putU64(key, seq);
+  appendBigEndian(key, seq, 8);
   pending_.push_back(StateOp::put(Column::kMaintenance, 0, std::move(key), j.dump()));
 }
 

@@ -1,5 +1,6 @@
 #include "daemon/store/store.h"
 
+#include "daemon/binary_codec.h"
 #include "daemon/incidents/incident_codec.h"
 #include "daemon/store/rocksdb_logger.h"
 #include "daemon/store/wal_sync_stats.h"
@@ -41,16 +42,6 @@ constexpr std::string_view kChangeSeqKey = "change_seq";
 // Leads a change-log block; a single change record starts with its kind, which is never 0xff.
 constexpr char kChangeBlockTag = static_cast<char>(0xff);
 static_assert(static_cast<uint8_t>(incidents::kLastChangeKind) < 0xff);
-
-void appendBigEndian(std::string& out, uint64_t value, int bytes) {
-  for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
-}
-
-uint64_t readBigEndian(std::string_view in, int bytes) {
-  uint64_t value = 0;
-  for (int i = 0; i < bytes; ++i) value = (value << 8) | static_cast<uint8_t>(in[i]);
-  return value;
-}
 
 std::string incidentKey(incidents::IncidentId id) {
   std::string k;

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "daemon/time_util.h"
+#include "daemon/binary_codec.h"
 
 namespace vigil::verdicts {
 
@@ -17,9 +18,6 @@ constexpr std::array<std::string_view, kReasonCount> kReasonNames = {
 constexpr uint8_t kFormatVersion = 1;
 constexpr uint8_t kChunkVersion = 0x81;  // never a record's first byte
 
-// Zig-zag, so times before 1970 (never expected, but possible in an event) stay small.
-uint64_t zigzag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
-int64_t unzigzag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
 
 struct Reader {
   std::string_view in;
@@ -27,13 +25,7 @@ struct Reader {
 
   uint64_t varint() {
     uint64_t v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (in.empty()) break;
-      const auto byte = static_cast<uint8_t>(in.front());
-      in.remove_prefix(1);
-      v |= static_cast<uint64_t>(byte & 0x7f) << shift;
-      if ((byte & 0x80) == 0) return v;
-    }
+    if (readVarint(in, v)) return v;
     ok = false;
     return 0;
   }
@@ -61,18 +53,6 @@ std::optional<Reason> parseReason(std::string_view name) {
 
 namespace {
 
-size_t varintSize(uint64_t v) {
-  size_t n = 1;
-  for (; v >= 0x80; v >>= 7) ++n;
-  return n;
-}
-
-char* writeVarint(char* p, uint64_t v) {
-  for (; v >= 0x80; v >>= 7) *p++ = static_cast<char>((v & 0x7f) | 0x80);
-  *p++ = static_cast<char>(v);
-  return p;
-}
-
 char* writeString(char* p, std::string_view s) {
   p = writeVarint(p, s.size());
   if (!s.empty()) std::memcpy(p, s.data(), s.size());
@@ -85,7 +65,7 @@ char* writeString(char* p, std::string_view s) {
 class RecordWriter {
  public:
   explicit RecordWriter(const VerdictRecordRef& r)
-      : r_(r), at_(zigzag(toUnixMillis(r.at))), event_time_(zigzag(toUnixMillis(r.event_time))) {
+      : r_(r), at_(zigzagEncode(toUnixMillis(r.at))), event_time_(zigzagEncode(toUnixMillis(r.event_time))) {
     size_ = 2 + varintSize(r.event_id) + varintSize(at_) + varintSize(event_time_) + varintSize(r.verdict.incident);
     for (std::string_view s : strings()) size_ += varintSize(s.size()) + s.size();
   }
@@ -127,8 +107,8 @@ bool decode(std::string_view in, VerdictRecord& r) {
   r.verdict.reason = static_cast<Reason>(reason);
   Reader reader{in.substr(2)};
   r.event_id = reader.varint();
-  r.at = fromUnixMillis(unzigzag(reader.varint()));
-  r.event_time = fromUnixMillis(unzigzag(reader.varint()));
+  r.at = fromUnixMillis(zigzagDecode(reader.varint()));
+  r.event_time = fromUnixMillis(zigzagDecode(reader.varint()));
   r.verdict.incident = reader.varint();
   reader.string(r.ci);
   reader.string(r.host);

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "daemon/store/store.h"
+#include "daemon/binary_codec.h"
 #include "daemon/verdicts/verdict.h"
 
 namespace vigil::verdicts {
@@ -11,50 +12,16 @@ namespace {
 
 constexpr size_t kRebuildBatchBytes = 4u << 20;
 
-void putVarint(std::string& out, uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
+// The step from one id to the next, signed (zig-zag): ids may come out of order.
+void putDelta(std::string& out, uint64_t from, uint64_t to) {
+  appendVarint(out, zigzagEncode(static_cast<int64_t>(to - from)));
 }
-
-// False at the end of `in` or on a truncated varint.
-bool readVarint(std::string_view& in, uint64_t& v) {
-  v = 0;
-  for (int shift = 0; shift < 64 && !in.empty(); shift += 7) {
-    const auto byte = static_cast<uint8_t>(in.front());
-    in.remove_prefix(1);
-    v |= static_cast<uint64_t>(byte & 0x7f) << shift;
-    if ((byte & 0x80) == 0) return true;
-  }
-  return false;
-}
-
-uint64_t zigzag(uint64_t from, uint64_t to) {
-  const auto d = static_cast<int64_t>(to - from);
-  return (static_cast<uint64_t>(d) << 1) ^ static_cast<uint64_t>(d >> 63);
-}
-
-uint64_t unzigzag(uint64_t from, uint64_t v) { return from + ((v >> 1) ^ (~(v & 1) + 1)); }
 
 }  // namespace
 
-void appendU64(std::string& out, uint64_t v) {
-  char bytes[8];
-  for (int i = 7; i >= 0; --i, v >>= 8) bytes[i] = static_cast<char>(v);
-  out.append(bytes, sizeof bytes);
-}
-
-uint64_t readU64(std::string_view in) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < 8 && i < in.size(); ++i) v = (v << 8) | static_cast<uint8_t>(in[i]);
-  return v;
-}
-
 std::string chunkKey(uint64_t chunk_last_id) {
   std::string key = "e";
-  appendU64(key, chunk_last_id);
+  appendBigEndian(key, chunk_last_id, 8);
   return key;
 }
 
@@ -82,7 +49,7 @@ std::string ciBucketPrefix(uint16_t bucket) {
 
 std::string ciBucketKey(uint16_t bucket, uint64_t chunk_last_id) {
   std::string key = ciBucketPrefix(bucket);
-  appendU64(key, chunk_last_id);
+  appendBigEndian(key, chunk_last_id, 8);
   return key;
 }
 
@@ -90,7 +57,7 @@ void CiIndexBuilder::add(const std::string& ci, uint64_t event_id) {
   if (cis_.empty()) base_id_ = event_id;
   auto [entry, added] = cis_.try_emplace(ci);
   Ids& ids = entry->second;
-  putVarint(ids.deltas, zigzag(added ? base_id_ : ids.last, event_id));
+  putDelta(ids.deltas, added ? base_id_ : ids.last, event_id);
   ids.last = event_id;
 }
 
@@ -98,10 +65,10 @@ void CiIndexBuilder::flush(uint64_t chunk_last_id, std::vector<store::StateOp>& 
   if (cis_.empty()) return;
   for (const auto& [ci, ids] : cis_) {
     std::string& record = records_[ciBucket(ci)];
-    if (record.empty()) putVarint(record, chunk_last_id - base_id_);
-    putVarint(record, ci.size());
+    if (record.empty()) appendVarint(record, chunk_last_id - base_id_);
+    appendVarint(record, ci.size());
     record += ci;
-    putVarint(record, ids.deltas.size());
+    appendVarint(record, ids.deltas.size());
     record += ids.deltas;
   }
   for (uint16_t bucket = 0; bucket < kCiBuckets; ++bucket) {
@@ -130,7 +97,7 @@ bool findCiIds(std::string_view record, uint64_t chunk_last_id, std::string_view
     uint64_t id = chunk_last_id - base_offset;
     for (uint64_t delta = 0; !deltas.empty();) {
       if (!readVarint(deltas, delta)) return false;
-      id = unzigzag(id, delta);
+      id += static_cast<uint64_t>(zigzagDecode(delta));
       ids.push_back(id);
     }
     return true;
@@ -168,7 +135,7 @@ Status rebuildCiIndex(store::Store& store) {
     });
     if (!readable) ++unreadable;  // what could be read of it is indexed, as the old index had it
     records.clear();
-    builder.flush(readU64(key.substr(1)), records);
+    builder.flush(readBigEndian(key.substr(1), 8), records);
     for (auto& op : records) {
       if (!queue(std::move(op))) return false;
     }

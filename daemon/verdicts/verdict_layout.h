@@ -21,6 +21,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "daemon/binary_codec.h"
 #include "daemon/status.h"
 #include "daemon/store/state_op.h"
 
@@ -37,8 +38,6 @@ namespace vigil::verdicts {
 // layout: changing it needs a new schema version.
 inline constexpr uint16_t kCiBuckets = 64;
 
-void appendU64(std::string& out, uint64_t v);  // big-endian, so keys sort by number
-uint64_t readU64(std::string_view in);
 // "e" + the chunk's last event id.
 std::string chunkKey(uint64_t chunk_last_id);
 

@@ -44,7 +44,7 @@ Status VerdictLog::restore(const store::Store& store) {
   auto next = store.get(store::Column::kVerdicts, 0, "n");
   if (!next) return next.error();
   if (*next) {
-    persisted_next_id_ = readU64(**next);
+    persisted_next_id_ = readBigEndian(**next, 8);
     next_id_ = std::max<uint64_t>(1, persisted_next_id_);
   }
   return Status::ok();
@@ -66,7 +66,7 @@ void VerdictLog::trim(TimePoint now) {
   std::bitset<kCiBuckets> buckets;
   Status s = store_->scan(store::Column::kVerdicts, 0, "e", [&](std::string_view key, std::string_view value) {
     if (budget == 0 || key.size() != 9) return false;
-    const uint64_t last_id = readU64(key.substr(1));
+    const uint64_t last_id = readBigEndian(key.substr(1), 8);
     if (last_id == young_front_last_id_ && young_front_newest_ >= cutoff && last_id >= keep_from) return false;
     TimePoint newest{};
     buckets.reset();
@@ -109,7 +109,7 @@ void VerdictLog::collectStateOps(std::vector<store::StateOp>& out) {
   // never reuse.
   persisted_next_id_ = next;
   std::string value;
-  appendU64(value, next);
+  appendBigEndian(value, next, 8);
   out.push_back(store::StateOp::put(store::Column::kVerdicts, 0, "n", std::move(value)));
 }
 
@@ -139,7 +139,7 @@ Result<std::vector<VerdictRecord>> VerdictLog::byCi(const store::Store& store, s
                                 [&](std::string_view key, std::string_view record) {
     if (newest.size() >= limit) return false;
     if (key.size() != 11) return true;
-    const uint64_t chunk_last_id = readU64(key.substr(3));
+    const uint64_t chunk_last_id = readBigEndian(key.substr(3), 8);
     if (!findCiIds(record, chunk_last_id, ci, ids) || ids.empty()) return true;
     std::sort(ids.begin(), ids.end());
     auto chunk = store.get(store::Column::kVerdicts, 0, chunkKey(chunk_last_id));

@@ -411,8 +411,8 @@ TEST(Store, RebuildsTheVerdictsPerCiIndexOfASchema2StoreInBuckets) {
     std::string key = "c";
     key += ci;
     key.push_back('\0');
-    verdicts::appendU64(key, static_cast<uint64_t>(toUnixMillis(at)));
-    verdicts::appendU64(key, chunk_last_id);
+    appendBigEndian(key, static_cast<uint64_t>(toUnixMillis(at)), 8);
+    appendBigEndian(key, chunk_last_id, 8);
     return partitioned(key);
   };
   withRawStore(path, [&](rocksdb::DB& db, auto& families) {
@@ -424,7 +424,7 @@ TEST(Store, RebuildsTheVerdictsPerCiIndexOfASchema2StoreInBuckets) {
     ASSERT_TRUE(db.Put(wo, verdict_family, oldCiKey("sw2", 3), std::string("\x02", 1)).ok());
     ASSERT_TRUE(db.Put(wo, verdict_family, oldCiKey("sw1", 6), std::string("\x06", 1)).ok());
     std::string next;
-    verdicts::appendU64(next, 7);
+    appendBigEndian(next, 7, 8);
     ASSERT_TRUE(db.Put(wo, verdict_family, partitioned("n"), next).ok());
     const char version2[] = {0, 0, 0, 2};
     ASSERT_TRUE(db.Put(wo, "schema_version", rocksdb::Slice(version2, 4)).ok());
