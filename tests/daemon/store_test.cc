@@ -162,6 +162,14 @@ TEST(Store, IncidentJsonRoundTripsEveryField) {
   EXPECT_EQ(**back, expected);
 }
 
+// Opens `<host>/link` for each host in one engine batch and commits the batch's changes.
+Status commitOpened(Store& store, std::initializer_list<const char*> hosts, ChangeSet& changes) {
+  IncidentEngine engine;
+  for (const char* host : hosts) engine.apply(problem(host), open(std::string(host) + "/link"));
+  engine.takeChanges(changes);
+  return store.commit(changes, {});
+}
+
 TEST(Store, NumbersChangesAndKeepsTheChangeLogAcrossRestarts) {
   testing::TempDir dir;
   StoreOptions options{.path = dir.file("db")};
@@ -169,12 +177,8 @@ TEST(Store, NumbersChangesAndKeepsTheChangeLogAcrossRestarts) {
     auto store = Store::open(options);
     ASSERT_TRUE(store);
     EXPECT_EQ((*store)->lastChangeSeq(), 0u);
-    IncidentEngine engine;
-    engine.apply(problem("a"), open("a/link"));
-    engine.apply(problem("b"), open("b/link"));
     ChangeSet changes;
-    engine.takeChanges(changes);
-    ASSERT_TRUE((*store)->commit(changes, {}).isOk());
+    ASSERT_TRUE(commitOpened(**store, {"a", "b"}, changes).isOk());
     ASSERT_EQ(changes.changes.size(), 2u);
     EXPECT_EQ(changes.changes[0].seq, 1u);
     EXPECT_EQ(changes.changes[1].seq, 2u);
@@ -265,13 +269,8 @@ TEST(Store, WritesOneChangeLogRecordPerCommitAndReadsFromInsideIt) {
   {
     auto store = Store::open({.path = path});
     ASSERT_TRUE(store);
-    IncidentEngine engine;
-    engine.apply(problem("a"), open("a/link"));
-    engine.apply(problem("b"), open("b/link"));
-    engine.apply(problem("c"), open("c/link"));
     ChangeSet changes;
-    engine.takeChanges(changes);
-    ASSERT_TRUE((*store)->commit(changes, {}).isOk());
+    ASSERT_TRUE(commitOpened(**store, {"a", "b", "c"}, changes).isOk());
     ASSERT_EQ(changes.changes.size(), 3u);
     EXPECT_EQ(changeSeqs(**store, 0), (std::vector<uint64_t>{1, 2, 3}));
     EXPECT_EQ(changeSeqs(**store, 1, 1), (std::vector<uint64_t>{2}));
@@ -392,6 +391,16 @@ std::vector<uint64_t> verdictIdsOf(const Store& store, std::string_view ci) {
   return ids;
 }
 
+// Every key of the verdicts' family, in order.
+std::vector<std::string> verdictKeys(const Store& store) {
+  std::vector<std::string> keys;
+  EXPECT_TRUE(store.scan(Column::kVerdicts, 0, "", [&](std::string_view key, std::string_view) {
+    keys.emplace_back(key);
+    return true;
+  }).isOk());
+  return keys;
+}
+
 TEST(Store, RebuildsTheVerdictsPerCiIndexOfASchema2StoreInBuckets) {
   testing::TempDir dir;
   const std::string path = dir.file("db");
@@ -434,11 +443,6 @@ TEST(Store, RebuildsTheVerdictsPerCiIndexOfASchema2StoreInBuckets) {
   EXPECT_EQ((*store)->schemaVersion(), 3u);
   EXPECT_EQ(verdictIdsOf(**store, "sw1"), (std::vector<uint64_t>{6, 3, 1}));
   EXPECT_EQ(verdictIdsOf(**store, "sw2"), (std::vector<uint64_t>{2}));
-  std::vector<std::string> left;
-  ASSERT_TRUE((*store)->scan(Column::kVerdicts, 0, "", [&](std::string_view key, std::string_view) {
-    left.emplace_back(key);
-    return true;
-  }).isOk());
   std::vector<std::string> expected = {verdicts::chunkKey(3), verdicts::chunkKey(6), "n"};
   for (uint16_t bucket : {verdicts::ciBucket("sw1"), verdicts::ciBucket("sw2")}) {
     expected.push_back(verdicts::ciBucketKey(bucket, 3));
@@ -446,7 +450,7 @@ TEST(Store, RebuildsTheVerdictsPerCiIndexOfASchema2StoreInBuckets) {
   expected.push_back(verdicts::ciBucketKey(verdicts::ciBucket("sw1"), 6));
   std::sort(expected.begin(), expected.end());
   expected.erase(std::unique(expected.begin(), expected.end()), expected.end());
-  EXPECT_EQ(left, expected);  // the "c" records are gone
+  EXPECT_EQ(verdictKeys(**store), expected);  // the "c" records are gone
   // As after a crash before the version mark: run again, it writes the same records.
   ASSERT_TRUE(verdicts::rebuildCiIndex(**store).isOk());
   EXPECT_EQ(verdictIdsOf(**store, "sw1"), (std::vector<uint64_t>{6, 3, 1}));
@@ -462,12 +466,7 @@ TEST(Store, RebuildsTheVerdictsPerCiIndexOfASchema2StoreInBuckets) {
   std::vector<StateOp> ops;
   log.collectStateOps(ops);
   ASSERT_TRUE((*store)->write(ops).isOk());
-  left.clear();
-  ASSERT_TRUE((*store)->scan(Column::kVerdicts, 0, "", [&](std::string_view key, std::string_view) {
-    left.emplace_back(key);
-    return true;
-  }).isOk());
-  EXPECT_EQ(left, (std::vector<std::string>{"n"}));
+  EXPECT_EQ(verdictKeys(**store), (std::vector<std::string>{"n"}));
 }
 
 TEST(Store, RefusesADataDirFromANewerVersion) {
