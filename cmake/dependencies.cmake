@@ -46,6 +46,8 @@ if(VIGIL_ALLOCATOR STREQUAL "jemalloc")
     message(FATAL_ERROR "VIGIL_ALLOCATOR=jemalloc cannot be combined with VIGIL_SANITIZE (ASan replaces malloc)")
   endif()
   target_link_libraries(vigil_allocator INTERFACE PkgConfig::JEMALLOC)
+  # daemon/main.cc then gives jemalloc vigild's options (malloc_conf).
+  target_compile_definitions(vigil_allocator INTERFACE VIGIL_JEMALLOC=1)
 elseif(NOT VIGIL_ALLOCATOR STREQUAL "system")
   message(FATAL_ERROR "VIGIL_ALLOCATOR must be jemalloc or system, not '${VIGIL_ALLOCATOR}'")
 endif()
