@@ -8,29 +8,21 @@
 namespace vigil::testing {
 namespace {
 
-std::string jemallocOptions(const std::string& malloc_conf) {
+// Runs `vigild --version` with MALLOC_CONF=stats_print:true plus `extra` and checks the options
+// jemalloc reports.
+void expectJemallocOptions(const std::string& extra, const std::string& thp, int narenas) {
+#ifndef VIGIL_JEMALLOC
+  GTEST_SKIP() << "vigild is built with the system allocator (VIGIL_ALLOCATOR=system)";
+#endif
   std::string out;
-  EXPECT_EQ(run({"env", "MALLOC_CONF=" + malloc_conf, vigildPath(), "--version"}, &out), 0) << out;
-  return out;
+  ASSERT_EQ(run({"env", "MALLOC_CONF=stats_print:true" + extra, vigildPath(), "--version"}, &out), 0) << out;
+  EXPECT_NE(out.find("opt.thp: \"" + thp + "\""), std::string::npos) << out;
+  EXPECT_NE(out.find("opt.narenas: " + std::to_string(narenas) + "\n"), std::string::npos) << out;
 }
 
-TEST(Allocator, JemallocRunsWithVigildsOptions) {
-#ifndef VIGIL_JEMALLOC
-  GTEST_SKIP() << "vigild is built with the system allocator (VIGIL_ALLOCATOR=system)";
-#endif
-  const std::string out = jemallocOptions("stats_print:true");
-  EXPECT_NE(out.find("opt.thp: \"always\""), std::string::npos) << out;
-  EXPECT_NE(out.find("opt.narenas: 2\n"), std::string::npos) << out;
-}
+TEST(Allocator, JemallocRunsWithVigildsOptions) { expectJemallocOptions("", "always", 2); }
 
-TEST(Allocator, MallocConfOverridesVigildsOptions) {
-#ifndef VIGIL_JEMALLOC
-  GTEST_SKIP() << "vigild is built with the system allocator (VIGIL_ALLOCATOR=system)";
-#endif
-  const std::string out = jemallocOptions("stats_print:true,thp:default,narenas:3");
-  EXPECT_NE(out.find("opt.thp: \"default\""), std::string::npos) << out;
-  EXPECT_NE(out.find("opt.narenas: 3\n"), std::string::npos) << out;
-}
+TEST(Allocator, MallocConfOverridesVigildsOptions) { expectJemallocOptions(",thp:default,narenas:3", "default", 3); }
 
 }  // namespace
 }  // namespace vigil::testing
