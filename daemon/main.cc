@@ -13,7 +13,7 @@
 // Transparent huge pages: a page fault costs about 12 µs on a VM like the benchmark's, and a
 // fresh daemon faults in every page of its working set (benchmarks/scaling base: about 320 000 →
 // 400 000 events/s). Two arenas instead of 8 keep few huge pages partly used: the 1 M-CI case
-// peaks at 1 008 MiB instead of 1 038 (the target is 1 GiB). docs/performance.md has the runs.
+// peaks at about 1 010 MiB instead of 1 038 (the target is 1 GiB). docs/performance.md has the runs.
 extern "C" {
 const char* malloc_conf = "thp:always,narenas:2";
 }
