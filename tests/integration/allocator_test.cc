@@ -1,5 +1,7 @@
 // vigild's built-in jemalloc options (daemon/main.cc): in effect, and MALLOC_CONF still overrides
 // them. jemalloc prints its options at exit with stats_print.
+#include <fstream>
+
 #include <gtest/gtest.h>
 
 #include "tests/support/process.h"
@@ -16,7 +18,10 @@ void expectJemallocOptions(const std::string& extra, const std::string& thp, int
 #endif
   std::string out;
   ASSERT_EQ(run({"env", "MALLOC_CONF=stats_print:true" + extra, vigildPath(), "--version"}, &out), 0) << out;
-  EXPECT_NE(out.find("opt.thp: \"" + thp + "\""), std::string::npos) << out;
+  // Without the kernel's THP switch jemalloc reports "not supported", whatever was asked.
+  if (std::ifstream("/sys/kernel/mm/transparent_hugepage/enabled").good()) {
+    EXPECT_NE(out.find("opt.thp: \"" + thp + "\""), std::string::npos) << out;
+  }
   EXPECT_NE(out.find("opt.narenas: " + std::to_string(narenas) + "\n"), std::string::npos) << out;
 }
 
