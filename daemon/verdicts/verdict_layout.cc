@@ -1,5 +1,7 @@
 #include "daemon/verdicts/verdict_layout.h"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "daemon/store/store.h"
@@ -11,6 +13,7 @@ namespace vigil::verdicts {
 namespace {
 
 constexpr size_t kRebuildBatchBytes = 4u << 20;
+constexpr size_t kKeptCis = 16384;  // CiIndexBuilder's entries kept between chunks
 
 // The step from one id to the next, signed (zig-zag): ids may come out of order.
 void putDelta(std::string& out, uint64_t from, uint64_t to) {
@@ -53,17 +56,32 @@ std::string ciBucketKey(uint16_t bucket, uint64_t chunk_last_id) {
   return key;
 }
 
+std::string takeKeepingCapacity(std::string& s) {
+  const size_t capacity = s.capacity();
+  std::string taken = std::move(s);
+  s.clear();  // moved from: valid, and empty again
+  s.reserve(capacity);
+  return taken;
+}
+
 void CiIndexBuilder::add(const std::string& ci, uint64_t event_id) {
-  if (cis_.empty()) base_id_ = event_id;
-  auto [entry, added] = cis_.try_emplace(ci);
+  if (used_.empty()) base_id_ = event_id;
+  auto entry = cis_.try_emplace(ci).first;
   Ids& ids = entry->second;
-  putDelta(ids.deltas, added ? base_id_ : ids.last, event_id);
+  const bool first_in_chunk = ids.chunk != chunk_;
+  if (first_in_chunk) {
+    ids.chunk = chunk_;
+    ids.deltas.clear();
+    used_.push_back(&*entry);
+  }
+  putDelta(ids.deltas, first_in_chunk ? base_id_ : ids.last, event_id);
   ids.last = event_id;
 }
 
 void CiIndexBuilder::flush(uint64_t chunk_last_id, std::vector<store::StateOp>& out) {
-  if (cis_.empty()) return;
-  for (const auto& [ci, ids] : cis_) {
+  if (used_.empty()) return;
+  for (const auto* entry : used_) {
+    const auto& [ci, ids] = *entry;
     std::string& record = records_[ciBucket(ci)];
     if (record.empty()) appendVarint(record, chunk_last_id - base_id_);
     appendVarint(record, ci.size());
@@ -74,10 +92,14 @@ void CiIndexBuilder::flush(uint64_t chunk_last_id, std::vector<store::StateOp>& 
   for (uint16_t bucket = 0; bucket < kCiBuckets; ++bucket) {
     std::string& record = records_[bucket];
     if (record.empty()) continue;
-    out.push_back(store::StateOp::put(store::Column::kVerdicts, 0, ciBucketKey(bucket, chunk_last_id), std::move(record)));
-    record.clear();  // moved from: valid, and empty again
+    out.push_back(store::StateOp::put(store::Column::kVerdicts, 0, ciBucketKey(bucket, chunk_last_id),
+                                      takeKeepingCapacity(record)));
   }
-  cis_.clear();
+  // Entries of CIs that stopped sending are dropped all at once when there are many of them
+  // (about 100 bytes each).
+  if (cis_.size() > std::max<size_t>(kKeptCis, 2 * used_.size())) cis_.clear();
+  used_.clear();
+  ++chunk_;
 }
 
 bool findCiIds(std::string_view record, uint64_t chunk_last_id, std::string_view ci, std::vector<uint64_t>& ids) {

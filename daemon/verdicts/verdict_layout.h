@@ -50,6 +50,8 @@ std::string ciBucketPrefix(uint16_t bucket);
 std::string ciBucketKey(uint16_t bucket, uint64_t chunk_last_id);
 
 // Collects one chunk's (CI, event id) pairs and writes them as the chunk's bucket records.
+// A CI's entry outlives the chunk (up to some thousands of entries), so a CI seen again in a
+// later chunk costs no allocation: most of them are, batch after batch.
 class CiIndexBuilder {
  public:
   void add(const std::string& ci, uint64_t event_id);
@@ -59,13 +61,21 @@ class CiIndexBuilder {
 
  private:
   struct Ids {
+    uint64_t chunk = 0;  // the chunk that last used the entry (chunk_)
     uint64_t last = 0;
     std::string deltas;
   };
+  uint64_t chunk_ = 1;    // counts flushes: entries of an older chunk are stale
   uint64_t base_id_ = 0;  // the first id added to the chunk
   std::unordered_map<std::string, Ids> cis_;
+  std::vector<const std::pair<const std::string, Ids>*> used_;  // this chunk's entries, in cis_ (stable)
   std::vector<std::string> records_ = std::vector<std::string>(kCiBuckets);  // by bucket
 };
+
+// Moves `s` out, leaving it empty with the capacity it had: the next batch's buffer (a chunk, a
+// bucket record) is likely about as large, and is then allocated once rather than grown by
+// doubling, each step copying what it holds.
+std::string takeKeepingCapacity(std::string& s);
 
 // The ids of `ci`'s events in a bucket record, in the order they were added (none when it has no
 // entry for the CI); false when unreadable.

@@ -99,12 +99,7 @@ void VerdictLog::collectStateOps(std::vector<store::StateOp>& out) {
   pending_.clear();
   if (!chunk_.empty()) {
     chunk_cis_.flush(chunk_last_id_, out);
-    const size_t size = chunk_.size();
-    out.push_back(store::StateOp::put(store::Column::kVerdicts, 0, chunkKey(chunk_last_id_), std::move(chunk_)));
-    chunk_.clear();
-    // The next batch's chunk is likely about as large: allocated once rather than grown by
-    // doubling (each step copied the chunk so far; 5 % of the correlator's time in perf).
-    chunk_.reserve(size);
+    out.push_back(store::StateOp::put(store::Column::kVerdicts, 0, chunkKey(chunk_last_id_), takeKeepingCapacity(chunk_)));
     chunk_last_id_ = 0;
   }
   const uint64_t next = next_id_.load(std::memory_order_relaxed);
