@@ -4,8 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "daemon/time_util.h"
 #include "daemon/binary_codec.h"
+#include "daemon/time_util.h"
 
 namespace vigil::verdicts {
 
@@ -17,7 +17,6 @@ constexpr std::array<std::string_view, kReasonCount> kReasonNames = {
 
 constexpr uint8_t kFormatVersion = 1;
 constexpr uint8_t kChunkVersion = 0x81;  // never a record's first byte
-
 
 struct Reader {
   std::string_view in;

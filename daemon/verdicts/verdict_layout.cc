@@ -4,8 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include "daemon/store/store.h"
 #include "daemon/binary_codec.h"
+#include "daemon/store/store.h"
 #include "daemon/verdicts/verdict.h"
 
 namespace vigil::verdicts {
