@@ -1,6 +1,7 @@
 #include "daemon/verdicts/verdict_layout.h"
 
 #include <algorithm>
+#include <array>
 
 #include <spdlog/spdlog.h>
 
@@ -13,7 +14,6 @@ namespace vigil::verdicts {
 namespace {
 
 constexpr size_t kRebuildBatchBytes = 4u << 20;
-constexpr size_t kKeptCis = 16384;  // CiIndexBuilder's entries kept between chunks
 
 // The step from one id to the next, signed (zig-zag): ids may come out of order.
 void putDelta(std::string& out, uint64_t from, uint64_t to) {
@@ -37,14 +37,19 @@ uint64_t fnv1a64(std::string_view bytes) {
   return h;
 }
 
-uint16_t ciBucket(std::string_view ci) {
+namespace {
+
+uint16_t bucketOfHash(uint64_t z) {
   // splitmix64's finalizer: FNV-1a leaves its last byte's bits in a few places only (with the
   // hash's high half, CIs "host-0" … "host-4999" went into 8 of the 64 buckets).
-  uint64_t z = fnv1a64(ci);
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
   return static_cast<uint16_t>((z ^ (z >> 31)) % kCiBuckets);
 }
+
+}  // namespace
+
+uint16_t ciBucket(std::string_view ci) { return bucketOfHash(fnv1a64(ci)); }
 
 std::string ciBucketPrefix(uint16_t bucket) {
   return {'b', static_cast<char>(bucket >> 8), static_cast<char>(bucket & 0xff)};
@@ -64,42 +69,53 @@ std::string takeKeepingCapacity(std::string& s) {
   return taken;
 }
 
-void CiIndexBuilder::add(const std::string& ci, uint64_t event_id) {
-  if (used_.empty()) base_id_ = event_id;
-  auto entry = cis_.try_emplace(ci).first;
-  Ids& ids = entry->second;
-  const bool first_in_chunk = ids.chunk != chunk_;
-  if (first_in_chunk) {
-    ids.chunk = chunk_;
-    ids.deltas.clear();
-    used_.push_back(&*entry);
-  }
-  putDelta(ids.deltas, first_in_chunk ? base_id_ : ids.last, event_id);
-  ids.last = event_id;
+void CiIndexBuilder::add(std::string_view ci, uint64_t event_id) {
+  pairs_.push_back({fnv1a64(ci), event_id, static_cast<uint32_t>(names_.size()), static_cast<uint32_t>(ci.size())});
+  names_ += ci;
 }
 
 void CiIndexBuilder::flush(uint64_t chunk_last_id, std::vector<store::StateOp>& out) {
-  if (used_.empty()) return;
-  for (const auto* entry : used_) {
-    const auto& [ci, ids] = *entry;
-    std::string& record = records_[ciBucket(ci)];
-    if (record.empty()) appendVarint(record, chunk_last_id - base_id_);
-    appendVarint(record, ci.size());
-    record += ci;
-    appendVarint(record, ids.deltas.size());
-    record += ids.deltas;
-  }
+  if (pairs_.empty()) return;
+  const uint64_t base_id = pairs_.front().event_id;
+  // A counting sort by bucket (stable: each CI's ids stay in the order added) ...
+  std::array<uint32_t, kCiBuckets + 1> starts{};
+  for (const Pair& p : pairs_) ++starts[bucketOfHash(p.hash) + 1];
+  for (size_t b = 1; b <= kCiBuckets; ++b) starts[b] += starts[b - 1];
+  by_bucket_.resize(pairs_.size());
+  std::array<uint32_t, kCiBuckets> next{};
+  std::copy(starts.begin(), starts.end() - 1, next.begin());
+  for (const Pair& p : pairs_) by_bucket_[next[bucketOfHash(p.hash)]++] = p;
+  auto name = [&](const Pair& p) { return std::string_view(names_).substr(p.name_offset, p.name_size); };
   for (uint16_t bucket = 0; bucket < kCiBuckets; ++bucket) {
-    std::string& record = records_[bucket];
-    if (record.empty()) continue;
+    const auto first = by_bucket_.begin() + starts[bucket], last = by_bucket_.begin() + starts[bucket + 1];
+    if (first == last) continue;
+    // ... then, within the bucket, by CI and in the order added (the names' offsets): a few
+    // hundred pairs at most in a full batch.
+    std::sort(first, last, [&](const Pair& a, const Pair& b) {
+      if (a.hash != b.hash) return a.hash < b.hash;
+      const int by_name = name(a).compare(name(b));
+      return by_name != 0 ? by_name < 0 : a.name_offset < b.name_offset;
+    });
+    appendVarint(record_, chunk_last_id - base_id);
+    for (auto it = first; it != last;) {
+      const Pair& group = *it;
+      const std::string_view ci = name(group);
+      deltas_.clear();
+      uint64_t previous = base_id;
+      for (; it != last && it->hash == group.hash && name(*it) == ci; ++it) {
+        putDelta(deltas_, previous, it->event_id);
+        previous = it->event_id;
+      }
+      appendVarint(record_, ci.size());
+      record_ += ci;
+      appendVarint(record_, deltas_.size());
+      record_ += deltas_;
+    }
     out.push_back(store::StateOp::put(store::Column::kVerdicts, 0, ciBucketKey(bucket, chunk_last_id),
-                                      takeKeepingCapacity(record)));
+                                      takeKeepingCapacity(record_)));
   }
-  // Entries of CIs that stopped sending are dropped all at once when there are many of them
-  // (about 100 bytes each).
-  if (cis_.size() > std::max<size_t>(kKeptCis, 2 * used_.size())) cis_.clear();
-  used_.clear();
-  ++chunk_;
+  pairs_.clear();
+  names_.clear();
 }
 
 bool findCiIds(std::string_view record, uint64_t chunk_last_id, std::string_view ci, std::vector<uint64_t>& ids) {

@@ -18,7 +18,6 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "daemon/binary_codec.h"
@@ -50,26 +49,27 @@ std::string ciBucketPrefix(uint16_t bucket);
 std::string ciBucketKey(uint16_t bucket, uint64_t chunk_last_id);
 
 // Collects one chunk's (CI, event id) pairs and writes them as the chunk's bucket records.
-// A CI's entry outlives the chunk (up to some thousands of entries), so a CI seen again in a
-// later chunk costs no allocation: most of them are, batch after batch.
+// Adding only appends: the pairs are grouped by CI at flush, one bucket at a time, rather than
+// looked up in a map per event (a map of thousands of CIs misses the cache on most lookups).
 class CiIndexBuilder {
  public:
-  void add(const std::string& ci, uint64_t event_id);
+  void add(std::string_view ci, uint64_t event_id);
   // Appends a put per bucket that has a CI, keyed by the chunk's last id (at or above every id
   // added), and starts over.
   void flush(uint64_t chunk_last_id, std::vector<store::StateOp>& out);
 
  private:
-  struct Ids {
-    uint64_t chunk = 0;  // the chunk that last used the entry (chunk_)
-    uint64_t last = 0;
-    std::string deltas;
+  struct Pair {
+    uint64_t hash;  // fnv1a64 of the CI: its bucket, and what the pairs are grouped by first
+    uint64_t event_id;
+    uint32_t name_offset;  // the CI in names_
+    uint32_t name_size;
   };
-  uint64_t chunk_ = 1;    // counts flushes: entries of an older chunk are stale
-  uint64_t base_id_ = 0;  // the first id added to the chunk
-  std::unordered_map<std::string, Ids> cis_;
-  std::vector<const std::pair<const std::string, Ids>*> used_;  // this chunk's entries, in cis_ (stable)
-  std::vector<std::string> records_ = std::vector<std::string>(kCiBuckets);  // by bucket
+  std::string names_;  // this chunk's CIs, one after another
+  std::vector<Pair> pairs_;
+  std::vector<Pair> by_bucket_;  // flush's scratch: pairs_ ordered by bucket
+  std::string deltas_;           // flush's scratch: one CI's ids
+  std::string record_;           // flush's scratch: one bucket's record
 };
 
 // Moves `s` out, leaving it empty with the capacity it had: the next batch's buffer (a chunk, a

@@ -25,7 +25,7 @@ void VerdictLog::onIntake(const Event& /*event*/, uint64_t id) { current_id_ = i
 
 void VerdictLog::onVerdict(const Event& event, const Verdict& verdict) {
   if (verdict.reason == Reason::kOpened || current_id_ == 0) return;
-  suppressed_[static_cast<size_t>(verdict.reason)]->Increment();
+  ++suppressed_in_batch_[static_cast<size_t>(verdict.reason)];  // a Counter update is atomic: per batch
   appendToChunk({.event_id = current_id_,
                  .at = now_,
                  .event_time = event.time(),
@@ -95,6 +95,10 @@ void VerdictLog::trim(TimePoint now) {
 }
 
 void VerdictLog::collectStateOps(std::vector<store::StateOp>& out) {
+  for (size_t i = 0; i < kReasonCount; ++i) {
+    if (suppressed_in_batch_[i] != 0) suppressed_[i]->Increment(static_cast<double>(suppressed_in_batch_[i]));
+  }
+  suppressed_in_batch_.fill(0);
   for (auto& op : pending_) out.push_back(std::move(op));
   pending_.clear();
   if (!chunk_.empty()) {

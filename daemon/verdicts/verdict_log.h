@@ -60,6 +60,7 @@ class VerdictLog final : public EventHook, public CorrelatorComponent, public Ev
   // Correlator-thread state.
   uint64_t persisted_next_id_ = 0;
   uint64_t current_id_ = 0;  // of the event being processed
+  std::array<uint64_t, kReasonCount> suppressed_in_batch_{};  // added to suppressed_ per batch
   std::vector<store::StateOp> pending_;
   // The batch's chunk and its per-CI index, flushed by collectStateOps.
   std::string chunk_;

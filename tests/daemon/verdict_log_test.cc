@@ -130,6 +130,31 @@ TEST(VerdictLayout, AnIndexRecordGivesEachCiItsIdsInAnyOrderAndRefusesATruncated
   EXPECT_TRUE(ops.empty());
 }
 
+TEST(VerdictLayout, ACiAddedManyTimesAmongOthersKeepsItsIdsInTheOrderAdded) {
+  // Past a few dozen pairs per bucket the grouping sort is no longer an insertion sort.
+  CiIndexBuilder builder;
+  std::vector<uint64_t> expected;
+  uint64_t id = 1000;
+  for (int i = 0; i < 300; ++i) {
+    id = (id * 7919 + 13) % 100000 + 1;  // out of order, as ids reserved by several sources
+    if (i % 3 == 0) {
+      builder.add("router-1", id);
+      expected.push_back(id);
+    } else {
+      builder.add("switch-" + std::to_string(i % 40), id);
+    }
+  }
+  std::vector<store::StateOp> ops;
+  builder.flush(100001, ops);
+  std::vector<uint64_t> ids;
+  for (const auto& op : ops) {
+    std::vector<uint64_t> found;
+    ASSERT_TRUE(findCiIds(*op.value, 100001, "router-1", found));
+    ids.insert(ids.end(), found.begin(), found.end());
+  }
+  EXPECT_EQ(ids, expected);
+}
+
 TEST_F(VerdictLogTest, CisThatShareABucketKeepTheirOwnEventsNewestFirstAcrossChunks) {
   // Three CIs of one bucket and one of another.
   std::vector<std::string> same;
