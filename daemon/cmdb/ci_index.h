@@ -48,6 +48,7 @@ enum class MatchKind : uint8_t {
   kCidr,
   kLabelRule,
 };
+inline constexpr size_t kMatchKindCount = static_cast<size_t>(MatchKind::kLabelRule) + 1;
 // "none", "explicit_ci", "host", "fqdn", "short_name", "ip", "cidr", "label_rule".
 std::string_view matchKindName(MatchKind kind);
 
