@@ -68,17 +68,23 @@ AssuranceMetrics::AssuranceMetrics(prometheus::Registry& r)
                              .Register(r)
                              .Add({})) {}
 
-prometheus::Counter& AssuranceMetrics::changeCounter(const incidents::IncidentChange& change) {
+size_t AssuranceMetrics::changeSlot(const incidents::IncidentChange& change) {
   const size_t kind = static_cast<size_t>(change.kind);
   const size_t severity = std::min(static_cast<size_t>(change.severity), kSeverities - 1);
-  const size_t priority = priorityIndex(change.priority);
-  auto*& slot = change_counters_[(kind * kSeverities + severity) * kPriorities + priority];
-  if (slot == nullptr) {
-    slot = &changes_family_.Add({{"change", std::string(incidents::changeKindName(change.kind))},
-                                 {"severity", std::string(severityName(static_cast<Severity>(severity)))},
-                                 {"priority", incidents::priorityName(static_cast<uint8_t>(priority + 1))}});
+  return (kind * kSeverities + severity) * kPriorities + priorityIndex(change.priority);
+}
+
+prometheus::Counter& AssuranceMetrics::changeCounter(size_t slot) {
+  auto*& counter = change_counters_[slot];
+  if (counter == nullptr) {
+    const auto kind = static_cast<ChangeKind>(slot / (kSeverities * kPriorities));
+    const auto severity = static_cast<Severity>(slot / kPriorities % kSeverities);
+    const size_t priority = slot % kPriorities;
+    counter = &changes_family_.Add({{"change", std::string(incidents::changeKindName(kind))},
+                                    {"severity", std::string(severityName(severity))},
+                                    {"priority", incidents::priorityName(static_cast<uint8_t>(priority + 1))}});
   }
-  return *slot;
+  return *counter;
 }
 
 const incidents::Incident* AssuranceMetrics::findIncident(const incidents::ChangeSet& changes,
@@ -89,12 +95,17 @@ const incidents::Incident* AssuranceMetrics::findIncident(const incidents::Chang
 }
 
 void AssuranceMetrics::committed(const incidents::ChangeSet& changes) {
+  // Counted per batch: a Counter's update is an atomic read-modify-write.
   bool lifecycle = false;
   for (const auto& change : changes.changes) {
-    changeCounter(change).Increment();
+    ++changes_in_batch_[changeSlot(change)];
     lifecycle = lifecycle || change.kind == ChangeKind::kOpened || change.kind == ChangeKind::kAcknowledged ||
                 change.kind == ChangeKind::kResolved;
   }
+  for (size_t slot = 0; slot < kChangeSlots; ++slot) {
+    if (changes_in_batch_[slot] != 0) changeCounter(slot).Increment(static_cast<double>(changes_in_batch_[slot]));
+  }
+  changes_in_batch_.fill(0);
   if (!lifecycle) return;
   // The incidents in their final state, found by id (the vector keeps its capacity).
   index_.clear();
@@ -113,6 +124,8 @@ void AssuranceMetrics::committed(const incidents::ChangeSet& changes) {
       observe(*in, change.kind == ChangeKind::kAcknowledged);
     }
   }
+  for (HistogramTally* tally : observed_) tally->flush();
+  observed_.clear();
 }
 
 void AssuranceMetrics::observe(const incidents::Incident& in, bool acknowledged) {
@@ -120,22 +133,25 @@ void AssuranceMetrics::observe(const incidents::Incident& in, bool acknowledged)
   if (!at) return;  // reopened later in the same batch
   const double seconds = secondsBetween(in.first_seen, *at);
   if (in.services.empty()) {
-    histogram(kNoService, in.priority, acknowledged).Observe(seconds);
+    histogram(kNoService, in.priority, acknowledged).add(seconds);
     return;
   }
-  for (const auto& service : in.services) histogram(service, in.priority, acknowledged).Observe(seconds);
+  for (const auto& service : in.services) histogram(service, in.priority, acknowledged).add(seconds);
 }
 
-prometheus::Histogram& AssuranceMetrics::histogram(const std::string& service, uint8_t priority, bool acknowledge) {
+HistogramTally& AssuranceMetrics::histogram(const std::string& service, uint8_t priority, bool acknowledge) {
   auto it = latency_.find(service);
   if (it == latency_.end()) it = latency_.emplace(service, Latency{}).first;
   const size_t p = priorityIndex(priority);
-  auto*& slot = acknowledge ? it->second.acknowledge[p] : it->second.resolve[p];
+  auto& slot = acknowledge ? it->second.acknowledge[p] : it->second.resolve[p];
   if (slot == nullptr) {
     auto& family = acknowledge ? ack_family_ : resolve_family_;
-    slot = &family.Add({{"service", service}, {"priority", incidents::priorityName(static_cast<uint8_t>(p + 1))}},
-                       responseBuckets());
+    auto buckets = responseBuckets();
+    auto& histogram =
+        family.Add({{"service", service}, {"priority", incidents::priorityName(static_cast<uint8_t>(p + 1))}}, buckets);
+    slot = std::make_unique<HistogramTally>(histogram, std::move(buckets));
   }
+  observed_.push_back(slot.get());  // flushed once even if listed more than once
   return *slot;
 }
 

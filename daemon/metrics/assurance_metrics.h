@@ -36,6 +36,7 @@
 #include "daemon/cmdb/service_health.h"
 #include "daemon/event.h"
 #include "daemon/incidents/incident_engine.h"
+#include "daemon/metrics/stage_latency.h"
 
 namespace vigil::metrics {
 
@@ -73,10 +74,11 @@ class AssuranceMetrics {
     cmdb::Health state = cmdb::Health::kUp;
     bool listed = false;  // scratch for setHealth()
   };
-  // Latency histograms outlive CMDB reloads: they are cumulative.
+  // Latency histograms outlive CMDB reloads: they are cumulative. Observed through a tally,
+  // added to the histogram once per batch (an observation takes the histogram's lock).
   struct Latency {
-    std::array<prometheus::Histogram*, kPriorities> acknowledge{};
-    std::array<prometheus::Histogram*, kPriorities> resolve{};
+    std::array<std::unique_ptr<HistogramTally>, kPriorities> acknowledge;
+    std::array<std::unique_ptr<HistogramTally>, kPriorities> resolve;
   };
 
   // What one active incident adds to the gauges of active incidents, as last counted.
@@ -94,8 +96,9 @@ class AssuranceMetrics {
   void publish(bool all);
 
   void observe(const incidents::Incident& in, bool acknowledged);
-  prometheus::Histogram& histogram(const std::string& service, uint8_t priority, bool acknowledge);
-  prometheus::Counter& changeCounter(const incidents::IncidentChange& change);
+  HistogramTally& histogram(const std::string& service, uint8_t priority, bool acknowledge);
+  static size_t changeSlot(const incidents::IncidentChange& change);
+  prometheus::Counter& changeCounter(size_t slot);
   const incidents::Incident* findIncident(const incidents::ChangeSet& changes, incidents::IncidentId id) const;
 
   prometheus::Family<prometheus::Gauge>& health_family_;
@@ -111,7 +114,10 @@ class AssuranceMetrics {
 
   std::unordered_map<std::string, Service> services_;
   std::unordered_map<std::string, Latency> latency_;
-  std::array<prometheus::Counter*, kChangeKinds * kSeverities * kPriorities> change_counters_{};
+  static constexpr size_t kChangeSlots = kChangeKinds * kSeverities * kPriorities;
+  std::array<prometheus::Counter*, kChangeSlots> change_counters_{};
+  std::array<uint32_t, kChangeSlots> changes_in_batch_{};  // added to change_counters_ per batch
+  std::vector<HistogramTally*> observed_;                  // the tallies observed in this batch
   std::vector<std::pair<incidents::IncidentId, uint32_t>> index_;  // reused: id → position in a ChangeSet
   // Active incidents counted by recount(), kept in step batch by batch. Services are counted
   // whether the CMDB lists them or not, so one listed later starts with its count.
