@@ -3,15 +3,13 @@
 #include <malloc.h>
 
 #include <algorithm>
-#include <fstream>
+#include <cstdio>
 #include <functional>
-#include <istream>
+#include <memory>
 #include <optional>
-#include <streambuf>
 #include <unordered_map>
 
-#include <yaml-cpp/eventhandler.h>
-#include <yaml-cpp/parser.h>
+#include <yaml.h>
 
 #include "daemon/yaml_util.h"
 
@@ -19,9 +17,10 @@ namespace vigil::cmdb {
 
 namespace {
 
-// yaml-cpp's node tree costs about 4 KB per CI (4 GB for a million), so the loader reads the
-// parser's events into this small tree instead, and hands each entry of `cis` to the parser as
-// soon as it is complete: only one CI's nodes exist at a time.
+// A node tree costs about 4 KB per CI in yaml-cpp (4 GB for a million), so the loader reads
+// libyaml's parser events into this small tree instead, and hands each entry of `cis` on as soon
+// as it is complete: only one CI's nodes exist at a time. libyaml rather than yaml-cpp's parser:
+// it reads a CMDB several times as fast (a million CIs: a restart's wait).
 struct YamlNode {
   enum class Kind : uint8_t { kNull, kScalar, kSequence, kMap };
   Kind kind = Kind::kNull;
@@ -49,9 +48,28 @@ Mark markOf(const YamlNode& node) {
   return {m.line >= 0 ? m.line + 1 : 1, m.column >= 0 ? m.column + 1 : 1};
 }
 
-// Builds YamlNodes from parser events. The items of the root's first `cis` sequence are passed
-// to `on_ci` as they complete and not kept (that sequence stays empty in the tree).
-class TreeBuilder : public YAML::EventHandler {
+YAML::Mark toMark(const yaml_mark_t& m) {
+  YAML::Mark mark;
+  mark.pos = static_cast<int>(m.index);
+  mark.line = static_cast<int>(m.line);
+  mark.column = static_cast<int>(m.column);
+  return mark;
+}
+
+std::string_view anchorOf(const yaml_char_t* anchor) {
+  return anchor ? std::string_view(reinterpret_cast<const char*>(anchor)) : std::string_view();
+}
+
+// A plain, untagged scalar that YAML reads as null (yaml-cpp's rule, which the loader had).
+bool isNullScalar(const yaml_event_t& e) {
+  if (e.data.scalar.style != YAML_PLAIN_SCALAR_STYLE || e.data.scalar.tag != nullptr) return false;
+  const std::string_view v(reinterpret_cast<const char*>(e.data.scalar.value), e.data.scalar.length);
+  return v.empty() || v == "~" || v == "null" || v == "Null" || v == "NULL";
+}
+
+// Builds YamlNodes from libyaml's events. The items of the root's first `cis` sequence are
+// passed to `on_ci` as they complete and not kept (that sequence stays empty in the tree).
+class TreeBuilder {
  public:
   template <typename OnCi>
   explicit TreeBuilder(OnCi on_ci) : on_ci_(std::move(on_ci)) {}
@@ -61,57 +79,64 @@ class TreeBuilder : public YAML::EventHandler {
   // The `cis` sequence whose items went to on_ci.
   const YamlNode* streamedCis() const { return streamed_cis_ ? root_->find("cis") : nullptr; }
 
-  void OnDocumentStart(const YAML::Mark&) override {}
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
-    YamlNode node;
-    node.mark = mark;
-    complete(std::move(node), anchor);
-  }
-  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
-    // yaml-cpp's tree shares the anchored node, so an alias reads (and reports) as its anchor.
-    auto it = anchors_.find(anchor);
-    YamlNode node;
-    if (it != anchors_.end()) {
-      node = it->second;
-    } else {
-      node.mark = mark;  // an alias of an enclosing node, still open: read as null
+  // One event of the first document; false once that document is complete.
+  bool handle(const yaml_event_t& e) {
+    const YAML::Mark mark = toMark(e.start_mark);
+    switch (e.type) {
+      case YAML_SCALAR_EVENT: {
+        YamlNode node;
+        node.mark = mark;
+        if (!isNullScalar(e)) {
+          node.kind = YamlNode::Kind::kScalar;
+          node.scalar.assign(reinterpret_cast<const char*>(e.data.scalar.value), e.data.scalar.length);
+        }
+        complete(std::move(node), anchorOf(e.data.scalar.anchor));
+        return true;
+      }
+      case YAML_ALIAS_EVENT: {
+        // An alias reads (and reports) as its anchor, as in yaml-cpp's tree.
+        auto it = anchors_.find(std::string(anchorOf(e.data.alias.anchor)));
+        YamlNode node;
+        if (it != anchors_.end()) {
+          node = it->second;
+        } else {
+          node.mark = mark;  // an alias of an enclosing node, still open: read as null
+        }
+        complete(std::move(node), {});
+        return true;
+      }
+      case YAML_SEQUENCE_START_EVENT:
+        open(YamlNode::Kind::kSequence, mark, anchorOf(e.data.sequence_start.anchor));
+        return true;
+      case YAML_MAPPING_START_EVENT:
+        open(YamlNode::Kind::kMap, mark, anchorOf(e.data.mapping_start.anchor));
+        return true;
+      case YAML_SEQUENCE_END_EVENT:
+      case YAML_MAPPING_END_EVENT:
+        close();
+        return true;
+      case YAML_DOCUMENT_END_EVENT:
+      case YAML_STREAM_END_EVENT:
+        return false;
+      default:  // the stream's and the document's start
+        return true;
     }
-    complete(std::move(node), 0);
   }
-  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
-                const std::string& value) override {
-    YamlNode node;
-    node.kind = YamlNode::Kind::kScalar;
-    node.mark = mark;
-    node.scalar = value;
-    complete(std::move(node), anchor);
-  }
-  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
-                       YAML::EmitterStyle::value) override {
-    open(YamlNode::Kind::kSequence, mark, anchor);
-  }
-  void OnSequenceEnd() override { close(); }
-  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
-                  YAML::EmitterStyle::value) override {
-    open(YamlNode::Kind::kMap, mark, anchor);
-  }
-  void OnMapEnd() override { close(); }
 
  private:
   struct Open {
     YamlNode node;
-    YAML::anchor_t anchor = 0;
+    std::string anchor;
     bool streams = false;
   };
 
-  void open(YamlNode::Kind kind, const YAML::Mark& mark, YAML::anchor_t anchor) {
+  void open(YamlNode::Kind kind, const YAML::Mark& mark, std::string_view anchor) {
     Open o;
     o.node.kind = kind;
     o.node.mark = mark;
-    o.anchor = anchor;
+    o.anchor.assign(anchor);
     // The value of the root's first `cis` key (an anchored one is kept whole: aliases need it).
-    if (kind == YamlNode::Kind::kSequence && anchor == 0 && open_.size() == 1 && open_[0].node.isMap()) {
+    if (kind == YamlNode::Kind::kSequence && anchor.empty() && open_.size() == 1 && open_[0].node.isMap()) {
       const YamlNode& root = open_[0].node;
       o.streams = root.children.size() % 2 == 1 && root.children.back().isScalar() &&
                   root.children.back().scalar == "cis" && root.find("cis") == nullptr;
@@ -125,8 +150,8 @@ class TreeBuilder : public YAML::EventHandler {
     if (o.streams) streamed_cis_ = true;
     complete(std::move(o.node), o.anchor);
   }
-  void complete(YamlNode node, YAML::anchor_t anchor) {
-    if (anchor != 0) anchors_[anchor] = node;
+  void complete(YamlNode node, std::string_view anchor) {
+    if (!anchor.empty()) anchors_[std::string(anchor)] = node;
     if (open_.empty()) {
       root_ = std::move(node);
     } else if (open_.back().streams) {
@@ -138,18 +163,9 @@ class TreeBuilder : public YAML::EventHandler {
 
   std::function<void(const YamlNode&)> on_ci_;
   std::vector<Open> open_;
-  std::unordered_map<YAML::anchor_t, YamlNode> anchors_;
+  std::unordered_map<std::string, YamlNode> anchors_;
   std::optional<YamlNode> root_;
   bool streamed_cis_ = false;
-};
-
-// An istream over text it does not copy (std::ispanstream is C++23).
-class ViewBuffer : public std::streambuf {
- public:
-  explicit ViewBuffer(std::string_view text) {
-    char* p = const_cast<char*>(text.data());  // the get area is only read
-    setg(p, p, p + text.size());
-  }
 };
 
 class FileParser {
@@ -161,22 +177,47 @@ class FileParser {
         errors_(errors),
         cis_before_(out.cis.size()), errors_before_(errors.size()) {}
 
-  // Reads the first document of `in`: the entries of `cis` while the parser reads them, the rest
-  // at the end. A syntax error drops what this file added and is its only error, as when the
-  // file was loaded whole.
-  void parse(std::istream& in) {
-    try {
-      TreeBuilder builder([this](const YamlNode& item) { parseCi(item); });
-      YAML::Parser parser(in);
-      parser.HandleNextDocument(builder);
-      if (builder.root()) parseRoot(*builder.root(), builder.streamedCis());
-    } catch (const YAML::Exception& e) {
-      dropThisFile();
-      add(yamlError(file_, e.mark, e.msg));
-    }
+  // Reads the first document of the text or file: the entries of `cis` while the parser reads
+  // them, the rest at the end. A syntax error drops what this file added and is its only error,
+  // as when the file was loaded whole. A file is read as it is parsed, not held whole.
+  void parse(std::string_view yaml) {
+    Parser parser;
+    yaml_parser_set_input_string(&parser.p, reinterpret_cast<const unsigned char*>(yaml.data()), yaml.size());
+    parse(parser);
+  }
+  void parse(FILE* file) {
+    Parser parser;
+    yaml_parser_set_input_file(&parser.p, file);
+    parse(parser);
   }
 
  private:
+  struct Parser {
+    Parser() { yaml_parser_initialize(&p); }
+    ~Parser() { yaml_parser_delete(&p); }
+    Parser(const Parser&) = delete;
+    Parser& operator=(const Parser&) = delete;
+    yaml_parser_t p;
+  };
+
+  void parse(Parser& parser) {
+    TreeBuilder builder([this](const YamlNode& item) { parseCi(item); });
+    for (bool more = true; more;) {
+      yaml_event_t event;
+      if (!yaml_parser_parse(&parser.p, &event)) {
+        dropThisFile();
+        const std::string problem = parser.p.problem ? parser.p.problem : "unknown problem";
+        const bool unreadable = parser.p.error == YAML_READER_ERROR;  // e.g. a directory
+        add(yamlError(file_, unreadable ? YAML::Mark() : toMark(parser.p.problem_mark),
+                      unreadable ? "cannot read file: " + problem : problem));
+        return;
+      }
+      more = builder.handle(event);
+      yaml_event_delete(&event);
+    }
+    if (builder.root()) parseRoot(*builder.root(), builder.streamedCis());
+  }
+
   void parseRoot(const YamlNode& root, const YamlNode* streamed_cis) {
     if (root.kind == YamlNode::Kind::kNull) return;  // an empty file is allowed
     if (Status s = checkKeys(root, {"cis", "label_rules"}); !s.isOk()) {
@@ -385,9 +426,7 @@ std::vector<std::string> expandCmdbGlobs(const std::vector<std::string>& globs, 
 
 void parseCmdbText(std::string_view yaml, std::string_view file_name, CmdbDocument& out,
                    std::string& errors) {
-  ViewBuffer buffer(yaml);
-  std::istream in(&buffer);
-  FileParser(file_name, out, errors).parse(in);
+  FileParser(file_name, out, errors).parse(yaml);
 }
 
 Result<std::shared_ptr<const CiSnapshot>> loadCmdbFiles(const std::vector<std::string>& globs,
@@ -395,12 +434,12 @@ Result<std::shared_ptr<const CiSnapshot>> loadCmdbFiles(const std::vector<std::s
   std::string errors;
   CmdbDocument doc;
   for (const std::string& file : expandCmdbGlobs(globs, base_dir, errors)) {
-    std::ifstream in(file);
+    std::unique_ptr<FILE, int (*)(FILE*)> in(std::fopen(file.c_str(), "rb"), &std::fclose);
     if (!in) {
       errors += (errors.empty() ? "" : "\n") + file + ":1:1: cannot open file";
       continue;
     }
-    FileParser(file, doc, errors).parse(in);
+    FileParser(file, doc, errors).parse(in.get());
   }
   releaseFreedHeap();
   if (!errors.empty()) return fail(Status::invalidArgument(std::move(errors)));

@@ -1,3 +1,4 @@
+#include <filesystem>
 #include <fstream>
 
 #include <gmock/gmock.h>
@@ -302,6 +303,14 @@ TEST(CmdbLoader, MissingFileWithoutWildcardIsAnError) {
   auto loaded = loadCmdbFiles({"nope.yaml", "none/*.yaml"}, dir.path().string());
   ASSERT_FALSE(loaded);
   EXPECT_EQ(loaded.error().message(), dir.file("nope.yaml") + ":1:1: cannot open file");
+}
+
+TEST(CmdbLoader, AFileThatCannotBeReadIsAnErrorNotACrash) {
+  testing::TempDir dir;
+  std::filesystem::create_directory(dir.file("cmdb.yaml"));  // opens, but reading it fails
+  auto loaded = loadCmdbFiles({"cmdb.yaml"}, dir.path().string());
+  ASSERT_FALSE(loaded);
+  EXPECT_THAT(loaded.error().message(), HasSubstr(dir.file("cmdb.yaml") + ":1:1: cannot read file: "));
 }
 
 TEST(CmdbLoader, ShippedExampleLoads) {
