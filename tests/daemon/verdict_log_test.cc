@@ -99,6 +99,18 @@ TEST(VerdictLayout, TheHashAndTheBucketsAreStable) {
   EXPECT_EQ(ciBucketKey(0x0102, 0x0a0b), std::string("b\x01\x02\0\0\0\0\0\0\x0a\x0b", 11));
 }
 
+// The ids of `ci` in one chunk's bucket records, in the order the records give them.
+std::vector<uint64_t> idsInRecords(const std::vector<store::StateOp>& ops, uint64_t chunk_last_id,
+                                   std::string_view ci) {
+  std::vector<uint64_t> ids;
+  for (const auto& op : ops) {
+    std::vector<uint64_t> found;
+    EXPECT_TRUE(findCiIds(*op.value, chunk_last_id, ci, found));
+    ids.insert(ids.end(), found.begin(), found.end());
+  }
+  return ids;
+}
+
 TEST(VerdictLayout, AnIndexRecordGivesEachCiItsIdsInAnyOrderAndRefusesATruncatedOne) {
   CiIndexBuilder builder;
   // Ids are reserved at intake: a batch may hold a later source's events before an earlier one's.
@@ -107,24 +119,14 @@ TEST(VerdictLayout, AnIndexRecordGivesEachCiItsIdsInAnyOrderAndRefusesATruncated
   for (const auto& [ci, id] : added) builder.add(ci, id);
   std::vector<store::StateOp> ops;
   builder.flush(9000, ops);
-  std::vector<uint64_t> ids;
+  EXPECT_EQ(idsInRecords(ops, 9000, "a"), (std::vector<uint64_t>{500, 420, 9000, 421}));
+  EXPECT_EQ(idsInRecords(ops, 9000, "b"), (std::vector<uint64_t>{501, 100}));
+  EXPECT_TRUE(idsInRecords(ops, 9000, "c").empty());
   for (const auto& op : ops) {
     std::vector<uint64_t> found;
-    ASSERT_TRUE(findCiIds(*op.value, 9000, "a", found));
-    ids.insert(ids.end(), found.begin(), found.end());
-  }
-  EXPECT_EQ(ids, (std::vector<uint64_t>{500, 420, 9000, 421}));
-  ids.clear();
-  for (const auto& op : ops) {
-    std::vector<uint64_t> found;
-    ASSERT_TRUE(findCiIds(*op.value, 9000, "b", found));
-    ids.insert(ids.end(), found.begin(), found.end());
-    ASSERT_TRUE(findCiIds(*op.value, 9000, "c", found));
-    EXPECT_TRUE(found.empty());
     const std::string& record = *op.value;
     EXPECT_FALSE(findCiIds(std::string_view(record).substr(0, record.size() - 1), 9000, "zz", found));
   }
-  EXPECT_EQ(ids, (std::vector<uint64_t>{501, 100}));
   ops.clear();
   builder.flush(9001, ops);  // started over: nothing left
   EXPECT_TRUE(ops.empty());
@@ -146,13 +148,7 @@ TEST(VerdictLayout, ACiAddedManyTimesAmongOthersKeepsItsIdsInTheOrderAdded) {
   }
   std::vector<store::StateOp> ops;
   builder.flush(100001, ops);
-  std::vector<uint64_t> ids;
-  for (const auto& op : ops) {
-    std::vector<uint64_t> found;
-    ASSERT_TRUE(findCiIds(*op.value, 100001, "router-1", found));
-    ids.insert(ids.end(), found.begin(), found.end());
-  }
-  EXPECT_EQ(ids, expected);
+  EXPECT_EQ(idsInRecords(ops, 100001, "router-1"), expected);
 }
 
 TEST_F(VerdictLogTest, CisThatShareABucketKeepTheirOwnEventsNewestFirstAcrossChunks) {
