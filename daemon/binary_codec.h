@@ -35,8 +35,13 @@ inline char* writeVarint(char* p, uint64_t v) {
 }
 
 inline void appendVarint(std::string& out, uint64_t v) {
-  for (; v >= 0x80; v >>= 7) out.push_back(static_cast<char>((v & 0x7f) | 0x80));
-  out.push_back(static_cast<char>(v));
+  if (v < 0x80) {
+    out.push_back(static_cast<char>(v));
+    return;
+  }
+  // One append rather than a push_back (a size check and a terminator) per byte.
+  char bytes[10];
+  out.append(bytes, static_cast<size_t>(writeVarint(bytes, v) - bytes));
 }
 
 // Takes one varint off the front of `in`; false when `in` ends inside it or it runs past 64 bits.

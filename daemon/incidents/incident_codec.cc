@@ -104,9 +104,11 @@ EventSample readSample(Reader& r) {
 enum CorrelationBits : uint8_t { kFlapping = 1, kStale = 2 };
 
 void encodeExtensions(const Incident& in, std::string& out) {
+  // One payload buffer per thread, kept: the committer encodes every changed incident.
+  thread_local std::string payload;
   if (!in.description.empty()) putExtension(out, ExtensionTag::kDescription, in.description);
   if (!in.provenance.empty()) {
-    std::string payload;
+    payload.clear();
     putString(payload, in.provenance.rule_set_version);
     putString(payload, in.provenance.primitive);
     appendVarint(payload, in.provenance.events.size());
@@ -119,7 +121,7 @@ void encodeExtensions(const Incident& in, std::string& out) {
   }
   if (in.sla != SlaStatus{}) {
     const SlaStatus& sla = in.sla;
-    std::string payload;
+    payload.clear();
     payload.push_back(static_cast<char>((sla.started_at ? 1 : 0) | (sla.acknowledge_due ? 2 : 0) |
                                         (sla.resolve_due ? 4 : 0) | (sla.acknowledge_breached ? 8 : 0) |
                                         (sla.resolve_breached ? 16 : 0)));
@@ -129,7 +131,7 @@ void encodeExtensions(const Incident& in, std::string& out) {
     putExtension(out, ExtensionTag::kSla, payload);
   }
   if (!in.escalations.empty()) {
-    std::string payload;
+    payload.clear();
     appendVarint(payload, in.escalations.size());
     for (const auto& name : in.escalations) putString(payload, name);
     putExtension(out, ExtensionTag::kEscalations, payload);
