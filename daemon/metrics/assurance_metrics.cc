@@ -151,7 +151,7 @@ HistogramTally& AssuranceMetrics::histogram(const std::string& service, uint8_t 
         family.Add({{"service", service}, {"priority", incidents::priorityName(static_cast<uint8_t>(p + 1))}}, buckets);
     slot = std::make_unique<HistogramTally>(histogram, std::move(buckets));
   }
-  observed_.push_back(slot.get());  // flushed once even if listed more than once
+  observed_.push_back(slot.get());  // listed per observation: flushing it again is a no-op
   return *slot;
 }
 
