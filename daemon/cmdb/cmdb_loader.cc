@@ -434,7 +434,10 @@ Result<std::shared_ptr<const CiSnapshot>> loadCmdbFiles(const std::vector<std::s
   std::string errors;
   CmdbDocument doc;
   for (const std::string& file : expandCmdbGlobs(globs, base_dir, errors)) {
-    std::unique_ptr<FILE, int (*)(FILE*)> in(std::fopen(file.c_str(), "rb"), &std::fclose);
+    struct Close {
+      void operator()(FILE* f) const { std::fclose(f); }
+    };
+    std::unique_ptr<FILE, Close> in(std::fopen(file.c_str(), "rb"));
     if (!in) {
       errors += (errors.empty() ? "" : "\n") + file + ":1:1: cannot open file";
       continue;
