@@ -132,11 +132,16 @@ void AssuranceMetrics::observe(const incidents::Incident& in, bool acknowledged)
   const auto& at = acknowledged ? in.acknowledged_at : in.resolved_at;
   if (!at) return;  // reopened later in the same batch
   const double seconds = secondsBetween(in.first_seen, *at);
+  auto observeFor = [&](const std::string& service) {
+    HistogramTally& tally = histogram(service, in.priority, acknowledged);
+    if (!tally.pending()) observed_.push_back(&tally);  // flushed at the batch's end, once
+    tally.add(seconds);
+  };
   if (in.services.empty()) {
-    histogram(kNoService, in.priority, acknowledged).add(seconds);
+    observeFor(kNoService);
     return;
   }
-  for (const auto& service : in.services) histogram(service, in.priority, acknowledged).add(seconds);
+  for (const auto& service : in.services) observeFor(service);
 }
 
 HistogramTally& AssuranceMetrics::histogram(const std::string& service, uint8_t priority, bool acknowledge) {
@@ -151,7 +156,6 @@ HistogramTally& AssuranceMetrics::histogram(const std::string& service, uint8_t 
         family.Add({{"service", service}, {"priority", incidents::priorityName(static_cast<uint8_t>(p + 1))}}, buckets);
     slot = std::make_unique<HistogramTally>(histogram, std::move(buckets));
   }
-  observed_.push_back(slot.get());  // listed per observation: flushing it again is a no-op
   return *slot;
 }
 

@@ -15,13 +15,15 @@ void HistogramTally::add(double seconds, double count) {
   // Buckets count values <= their bound (le); the last one is +Inf.
   tally_[static_cast<size_t>(std::lower_bound(bounds_.begin(), bounds_.end(), seconds) - bounds_.begin())] += count;
   sum_ += seconds * count;
+  pending_ = true;
 }
 
 void HistogramTally::flush() {
-  if (std::all_of(tally_.begin(), tally_.end(), [](double n) { return n == 0; })) return;
+  if (!pending_) return;
   histogram_.ObserveMultiple(tally_, sum_);
   std::fill(tally_.begin(), tally_.end(), 0.0);
   sum_ = 0;
+  pending_ = false;
 }
 
 const char* pipelineStageName(PipelineStage stage) {

@@ -31,6 +31,8 @@ class HistogramTally {
  public:
   HistogramTally(prometheus::Histogram& histogram, prometheus::Histogram::BucketBoundaries bounds);
   void add(double seconds, double count = 1);
+  // Whether anything was added since the last flush.
+  bool pending() const { return pending_; }
   void flush();
 
  private:
@@ -38,6 +40,7 @@ class HistogramTally {
   const prometheus::Histogram::BucketBoundaries bounds_;
   std::vector<double> tally_;  // per bucket (+Inf last), since the last flush
   double sum_ = 0;
+  bool pending_ = false;
 };
 
 enum class PipelineStage { kIntake, kQueue, kProcess, kCommitWait, kCommit };
