@@ -300,10 +300,12 @@ void Pipeline::process(std::vector<WorkItem>& work) {
       ++by_outcome[static_cast<size_t>(outcome)];
     }
     for (size_t k = 0; k < by_match.size(); ++k) {
-      if (by_match[k]) counters.binding(cmdb::matchKindName(static_cast<cmdb::MatchKind>(k))).Increment(static_cast<double>(by_match[k]));
+      if (by_match[k] == 0) continue;
+      counters.binding(cmdb::matchKindName(static_cast<cmdb::MatchKind>(k))).Increment(static_cast<double>(by_match[k]));
     }
     for (size_t o = 0; o < by_outcome.size(); ++o) {
-      if (by_outcome[o]) counters.outcome(static_cast<incidents::ApplyOutcome>(o)).Increment(static_cast<double>(by_outcome[o]));
+      if (by_outcome[o] == 0) continue;
+      counters.outcome(static_cast<incidents::ApplyOutcome>(o)).Increment(static_cast<double>(by_outcome[o]));
     }
     events += batch.events.size();
   }
