@@ -7,21 +7,15 @@
 // so this definition in the executable takes its place for the whole process. It computes the
 // same standard CRC32C (tests/daemon/rocksdb_crc32c_test.cc compares it with the library's own
 // on random data); on a CPU without SSE 4.2 it calls the library's.
+#include "daemon/store/rocksdb_crc32c.h"
+
 #include <dlfcn.h>
 
-#include <cstddef>
-#include <cstdint>
 #include <cstring>
 
 #if defined(__x86_64__)
 #include <nmmintrin.h>
 #endif
-
-namespace rocksdb::crc32c {
-
-uint32_t Extend(uint32_t init_crc, const char* data, size_t n);
-
-}  // namespace rocksdb::crc32c
 
 namespace {
 
@@ -45,7 +39,7 @@ __attribute__((target("sse4.2"))) uint32_t extendSse42(uint32_t init_crc, const 
 
 // The library's own, the next definition after this one.
 uint32_t extendOfLibrary(uint32_t init_crc, const char* data, size_t n) {
-  static const auto library = reinterpret_cast<ExtendFn>(dlsym(RTLD_NEXT, "_ZN7rocksdb6crc32c6ExtendEjPKcm"));
+  static const auto library = reinterpret_cast<ExtendFn>(dlsym(RTLD_NEXT, vigil::store::kRocksDbCrc32cExtendSymbol));
   return library(init_crc, data, n);
 }
 

@@ -9,26 +9,24 @@
 
 #include <gtest/gtest.h>
 
-namespace rocksdb::crc32c {
-uint32_t Extend(uint32_t init_crc, const char* data, size_t n);
-}
+#include "daemon/store/rocksdb_crc32c.h"
 
 namespace {
 
 using ExtendFn = uint32_t (*)(uint32_t, const char*, size_t);
-constexpr const char* kExtendSymbol = "_ZN7rocksdb6crc32c6ExtendEjPKcm";
+using vigil::store::kRocksDbCrc32cExtendSymbol;
 
 // The library's definition: dlsym on its own handle finds it, not the executable's.
 ExtendFn libraryExtend() {
   void* library = dlopen("librocksdb.so.7.8", RTLD_NOLOAD | RTLD_LAZY);
   if (library == nullptr) return nullptr;
-  return reinterpret_cast<ExtendFn>(dlsym(library, kExtendSymbol));
+  return reinterpret_cast<ExtendFn>(dlsym(library, kRocksDbCrc32cExtendSymbol));
 }
 
 TEST(RocksDbCrc32c, TheProcessResolvesRocksDbsCrcToVigilsDefinition) {
   const ExtendFn library = libraryExtend();
   ASSERT_NE(library, nullptr) << dlerror();
-  EXPECT_EQ(reinterpret_cast<ExtendFn>(dlsym(RTLD_DEFAULT, kExtendSymbol)), &rocksdb::crc32c::Extend);
+  EXPECT_EQ(reinterpret_cast<ExtendFn>(dlsym(RTLD_DEFAULT, kRocksDbCrc32cExtendSymbol)), &rocksdb::crc32c::Extend);
   EXPECT_NE(library, &rocksdb::crc32c::Extend);
 }
 
