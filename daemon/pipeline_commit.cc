@@ -125,6 +125,9 @@ void Pipeline::finishCommit(PendingCommit& batch) {
     for (auto* listener : listeners_) listener->onCommitted(batch.changes);
   }
   // The batch's events and callbacks go now; the vectors keep their capacity for a later batch.
+  // Its incidents too: the engine need not copy one it changes again, and the ones no longer
+  // active are freed here rather than on the correlator.
+  batch.changes.incidents.clear();
   batch.work.clear();
   batch.positions.clear();
   batch.events = 0;

@@ -507,7 +507,8 @@ void CorrelationComponent::heartbeat(const std::string& id, const Event& event, 
 }
 
 void CorrelationComponent::onChanges(const incidents::ChangeSet& changes) {
-  for (const incidents::Incident& in : changes.incidents) {
+  for (const auto& changed : changes.incidents) {
+    const incidents::Incident& in = *changed;
     makeId(id_, in.partition(), 'r', in.key);
     if (in.state != incidents::IncidentState::kResolved || !in.resolved_at) {
       if (auto it = resolved_.find(id_); it != resolved_.end() && it->second.id == in.id) erase(id_);

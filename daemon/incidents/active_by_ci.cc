@@ -26,7 +26,8 @@ void ActiveSeverityByCi::clear() {
 }
 
 void ActiveSeverityByCi::apply(const ChangeSet& changes) {
-  for (const Incident& in : changes.incidents) {
+  for (const auto& changed : changes.incidents) {
+    const Incident& in = *changed;
     // Most changes only count an event: an incident counted as it is stays as it is.
     const auto it = counted_.find(in.id);
     if (it != counted_.end() && in.isActive() && it->second.severity == in.severity && it->second.ci == in.ci) continue;

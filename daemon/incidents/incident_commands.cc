@@ -32,11 +32,11 @@ Status invalidTransition(const Incident& in, Verb verb) {
 Result<Incident> IncidentEngine::command(const IncidentCommand& cmd, TimePoint now, std::optional<Incident> stored) {
   Incident* in = nullptr;
   if (auto a = active_.find(cmd.id); a != active_.end()) {
-    in = &a->second;
+    in = &own(a->second);
   } else if (auto r = retired_.find(cmd.id); r != retired_.end()) {
-    in = &r->second;  // already changed in this batch
+    in = r->second.get();  // already changed in this batch
   } else if (stored) {
-    in = &retired_.emplace(cmd.id, std::move(*stored)).first->second;
+    in = retired_.emplace(cmd.id, std::make_shared<Incident>(std::move(*stored))).first->second.get();
   } else {
     return fail(Status::notFound("no incident " + std::to_string(cmd.id)));
   }
@@ -83,8 +83,7 @@ Result<Incident> IncidentEngine::command(const IncidentCommand& cmd, TimePoint n
       markDirty(*in, ChangeKind::kReopened);
       p.by_key.emplace(in->key, in->id);
       putKey(in->partition(), in->key, in->id);
-      auto node = retired_.extract(in->id);
-      in = &active_.insert(std::move(node)).position->second;
+      active_.insert(retired_.extract(in->id));
       if (in->parent && !active_.contains(*in->parent)) in->parent.reset();
       track(*in);
       break;

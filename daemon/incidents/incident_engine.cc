@@ -31,7 +31,17 @@ void IncidentEngine::restore(Incident incident) {
   p.by_key[incident.key] = incident.id;
   track(incident);
   const IncidentId id = incident.id;
-  active_.emplace(id, std::move(incident));
+  active_.emplace(id, std::make_shared<Incident>(std::move(incident)));
+}
+
+Incident& IncidentEngine::own(IncidentPtr& slot) {
+  // use_count() may be stale while the committer drops its reference: then the incident is
+  // copied once more than needed, never shared while changed (only this thread adds references).
+  if (slot.use_count() > 1) {
+    superseded_.push_back(slot);
+    slot = std::make_shared<Incident>(*slot);
+  }
+  return *slot;
 }
 
 void IncidentEngine::track(const Incident& in) {
@@ -64,7 +74,7 @@ std::optional<IncidentId> IncidentEngine::rootIncidentOn(const std::string& ci) 
 
 const Incident* IncidentEngine::findById(IncidentId id) const {
   auto it = active_.find(id);
-  return it == active_.end() ? nullptr : &it->second;
+  return it == active_.end() ? nullptr : it->second.get();
 }
 
 void IncidentEngine::setNextSequence(uint16_t partition, uint64_t next) {
@@ -76,8 +86,8 @@ void IncidentEngine::dropPartition(uint16_t partition) {
   ++unrecorded_changes_;
   forgetLookup();
   for (auto it = active_.begin(); it != active_.end();) {
-    if (it->second.partition() == partition) {
-      untrack(it->second);
+    if (it->second->partition() == partition) {
+      untrack(*it->second);
       it = active_.erase(it);
     } else {
       ++it;
@@ -86,37 +96,40 @@ void IncidentEngine::dropPartition(uint16_t partition) {
   partitions_.erase(partition);
 }
 
-Incident* IncidentEngine::lookupActive(uint16_t partition, const std::string& key) const {
+IncidentEngine::IncidentPtr* IncidentEngine::lookupActive(uint16_t partition, const std::string& key) const {
   if (last_lookup_.valid && last_lookup_.partition == partition && last_lookup_.key == key) {
-    return last_lookup_.incident;
+    return last_lookup_.slot;
   }
-  Incident* found = nullptr;
+  IncidentPtr* found = nullptr;
   if (auto p = partitions_.find(partition); p != partitions_.end()) {
     if (auto k = p->second.by_key.find(key); k != p->second.by_key.end()) {
       auto a = active_.find(k->second);
       // The map's value is not const: the engine hands it out through the non-const callers only.
-      if (a != active_.end()) found = const_cast<Incident*>(&a->second);
+      if (a != active_.end()) found = const_cast<IncidentPtr*>(&a->second);
     }
   }
   remember(partition, key, found);
   return found;
 }
 
-void IncidentEngine::remember(uint16_t partition, const std::string& key, Incident* incident) const {
+void IncidentEngine::remember(uint16_t partition, const std::string& key, IncidentPtr* slot) const {
   last_lookup_.valid = true;
   last_lookup_.partition = partition;
   last_lookup_.key.assign(key);  // keeps its capacity
-  last_lookup_.incident = incident;
+  last_lookup_.slot = slot;
 }
 
 const Incident* IncidentEngine::findActive(uint16_t partition, const std::string& key) const {
-  return lookupActive(partition, key);
+  IncidentPtr* slot = lookupActive(partition, key);
+  return slot ? slot->get() : nullptr;
 }
 
 Incident* IncidentEngine::modifyActive(uint16_t partition, const std::string& key) {
-  Incident* in = lookupActive(partition, key);
-  if (in) markDirty(*in, ChangeKind::kUpdated);
-  return in;
+  IncidentPtr* slot = lookupActive(partition, key);
+  if (!slot) return nullptr;
+  Incident& in = own(*slot);
+  markDirty(in, ChangeKind::kUpdated);
+  return &in;
 }
 
 void IncidentEngine::addSample(Incident& incident, const Event& event) {
@@ -160,8 +173,9 @@ Incident& IncidentEngine::open(const Event& event, const rules::Decision& decisi
                                Partition& partition, const OpenContext* context) {
   const IncidentId id = makeIncidentId(event.partition, partition.next_sequence++);
   partition.sequence_dirty = true;
-  // Built in its place in active_, not moved there: an incident has dozens of members.
-  Incident& in = active_.try_emplace(id).first->second;
+  // Built in its place, not moved there: an incident has dozens of members.
+  IncidentPtr& slot = active_.try_emplace(id, std::make_shared<Incident>()).first->second;
+  Incident& in = *slot;
   in.id = id;
   in.key = decision.key;
   in.title = decision.title;
@@ -194,10 +208,10 @@ Incident& IncidentEngine::open(const Event& event, const rules::Decision& decisi
       // A symptom: it belongs under the incident of the CI it depends on.
       if (auto parent = active_.find(*context->parent); parent != active_.end()) {
         in.parent = parent->first;
-        parent->second.symptom_count++;
-        parent->second.timeline.push_back({event.time(), "symptom_attached", "topology",
-                                           "#" + std::to_string(id) + " " + decision.key});
-        markDirty(parent->second, ChangeKind::kUpdated);
+        Incident& p = own(parent->second);
+        p.symptom_count++;
+        p.timeline.push_back({event.time(), "symptom_attached", "topology", "#" + std::to_string(id) + " " + decision.key});
+        markDirty(p, ChangeKind::kUpdated);
       }
     }
   }
@@ -205,7 +219,7 @@ Incident& IncidentEngine::open(const Event& event, const rules::Decision& decisi
   if (open_hook_) open_hook_(in);
   partition.by_key.emplace(decision.key, id);
   putKey(event.partition, decision.key, id);
-  remember(event.partition, decision.key, &in);  // its verdict asks next
+  remember(event.partition, decision.key, &slot);  // its verdict asks next
   track(in);
   return in;
 }
@@ -215,7 +229,7 @@ ApplyOutcome IncidentEngine::apply(const Event& event, const rules::Decision& de
   if (decision.action == rules::Action::kNone) return ApplyOutcome::kIgnored;
   if (decision.action == rules::Action::kHold) return ApplyOutcome::kHeld;
 
-  Incident* existing = lookupActive(event.partition, decision.key);
+  IncidentPtr* existing = lookupActive(event.partition, decision.key);
   if (decision.action == rules::Action::kOpen) {
     if (existing == nullptr) {
       Incident& in = open(event, decision, partitions_[event.partition], context);
@@ -225,7 +239,7 @@ ApplyOutcome IncidentEngine::apply(const Event& event, const rules::Decision& de
       markDirty(in, ChangeKind::kOpened);
       return in.parent ? ApplyOutcome::kSymptom : ApplyOutcome::kOpened;
     }
-    Incident& in = *existing;
+    Incident& in = own(*existing);
     in.event_count++;
     in.last_seen = std::max(in.last_seen, event.time());
     in.severity = std::min(in.severity, event.severity);  // lower enum value = worse
@@ -242,7 +256,7 @@ ApplyOutcome IncidentEngine::apply(const Event& event, const rules::Decision& de
 
   // Resolve.
   if (existing == nullptr) return ApplyOutcome::kUnmatchedResolve;
-  Incident& in = *existing;
+  Incident& in = own(*existing);
   in.event_count++;
   in.last_seen = std::max(in.last_seen, event.time());
   in.state = IncidentState::kResolved;
@@ -272,7 +286,7 @@ void IncidentEngine::deactivate(Incident& incident) {
     for (IncidentId child_id : children.mapped()) {
       auto child = active_.find(child_id);
       if (child == active_.end()) continue;
-      Incident& c = child->second;
+      Incident& c = own(child->second);
       c.parent.reset();
       c.timeline.push_back({Clock::now(), "parent_resolved", "topology",
                             "#" + std::to_string(incident.id) + " is no longer active; standing alone"});
@@ -298,34 +312,25 @@ void IncidentEngine::deactivate(Incident& incident) {
 bool IncidentEngine::update(IncidentId id, const std::function<void(Incident&)>& change) {
   auto it = active_.find(id);
   if (it == active_.end()) return false;
-  change(it->second);
-  markDirty(it->second, ChangeKind::kUpdated);
+  Incident& in = own(it->second);
+  change(in);
+  markDirty(in, ChangeKind::kUpdated);
   return true;
 }
 
 void IncidentEngine::takeChanges(ChangeSet& out) {
-  // The incidents are assigned over the previous batch's, not cleared and copied afresh: the
-  // copies keep their strings' and vectors' capacity, so a batch allocates almost nothing for
-  // them. An incident that stopped being active is moved, not copied.
-  std::vector<Incident> incidents = std::move(out.incidents);
   out.clear();
-  // Grown once, not by doubling: each step of growth moved every incident already in it.
-  incidents.reserve(dirty_order_.size());
-  size_t n = 0;
+  out.incidents.reserve(dirty_order_.size());
   for (IncidentId id : dirty_order_) {
     auto a = active_.find(id);
-    Incident& in = a != active_.end() ? a->second : retired_.at(id);
-    in.revision++;
-    Incident& slot = n < incidents.size() ? incidents[n] : incidents.emplace_back();
+    IncidentPtr& slot = a != active_.end() ? a->second : retired_.at(id);
+    own(slot).revision++;  // changed in this batch, so already its own copy
     if (a == active_.end()) {
-      slot = std::move(in);  // retired: dropped after this call anyway
+      out.incidents.push_back(std::move(slot));  // retired: dropped after this call anyway
     } else {
-      slot = in;
+      out.incidents.push_back(slot);
     }
-    ++n;
   }
-  incidents.resize(n);
-  out.incidents = std::move(incidents);
   out.changes.swap(changes_);  // swapped, not moved: both keep their capacity for the next batch
   out.key_ops.swap(key_ops_);
   if (!cancelled_key_ops_.empty()) {
@@ -353,6 +358,7 @@ void IncidentEngine::takeChanges(ChangeSet& out) {
   dirty_order_.clear();
   last_change_.clear();
   retired_.clear();
+  superseded_.clear();
   changes_.clear();
   key_ops_.clear();
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -39,8 +40,10 @@ struct IncidentChange {
 
 // Everything one pipeline batch changed, ready to commit. Incidents appear once each, in their
 // final state, however many events touched them: the store writes once per incident per batch.
+// They are shared with the engine, not copied: the engine copies an incident only when it changes
+// it again while a batch still holds it (see IncidentEngine::own).
 struct ChangeSet {
-  std::vector<Incident> incidents;
+  std::vector<std::shared_ptr<const Incident>> incidents;
   std::vector<IncidentChange> changes;
   std::vector<KeyOp> key_ops;  // in order: a key may be put and deleted within one batch
   std::vector<std::pair<uint16_t, uint64_t>> next_sequences;              // (partition, next)
@@ -92,7 +95,7 @@ class IncidentEngine {
   // Visits every active incident (for service health).
   template <typename F>
   void forEachActive(F&& f) const {
-    for (const auto& [id, in] : active_) f(in);
+    for (const auto& [id, in] : active_) f(*in);
   }
 
   // Applies a person's command at `now`. An incident that is not active (resolved, closed) must
@@ -108,7 +111,8 @@ class IncidentEngine {
   // update. False when the incident is not active.
   bool update(IncidentId id, const std::function<void(Incident&)>& change);
 
-  // Moves every change since the last call into `out` (cleared first) and bumps revisions.
+  // Moves every change since the last call into `out` (cleared first) and bumps revisions. The
+  // pointers handed out during the batch (findActive, modifyActive, ...) stay valid until here.
   void takeChanges(ChangeSet& out);
 
   size_t activeCount() const { return active_.size(); }
@@ -123,6 +127,12 @@ class IncidentEngine {
   const Incident* findActive(uint16_t partition, const std::string& key) const;
 
  private:
+  using IncidentPtr = std::shared_ptr<Incident>;
+  // The incident in `slot`, to change: copied first if a batch handed out by takeChanges() still
+  // shares it (the committer reads it on its thread). The copy replaces it in the slot; the
+  // original is kept until the next takeChanges(), so pointers to it stay valid for this batch.
+  Incident& own(IncidentPtr& slot);
+
   // The last key looked up and its active incident (null: none). One event's steps (its open
   // context, the hooks, apply, its verdict, the correlator) ask for the same key several times;
   // each lookup hashed the key and searched two maps. Forgotten whenever the key index or the set
@@ -131,10 +141,10 @@ class IncidentEngine {
     bool valid = false;
     uint16_t partition = 0;
     std::string key;
-    Incident* incident = nullptr;
+    IncidentPtr* slot = nullptr;  // in active_ (its nodes do not move)
   };
-  Incident* lookupActive(uint16_t partition, const std::string& key) const;
-  void remember(uint16_t partition, const std::string& key, Incident* incident) const;
+  IncidentPtr* lookupActive(uint16_t partition, const std::string& key) const;
+  void remember(uint16_t partition, const std::string& key, IncidentPtr* slot) const;
   void forgetLookup() const { last_lookup_.valid = false; }
   mutable LastLookup last_lookup_;
 
@@ -156,8 +166,9 @@ class IncidentEngine {
   void untrack(const Incident& incident);
 
   std::unordered_map<uint16_t, Partition> partitions_;
-  std::unordered_map<IncidentId, Incident> active_;
-  std::unordered_map<IncidentId, Incident> retired_;  // changed in this batch, no longer active
+  std::unordered_map<IncidentId, IncidentPtr> active_;
+  std::unordered_map<IncidentId, IncidentPtr> retired_;  // changed in this batch, no longer active
+  std::vector<IncidentPtr> superseded_;  // replaced by copies in this batch (own)
   std::vector<IncidentId> dirty_order_;
   std::unordered_map<IncidentId, size_t> last_change_;  // dirty id → its last entry in changes_
   std::vector<IncidentChange> changes_;

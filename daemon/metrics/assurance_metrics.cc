@@ -91,7 +91,7 @@ const incidents::Incident* AssuranceMetrics::findIncident(const incidents::Chang
                                                           incidents::IncidentId id) const {
   auto it = std::lower_bound(index_.begin(), index_.end(), std::make_pair(id, uint32_t{0}));
   if (it == index_.end() || it->first != id) return nullptr;
-  return &changes.incidents[it->second];
+  return changes.incidents[it->second].get();
 }
 
 void AssuranceMetrics::committed(const incidents::ChangeSet& changes) {
@@ -109,7 +109,7 @@ void AssuranceMetrics::committed(const incidents::ChangeSet& changes) {
   if (!lifecycle) return;
   // The incidents in their final state, found by id (the vector keeps its capacity).
   index_.clear();
-  for (uint32_t i = 0; i < changes.incidents.size(); ++i) index_.emplace_back(changes.incidents[i].id, i);
+  for (uint32_t i = 0; i < changes.incidents.size(); ++i) index_.emplace_back(changes.incidents[i]->id, i);
   std::sort(index_.begin(), index_.end());
   for (const auto& change : changes.changes) {
     if (change.kind != ChangeKind::kOpened && change.kind != ChangeKind::kAcknowledged &&
@@ -220,7 +220,8 @@ void AssuranceMetrics::recount(const incidents::IncidentEngine& engine, const in
     recount(engine);
     return;
   }
-  for (const auto& in : changes.incidents) {
+  for (const auto& changed : changes.incidents) {
+    const incidents::Incident& in = *changed;
     const bool active = engine.isActive(in.id);
     auto it = counted_.find(in.id);
     if (it == counted_.end()) {

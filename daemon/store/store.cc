@@ -232,7 +232,7 @@ Status Store::commit(incidents::ChangeSet& changes,
   if (commit_summaries_.size() < count) commit_summaries_.resize(count);
   commit_index_.clear();
   for (size_t i = 0; i < count; ++i) {
-    const auto& in = changes.incidents[i];
+    const incidents::Incident& in = *changes.incidents[i];
     value.clear();
     commit_summaries_[i].clear();
     incidents::encodeIncidentAndSummary(in, value, commit_summaries_[i]);

@@ -19,7 +19,7 @@ class IncidentCommandsTest : public ::testing::Test {
     e.received_at = Clock::now();
     engine_.apply(e, {rules::Action::kOpen, "sw1/link", "Link down", "r"});
     engine_.takeChanges(changes_);
-    id_ = changes_.incidents[0].id;
+    id_ = changes_.incidents[0]->id;
   }
 
   Result<Incident> run(Verb verb, std::optional<Incident> stored = std::nullopt) {
@@ -66,7 +66,7 @@ TEST_F(IncidentCommandsTest, ResolveCloseAndReopenThroughTheStoreCopy) {
   engine_.takeChanges(changes_);
   ASSERT_EQ(changes_.key_ops.size(), 1u);
   EXPECT_FALSE(changes_.key_ops[0].id.has_value());
-  const Incident resolved = changes_.incidents[0];
+  const Incident resolved = *changes_.incidents[0];
 
   // Not active any more: the caller supplies the stored copy.
   auto missing = run(Verb::kReopen);
@@ -84,7 +84,7 @@ TEST_F(IncidentCommandsTest, ResolveCloseAndReopenThroughTheStoreCopy) {
 
   ASSERT_TRUE(run(Verb::kResolve));
   engine_.takeChanges(changes_);
-  auto closed = run(Verb::kClose, changes_.incidents[0]);
+  auto closed = run(Verb::kClose, *changes_.incidents[0]);
   ASSERT_TRUE(closed);
   EXPECT_EQ(closed->state, IncidentState::kClosed);
   EXPECT_TRUE(closed->closed_at.has_value());
@@ -93,7 +93,7 @@ TEST_F(IncidentCommandsTest, ResolveCloseAndReopenThroughTheStoreCopy) {
 TEST_F(IncidentCommandsTest, ReopenRefusedWhenANewIncidentHoldsTheKey) {
   ASSERT_TRUE(run(Verb::kResolve));
   engine_.takeChanges(changes_);
-  const Incident resolved = changes_.incidents[0];
+  const Incident resolved = *changes_.incidents[0];
   Event e;
   e.host = "sw1";
   e.state = EventState::kProblem;
@@ -121,13 +121,13 @@ TEST_F(IncidentCommandsTest, AssignCommentAndChangeSeverityAndPriority) {
   EXPECT_EQ(engine_.command(bad, Clock::now(), std::nullopt).error().code(), Status::Code::kInvalidArgument);
   ASSERT_TRUE(run(Verb::kComment));
   engine_.takeChanges(changes_);
-  const auto& timeline = changes_.incidents[0].timeline;
+  const auto& timeline = changes_.incidents[0]->timeline;
   ASSERT_EQ(timeline.size(), 5u);
   EXPECT_EQ(timeline[1].action, "assigned");
   EXPECT_EQ(timeline[2].action, "severity_changed");
   EXPECT_EQ(timeline[3].action, "priority_changed");
   EXPECT_EQ(timeline[4].action, "commented");
-  EXPECT_EQ(changes_.incidents[0].priority, 1);
+  EXPECT_EQ(changes_.incidents[0]->priority, 1);
 }
 
 }  // namespace

@@ -43,7 +43,7 @@ TEST(IncidentEngine, OpensOnceAndCoalescesUpdatesWithinABatch) {
   ChangeSet changes;
   engine.takeChanges(changes);
   ASSERT_EQ(changes.incidents.size(), 1u);
-  const Incident& in = changes.incidents[0];
+  const Incident& in = *changes.incidents[0];
   EXPECT_EQ(in.id, 1u);
   EXPECT_EQ(in.event_count, 3u);
   EXPECT_EQ(in.severity, Severity::kCritical);  // the worst seen
@@ -70,28 +70,89 @@ TEST(IncidentEngine, AReusedChangeSetCarriesOnlyThisBatchsIncidentsInTheirCurren
   engine.takeChanges(changes);
   // The slot that held "a" now holds "c", resolved: nothing of "a" is left in it.
   ASSERT_EQ(changes.incidents.size(), 1u);
-  EXPECT_EQ(changes.incidents[0].key, "c");
-  EXPECT_EQ(changes.incidents[0].title, "title c");
-  EXPECT_EQ(changes.incidents[0].state, IncidentState::kResolved);
-  EXPECT_EQ(changes.incidents[0].timeline.size(), 2u);
-  EXPECT_EQ(changes.incidents[0].recent_events.size(), 2u);
+  EXPECT_EQ(changes.incidents[0]->key, "c");
+  EXPECT_EQ(changes.incidents[0]->title, "title c");
+  EXPECT_EQ(changes.incidents[0]->state, IncidentState::kResolved);
+  EXPECT_EQ(changes.incidents[0]->timeline.size(), 2u);
+  EXPECT_EQ(changes.incidents[0]->recent_events.size(), 2u);
   EXPECT_EQ(changes.changes.size(), 1u);
   engine.apply(makeEvent("a", EventState::kProblem), decide(rules::Action::kOpen, "a"));
   engine.apply(makeEvent("d", EventState::kProblem), decide(rules::Action::kOpen, "d"));
   engine.takeChanges(changes);
   ASSERT_EQ(changes.incidents.size(), 2u);
-  EXPECT_EQ(changes.incidents[0].key, "a");
-  EXPECT_FALSE(changes.incidents[0].resolved_at.has_value());
-  EXPECT_EQ(changes.incidents[0].event_count, 2u);
-  EXPECT_EQ(changes.incidents[0].revision, 2u);
-  EXPECT_EQ(changes.incidents[1].key, "d");
-  EXPECT_EQ(changes.incidents[1].recent_events.size(), 1u);
-  EXPECT_EQ(*engine.findActive(0, "a"), changes.incidents[0]);
-  EXPECT_EQ(*engine.findActive(0, "d"), changes.incidents[1]);
+  EXPECT_EQ(changes.incidents[0]->key, "a");
+  EXPECT_FALSE(changes.incidents[0]->resolved_at.has_value());
+  EXPECT_EQ(changes.incidents[0]->event_count, 2u);
+  EXPECT_EQ(changes.incidents[0]->revision, 2u);
+  EXPECT_EQ(changes.incidents[1]->key, "d");
+  EXPECT_EQ(changes.incidents[1]->recent_events.size(), 1u);
+  EXPECT_EQ(*engine.findActive(0, "a"), *changes.incidents[0]);
+  EXPECT_EQ(*engine.findActive(0, "d"), *changes.incidents[1]);
   engine.takeChanges(changes);
   EXPECT_TRUE(changes.incidents.empty());
   EXPECT_TRUE(changes.changes.empty());
   EXPECT_TRUE(changes.key_ops.empty());
+}
+
+TEST(IncidentEngine, ABatchHandedOutKeepsItsIncidentsAsTheyWereWhileTheEngineChangesThemAgain) {
+  IncidentEngine engine;
+  ChangeSet held;  // as the committer holds a batch while the correlator goes on
+  engine.apply(makeEvent("a", EventState::kProblem), decide(rules::Action::kOpen, "a"));
+  engine.apply(makeEvent("b", EventState::kProblem), decide(rules::Action::kOpen, "b"));
+  engine.takeChanges(held);
+  ASSERT_EQ(held.incidents.size(), 2u);
+  const IncidentId a = held.incidents[0]->id;
+  const IncidentId b = held.incidents[1]->id;
+
+  // Every way the engine changes an active incident.
+  engine.apply(makeEvent("a", EventState::kProblem), decide(rules::Action::kOpen, "a"));
+  OpenContext symptom;
+  symptom.parent = a;
+  engine.apply(makeEvent("c", EventState::kProblem), decide(rules::Action::kOpen, "c"), &symptom);
+  ASSERT_TRUE(engine.command({IncidentCommand::Verb::kAcknowledge, a, "ops"}, Clock::now(), std::nullopt).has_value());
+  engine.modifyActive(0, "b")->stale = true;
+  EXPECT_TRUE(engine.update(b, [](Incident& in) { in.escalations.push_back("page"); }));
+  engine.apply(makeEvent("b", EventState::kOk), decide(rules::Action::kResolve, "b"));
+
+  const Incident& held_a = *held.incidents[0];
+  const Incident& held_b = *held.incidents[1];
+  EXPECT_EQ(held_a.event_count, 1u);
+  EXPECT_EQ(held_a.state, IncidentState::kOpen);
+  EXPECT_EQ(held_a.symptom_count, 0u);
+  EXPECT_EQ(held_a.timeline.size(), 1u);
+  EXPECT_EQ(held_a.revision, 1u);
+  EXPECT_EQ(held_b.state, IncidentState::kOpen);
+  EXPECT_FALSE(held_b.stale);
+  EXPECT_TRUE(held_b.escalations.empty());
+  EXPECT_EQ(held_b.revision, 1u);
+
+  ChangeSet next;
+  engine.takeChanges(next);
+  ASSERT_EQ(next.incidents.size(), 3u);
+  EXPECT_EQ(next.incidents[0]->id, a);
+  EXPECT_EQ(next.incidents[0]->event_count, 2u);
+  EXPECT_EQ(next.incidents[0]->state, IncidentState::kAcknowledged);
+  EXPECT_EQ(next.incidents[0]->symptom_count, 1u);
+  EXPECT_EQ(next.incidents[0]->revision, 2u);
+  EXPECT_EQ(next.incidents[2]->id, b);
+  EXPECT_EQ(next.incidents[2]->state, IncidentState::kResolved);
+  EXPECT_TRUE(next.incidents[2]->stale);
+  EXPECT_EQ(next.incidents[2]->escalations.size(), 1u);
+  EXPECT_EQ(next.incidents[2]->revision, 2u);
+  EXPECT_EQ(*engine.findActive(0, "a"), *next.incidents[0]);
+
+  // While a batch shares an incident, a change works on a copy; once no batch does, in place.
+  const Incident* shared = engine.findActive(0, "a");
+  engine.apply(makeEvent("a", EventState::kProblem), decide(rules::Action::kOpen, "a"));
+  EXPECT_NE(engine.findActive(0, "a"), shared);
+  EXPECT_EQ(next.incidents[0]->event_count, 2u);
+  engine.takeChanges(next);
+  next.clear();
+  held.clear();
+  const Incident* unshared = engine.findActive(0, "a");
+  engine.apply(makeEvent("a", EventState::kProblem), decide(rules::Action::kOpen, "a"));
+  EXPECT_EQ(engine.findActive(0, "a"), unshared);
+  EXPECT_EQ(unshared->event_count, 4u);
 }
 
 TEST(IncidentEngine, ResolvesAndTheNextProblemOpensANewIncident) {
@@ -104,10 +165,10 @@ TEST(IncidentEngine, ResolvesAndTheNextProblemOpensANewIncident) {
   EXPECT_EQ(engine.activeCount(), 0u);
   engine.takeChanges(changes);
   ASSERT_EQ(changes.incidents.size(), 1u);
-  EXPECT_EQ(changes.incidents[0].state, IncidentState::kResolved);
-  EXPECT_TRUE(changes.incidents[0].resolved_at.has_value());
-  EXPECT_EQ(changes.incidents[0].timeline.size(), 2u);
-  EXPECT_EQ(changes.incidents[0].revision, 2u);
+  EXPECT_EQ(changes.incidents[0]->state, IncidentState::kResolved);
+  EXPECT_TRUE(changes.incidents[0]->resolved_at.has_value());
+  EXPECT_EQ(changes.incidents[0]->timeline.size(), 2u);
+  EXPECT_EQ(changes.incidents[0]->revision, 2u);
   ASSERT_EQ(changes.key_ops.size(), 1u);
   EXPECT_FALSE(changes.key_ops[0].id.has_value());
 
@@ -117,7 +178,7 @@ TEST(IncidentEngine, ResolvesAndTheNextProblemOpensANewIncident) {
             ApplyOutcome::kOpened);
   engine.takeChanges(changes);
   ASSERT_EQ(changes.incidents.size(), 1u);
-  EXPECT_EQ(changes.incidents[0].id, 2u);
+  EXPECT_EQ(changes.incidents[0]->id, 2u);
 }
 
 TEST(IncidentEngine, OpenAndResolveInOneBatchWriteOnlyTheKeysFinalState) {
@@ -140,8 +201,8 @@ TEST(IncidentEngine, OpenAndResolveInOneBatchWriteOnlyTheKeysFinalState) {
   EXPECT_EQ(changes.key_ops[1].key, "k");
   EXPECT_EQ(changes.key_ops[1].id, std::optional<IncidentId>(3));
   ASSERT_EQ(changes.incidents.size(), 4u);
-  EXPECT_EQ(changes.incidents[1].state, IncidentState::kResolved);
-  EXPECT_EQ(changes.incidents[2].state, IncidentState::kOpen);
+  EXPECT_EQ(changes.incidents[1]->state, IncidentState::kResolved);
+  EXPECT_EQ(changes.incidents[2]->state, IncidentState::kOpen);
   EXPECT_EQ(changes.changes.size(), 6u);  // the change log still has every transition
   engine.apply(makeEvent("a", EventState::kOk), decide(rules::Action::kResolve, "k"));
   engine.takeChanges(changes);
@@ -157,8 +218,8 @@ TEST(IncidentEngine, OpenAndResolveInOneBatchKeepTheIncidentsInOrder) {
   ChangeSet changes;
   engine.takeChanges(changes);
   ASSERT_EQ(changes.incidents.size(), 2u);
-  EXPECT_EQ(changes.incidents[0].state, IncidentState::kResolved);
-  EXPECT_EQ(changes.incidents[1].state, IncidentState::kOpen);
+  EXPECT_EQ(changes.incidents[0]->state, IncidentState::kResolved);
+  EXPECT_EQ(changes.incidents[1]->state, IncidentState::kOpen);
 }
 
 TEST(IncidentEngine, KeepsPartitionsApart) {
@@ -168,9 +229,9 @@ TEST(IncidentEngine, KeepsPartitionsApart) {
   ChangeSet changes;
   engine.takeChanges(changes);
   ASSERT_EQ(changes.incidents.size(), 2u);
-  EXPECT_EQ(partitionOf(changes.incidents[0].id), 0);
-  EXPECT_EQ(partitionOf(changes.incidents[1].id), 3);
-  EXPECT_EQ(changes.incidents[1].id, makeIncidentId(3, 1));
+  EXPECT_EQ(partitionOf(changes.incidents[0]->id), 0);
+  EXPECT_EQ(partitionOf(changes.incidents[1]->id), 3);
+  EXPECT_EQ(changes.incidents[1]->id, makeIncidentId(3, 1));
 }
 
 // findActive remembers its last answer: every change to which incident is active under a key
@@ -266,7 +327,7 @@ TEST(IncidentEngine, KeepsOnlyTheLatestEventSamples) {
   }
   ChangeSet changes;
   engine.takeChanges(changes);
-  const auto& samples = changes.incidents[0].recent_events;
+  const auto& samples = changes.incidents[0]->recent_events;
   ASSERT_EQ(samples.size(), Incident::kMaxRecentEvents);
   EXPECT_EQ(samples.back().message, "m24");
   EXPECT_EQ(samples.front().message, "m15");

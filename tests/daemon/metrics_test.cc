@@ -69,7 +69,7 @@ class AssuranceMetricsTest : public ::testing::Test {
     context.services = std::move(services);
     engine_.apply(e, {rules::Action::kOpen, host + "/link", "Link down", "link"}, &context);
     commit();
-    return changes_.incidents.back().id;
+    return changes_.incidents.back()->id;
   }
   void command(IncidentCommand::Verb verb, incidents::IncidentId id, TimePoint at) {
     IncidentCommand cmd;
@@ -83,7 +83,7 @@ class AssuranceMetricsTest : public ::testing::Test {
   }
   void commit() {
     engine_.takeChanges(changes_);
-    for (const auto& in : changes_.incidents) committed_[in.id] = in;
+    for (const auto& in : changes_.incidents) committed_[in->id] = *in;
     metrics_.committed(changes_);
     metrics_.recount(engine_);
   }
@@ -266,7 +266,7 @@ TEST(AssuranceRecount, InStepBatchByBatchEqualsAFullRecount) {
         }
       } else if (what < 98) {  // partition 1 moves away, or comes back as the store holds it
         engine.takeChanges(changes);  // what the batch so far did is committed first
-        for (const auto& in : changes.incidents) committed[in.id] = in;
+        for (const auto& in : changes.incidents) committed[in->id] = *in;
         stepped.recount(engine, changes);
         full.recount(engine);
         if (partition1_here) {
@@ -290,7 +290,7 @@ TEST(AssuranceRecount, InStepBatchByBatchEqualsAFullRecount) {
       }
     }
     engine.takeChanges(changes);
-    for (const auto& in : changes.incidents) committed[in.id] = in;
+    for (const auto& in : changes.incidents) committed[in->id] = *in;
     stepped.recount(engine, changes);
     full.recount(engine);
     ASSERT_EQ(gauges(stepped_registry), gauges(full_registry)) << "round " << round;

@@ -110,7 +110,7 @@ TEST(Store, CommitsIncidentsAndRestoresThemAfterReopening) {
   engine.apply(problem("d"), open("d/link"));
   ChangeSet changes;
   engine.takeChanges(changes);
-  EXPECT_EQ(changes.incidents[0].id, 3u);
+  EXPECT_EQ(changes.incidents[0]->id, 3u);
 }
 
 TEST(Store, ScansNewestFirstFromACursor) {
@@ -149,9 +149,9 @@ TEST(Store, IncidentJsonRoundTripsEveryField) {
   ChangeSet changes;
   engine.takeChanges(changes);
   ASSERT_TRUE((*store)->commit(changes, {}).isOk());
-  auto back = (*store)->getIncident(changes.incidents[0].id);
+  auto back = (*store)->getIncident(changes.incidents[0]->id);
   ASSERT_TRUE(back && *back);
-  incidents::Incident expected = changes.incidents[0];
+  incidents::Incident expected = *changes.incidents[0];
   // Stored times have millisecond precision.
   auto ms = [](TimePoint t) { return std::chrono::time_point_cast<std::chrono::milliseconds>(t); };
   expected.first_seen = ms(expected.first_seen);
@@ -306,7 +306,7 @@ TEST(Store, ReadsAChangeLogWrittenOneRecordPerChangeAndGoesOnAfterIt) {
   withRawStore(path, [&](rocksdb::DB& db, auto& families) {
     for (uint64_t seq = 1; seq <= 2; ++seq) {
       std::string value(1, static_cast<char>(incidents::ChangeKind::kOpened));
-      incidents::encodeIncident(old_changes.incidents[seq - 1], /*with_details=*/false, value);
+      incidents::encodeIncident(*old_changes.incidents[seq - 1], /*with_details=*/false, value);
       const char key[] = {0, 0, 0, 0, 0, 0, 0, static_cast<char>(seq)};
       ASSERT_TRUE(db.Put(rocksdb::WriteOptions(), families.at("changes"), rocksdb::Slice(key, 8), value).ok());
     }
