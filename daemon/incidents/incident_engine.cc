@@ -47,8 +47,9 @@ Incident& IncidentEngine::own(IncidentPtr& slot) {
 void IncidentEngine::track(const Incident& in) {
   if (in.parent) {
     symptoms_[*in.parent].push_back(in.id);
-  } else if (!in.ci.empty()) {
-    roots_by_ci_[in.ci].push_back(in.id);
+  } else if (roots_indexed_ && !in.ci.empty()) {
+    auto& roots = roots_by_ci_[in.ci];
+    roots.insert(std::upper_bound(roots.begin(), roots.end(), in.id), in.id);
   }
 }
 
@@ -61,12 +62,19 @@ void IncidentEngine::untrack(const Incident& in) {
   };
   if (in.parent) {
     erase(symptoms_, *in.parent, in.id);
-  } else if (!in.ci.empty()) {
+  } else if (roots_indexed_ && !in.ci.empty()) {
     erase(roots_by_ci_, in.ci, in.id);
   }
 }
 
 std::optional<IncidentId> IncidentEngine::rootIncidentOn(const std::string& ci) const {
+  if (!roots_indexed_) {
+    for (const auto& [id, in] : active_) {
+      if (!in->parent && !in->ci.empty()) roots_by_ci_[in->ci].push_back(id);
+    }
+    for (auto& [name, roots] : roots_by_ci_) std::sort(roots.begin(), roots.end());
+    roots_indexed_ = true;
+  }
   auto it = roots_by_ci_.find(ci);
   if (it == roots_by_ci_.end() || it->second.empty()) return std::nullopt;
   return it->second.front();

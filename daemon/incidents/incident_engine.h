@@ -89,7 +89,9 @@ class IncidentEngine {
   // `context` (may be null) is used only when the decision opens a new incident.
   ApplyOutcome apply(const Event& event, const rules::Decision& decision, const OpenContext* context = nullptr);
 
-  // The earliest active incident on `ci` that is not itself a symptom (a candidate parent).
+  // The earliest (lowest id) active incident on `ci` that is not itself a symptom (a candidate
+  // parent). Only a CMDB with dependencies asks: the index it reads is built on the first call
+  // and kept from then on, so without topology no open or resolve pays for it.
   std::optional<IncidentId> rootIncidentOn(const std::string& ci) const;
   const Incident* findById(IncidentId id) const;
   // Visits every active incident (for service health).
@@ -161,7 +163,7 @@ class IncidentEngine {
   // Adds the labels of the decision's `annotate:` to the incident.
   static void annotate(Incident& incident, const rules::Decision& decision);
   void deactivate(Incident& incident);
-  // Keeps roots_by_ci_ and symptoms_ in step with which incidents are active.
+  // Keep roots_by_ci_ (once built) and symptoms_ in step with which incidents are active.
   void track(const Incident& incident);
   void untrack(const Incident& incident);
 
@@ -179,7 +181,9 @@ class IncidentEngine {
   std::unordered_map<IncidentId, size_t> key_put_in_batch_;
   std::vector<size_t> cancelled_key_ops_;  // positions in key_ops_ to leave out
   void putKey(uint16_t partition, const std::string& key, IncidentId id);
-  std::unordered_map<std::string, std::vector<IncidentId>> roots_by_ci_;  // active, parent-less
+  // Active, parent-less incidents by CI, each list sorted by id; built by the first rootIncidentOn.
+  mutable std::unordered_map<std::string, std::vector<IncidentId>> roots_by_ci_;
+  mutable bool roots_indexed_ = false;
   std::unordered_map<IncidentId, std::vector<IncidentId>> symptoms_;      // parent → active symptoms
   std::function<void(Incident&)> open_hook_;
   uint64_t unrecorded_changes_ = 0;

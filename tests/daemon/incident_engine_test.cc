@@ -309,6 +309,70 @@ TEST(IncidentEngine, FindActiveAgreesWithTheOutcomesOverARandomWalk) {
   }
 }
 
+// The roots index is built on the first rootIncidentOn and kept from then on: an engine asked
+// from the start and one asked only at the end answer the same, and both name the lowest id
+// among the CI's active incidents that are not symptoms, through opens, symptoms, resolves,
+// reopens, restores and a dropped partition.
+TEST(IncidentEngine, RootIncidentOnIsTheLowestActiveNonSymptomWhetherItsIndexWasKeptOrBuiltLate) {
+  IncidentEngine eager, late;
+  const std::vector<std::string> cis = {"r1", "r2", "r3"};
+  for (const auto& ci : cis) EXPECT_EQ(eager.rootIncidentOn(ci), std::nullopt);  // builds the index, empty
+  std::mt19937 random(11);
+  ChangeSet eager_changes, late_changes;
+  std::map<IncidentId, Incident> resolved;  // as the store would hold them, for reopening
+  for (int step = 0; step < 3000; ++step) {
+    const uint16_t partition = static_cast<uint16_t>(random() % 2);
+    const std::string key = "k" + std::to_string(random() % 12);
+    Event event = makeEvent(key, EventState::kProblem, Severity::kMajor, partition);
+    event.ci = cis[random() % cis.size()];
+    const int what = static_cast<int>(random() % 10);
+    if (what < 5) {
+      OpenContext context;
+      if (random() % 4 == 0) context.parent = eager.rootIncidentOn(cis[random() % cis.size()]);
+      ASSERT_EQ(eager.apply(event, decide(rules::Action::kOpen, key), &context),
+                late.apply(event, decide(rules::Action::kOpen, key), &context));
+    } else if (what < 9) {
+      event.state = EventState::kOk;
+      ASSERT_EQ(eager.apply(event, decide(rules::Action::kResolve, key)),
+                late.apply(event, decide(rules::Action::kResolve, key)));
+    } else if (!resolved.empty()) {
+      auto it = resolved.begin();
+      std::advance(it, random() % resolved.size());
+      const IncidentCommand reopen{IncidentCommand::Verb::kReopen, it->first, "ops"};
+      ASSERT_EQ(eager.command(reopen, Clock::now(), it->second).has_value(),
+                late.command(reopen, Clock::now(), it->second).has_value());
+      resolved.erase(it);
+    }
+    if (step % 40 == 0) {
+      eager.takeChanges(eager_changes);
+      late.takeChanges(late_changes);
+      for (const auto& in : eager_changes.incidents) {
+        if (in->state == IncidentState::kResolved) resolved[in->id] = *in;
+      }
+    }
+    if (step == 1520) {  // right after a takeChanges: between batches
+      eager.dropPartition(1);
+      late.dropPartition(1);
+      std::erase_if(resolved, [](const auto& r) { return partitionOf(r.first) == 1; });
+    }
+  }
+  Incident restored;
+  restored.id = makeIncidentId(1, 1);  // lower than every other id of partition 1
+  restored.key = "restored";
+  restored.ci = "r2";
+  eager.restore(restored);
+  late.restore(restored);
+  for (const auto& ci : cis) {
+    std::optional<IncidentId> lowest;
+    eager.forEachActive([&](const Incident& in) {
+      if (in.ci == ci && !in.parent && (!lowest || in.id < *lowest)) lowest = in.id;
+    });
+    EXPECT_EQ(eager.rootIncidentOn(ci), lowest) << ci;
+    EXPECT_EQ(late.rootIncidentOn(ci), lowest) << ci;
+  }
+  EXPECT_EQ(late.rootIncidentOn("r9"), std::nullopt);
+}
+
 TEST(IncidentEngine, IgnoresNoneAndCountsDrops) {
   IncidentEngine engine;
   EXPECT_EQ(engine.apply(makeEvent("a", EventState::kNone), decide(rules::Action::kNone, "k")), ApplyOutcome::kIgnored);
