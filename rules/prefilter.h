@@ -110,6 +110,7 @@ class Prefilter {
   size_t indexed_count_ = 0;
   GateSet unprefixed_;               // its set is null when every gated regex has a prefix
   std::vector<PrefixGroup> groups_;  // sorted by prefix; empty when nothing is gated
+  std::vector<uint64_t> heads_;      // per group, headOf(prefix): the search's first comparison
 };
 
 }  // namespace vigil::rules

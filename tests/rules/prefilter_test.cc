@@ -113,14 +113,13 @@ TEST(Prefilter, TriesAGatedRuleExactlyWhenItsRegexMatches) {
 // Random rule sets (regexes anchored with nested or shared literals, unanchored ones, alternations,
 // typed and label rules, `any` of several regexes) and random events: the rules that match through
 // the prefilter are exactly those whose match holds when every rule is tried in order.
-TEST(Prefilter, MatchesWhatTryingEveryRuleMatches) {
-  const std::vector<std::string> literals = {"a", "ab", "abc", "abd", "b", "ba", "a.b", "c"};
+void expectSameMatchesAsTryingEveryRule(const std::vector<std::string>& literals, uint32_t seed) {
   // Some look back at the literal before them (\b, \B, \A, a multi-line ^).
   const std::vector<std::string> tails = {"", "$", "(?P<x>[ab]+)", "c", "[bc]d", ".", "(b|c)$", "x*y",
                                           "(?P<y>\\S+) z", "\\b", "\\Bc", "(\\b|x)", "\\A", "(?m)^c",
                                           "[^a]", "b*\\b"};
   const std::string alphabet = "abcdxyz. \n";
-  std::mt19937 random(20261123);
+  std::mt19937 random(seed);
   auto pick = [&](const auto& items) { return items[random() % items.size()]; };
   auto regex = [&] {
     switch (random() % 6) {
@@ -167,6 +166,18 @@ TEST(Prefilter, MatchesWhatTryingEveryRuleMatches) {
       EXPECT_EQ(matched, expected) << "message '" << message << "' in\n" << yaml;
     }
   }
+}
+
+TEST(Prefilter, MatchesWhatTryingEveryRuleMatches) {
+  expectSameMatchesAsTryingEveryRule({"a", "ab", "abc", "abd", "b", "ba", "a.b", "c"}, 20261123);
+}
+
+// Literals of eight bytes and more that share their first eight (the prefilter's search compares
+// those bytes as one number first), and shorter ones that begin them.
+TEST(Prefilter, MatchesWhatTryingEveryRuleMatchesWithLiteralsSharingTheirFirstEightBytes) {
+  expectSameMatchesAsTryingEveryRule({"%LINK-3-", "%LINK-3-a", "%LINK-3-ab", "%LINK-3-b", "%LINK-3", "%LINK-",
+                                      "%LINK-4-a", "%LINK-3-abc.d", "c"},
+                                     20261124);
 }
 
 TEST(Prefilter, AnyOfMessageRegexesGatesARule) {
