@@ -283,9 +283,15 @@ void Pipeline::process(std::vector<WorkItem>& work) {
       ++by_match[static_cast<size_t>(bindings_[i].kind)];
       // The next event's CI: bindAll found it, but a batch's CIs do not stay in the cache until
       // their event comes, and the first read of one (its id, by bind) was a miss.
-      if (i + 1 < batch.events.size() && bindings_[i + 1].ci != nullptr) {
-        __builtin_prefetch(bindings_[i + 1].ci);
-        __builtin_prefetch(reinterpret_cast<const char*>(bindings_[i + 1].ci) + 64);
+      // Its message likewise: the reader thread wrote it, and the rules' first read of it missed.
+      if (i + 1 < batch.events.size()) {
+        if (bindings_[i + 1].ci != nullptr) {
+          __builtin_prefetch(bindings_[i + 1].ci);
+          __builtin_prefetch(reinterpret_cast<const char*>(bindings_[i + 1].ci) + 64);
+        }
+        const char* message = batch.events[i + 1].message.data();
+        __builtin_prefetch(message);
+        __builtin_prefetch(message + 64);
       }
       const cmdb::ConfigurationItem* ci = bind(event, bindings_[i]);
       for (auto* hook : event_hooks_) hook->beforeRules(event, ci);
