@@ -71,9 +71,9 @@ Result<Incident> IncidentEngine::command(const IncidentCommand& cmd, TimePoint n
     case Verb::kReopen: {
       if (in->state != IncidentState::kResolved) return fail(invalidTransition(*in, cmd.verb));
       Partition& p = partitions_[in->partition()];
-      if (auto other = p.by_key.find(in->key); other != p.by_key.end()) {
+      if (const KeyIndex::Slot* other = p.by_key.find(in->key)) {
         return fail(Status::failedPrecondition("cannot reopen incident " + std::to_string(in->id) + ": incident " +
-                                               std::to_string(other->second) + " is active under its key"));
+                                               std::to_string((*other)->id) + " is active under its key"));
       }
       in->state = IncidentState::kOpen;
       in->resolved_at.reset();
@@ -81,9 +81,8 @@ Result<Incident> IncidentEngine::command(const IncidentCommand& cmd, TimePoint n
       record("reopened", cmd.text);
       if (open_hook_) open_hook_(*in);
       markDirty(*in, ChangeKind::kReopened);
-      p.by_key.emplace(in->key, in->id);
       putKey(in->partition(), in->key, in->id);
-      active_.insert(retired_.extract(in->id));
+      p.by_key.insert(&active_.insert(retired_.extract(in->id)).position->second);
       if (in->parent && !active_.contains(*in->parent)) in->parent.reset();
       track(*in);
       break;

@@ -28,10 +28,10 @@ void IncidentEngine::restore(Incident incident) {
   ++unrecorded_changes_;
   forgetLookup();
   Partition& p = partitions_[incident.partition()];
-  p.by_key[incident.key] = incident.id;
-  track(incident);
   const IncidentId id = incident.id;
-  active_.emplace(id, std::make_shared<Incident>(std::move(incident)));
+  IncidentPtr& slot = active_.emplace(id, std::make_shared<Incident>(std::move(incident))).first->second;
+  p.by_key.insert(&slot);
+  track(*slot);
 }
 
 Incident& IncidentEngine::own(IncidentPtr& slot) {
@@ -110,11 +110,7 @@ IncidentEngine::IncidentPtr* IncidentEngine::lookupActive(uint16_t partition, co
   }
   IncidentPtr* found = nullptr;
   if (auto p = partitions_.find(partition); p != partitions_.end()) {
-    if (auto k = p->second.by_key.find(key); k != p->second.by_key.end()) {
-      auto a = active_.find(k->second);
-      // The map's value is not const: the engine hands it out through the non-const callers only.
-      if (a != active_.end()) found = const_cast<IncidentPtr*>(&a->second);
-    }
+    found = p->second.by_key.find(key);
   }
   remember(partition, key, found);
   return found;
@@ -225,7 +221,7 @@ Incident& IncidentEngine::open(const Event& event, const rules::Decision& decisi
   }
   if (!decision.assignment_group.empty()) in.assignment_group = decision.assignment_group;  // a rule's routing wins
   if (open_hook_) open_hook_(in);
-  partition.by_key.emplace(decision.key, id);
+  partition.by_key.insert(&slot);
   putKey(event.partition, decision.key, id);
   remember(event.partition, decision.key, &slot);  // its verdict asks next
   track(in);
@@ -303,10 +299,7 @@ void IncidentEngine::deactivate(Incident& incident) {
     }
   }
   const uint16_t p = incident.partition();
-  auto& by_key = partitions_[p].by_key;
-  auto k = by_key.find(incident.key);
-  if (k != by_key.end() && k->second == incident.id) {
-    by_key.erase(k);
+  if (partitions_[p].by_key.erase(incident.key, incident.id)) {
     if (auto put = key_put_in_batch_.extract(incident.id)) {
       cancelled_key_ops_.push_back(put.mapped());
     } else {

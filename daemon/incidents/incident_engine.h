@@ -13,6 +13,7 @@
 
 #include "daemon/event.h"
 #include "daemon/incidents/incident.h"
+#include "daemon/incidents/key_index.h"
 #include "daemon/status.h"
 #include "daemon/store/state_op.h"
 #include "rules/decision.h"
@@ -151,7 +152,7 @@ class IncidentEngine {
   mutable LastLookup last_lookup_;
 
   struct Partition {
-    std::unordered_map<std::string, IncidentId> by_key;
+    KeyIndex by_key;  // into active_
     uint64_t next_sequence = 1;
     bool sequence_dirty = false;
   };
