@@ -75,6 +75,7 @@ void ShadowRules::beforeRules(const Event& event, const cmdb::ConfigurationItem*
   }
   outcome_ = engine_->apply(event_, decision_, context);
   engine_->takeChanges(changes_);  // nothing is committed: drop the change records at once
+  changes_.incidents.clear();       // and the incidents, or the engine copies each on its next change
   evaluated_ = true;
 }
 
