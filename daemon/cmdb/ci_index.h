@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -82,6 +83,13 @@ class CiSnapshot {
 
   const ConfigurationItem* find(std::string_view id) const;
   uint32_t indexOf(std::string_view id) const;  // kNoCi when unknown
+  // The index of a CI of this snapshot (from its binding) without looking its id up; kNoCi for
+  // one that is not this snapshot's.
+  uint32_t indexOf(const ConfigurationItem& ci) const {
+    const ConfigurationItem* first = items_.data();
+    if (std::less<>{}(&ci, first) || !std::less<>{}(&ci, first + items_.size())) return kNoCi;
+    return static_cast<uint32_t>(&ci - first);
+  }
   const ConfigurationItem& at(uint32_t index) const { return items_[index]; }
   std::span<const ConfigurationItem> items() const { return items_; }
   // Indexes of the CIs of class service, in load order.

@@ -44,6 +44,7 @@ class Seen {
 // until `visit` returns false.
 template <typename Next, typename Visit>
 void walk(uint32_t start, Next&& next, Visit&& visit) {
+  if (next(start).empty()) return;  // most CIs: nothing to allocate for
   Seen seen;
   std::vector<uint32_t> queue{start};
   seen.add(start);
@@ -178,8 +179,13 @@ std::vector<const ConfigurationItem*> dependents(const CiSnapshot& snapshot, std
 
 std::vector<const ConfigurationItem*> impactedServices(const CiSnapshot& snapshot,
                                                        std::string_view id) {
-  std::vector<const ConfigurationItem*> out;
   const uint32_t start = snapshot.indexOf(id);
+  return start == CiSnapshot::kNoCi ? std::vector<const ConfigurationItem*>() : impactedServices(snapshot, snapshot.at(start));
+}
+
+std::vector<const ConfigurationItem*> impactedServices(const CiSnapshot& snapshot, const ConfigurationItem& ci) {
+  std::vector<const ConfigurationItem*> out;
+  const uint32_t start = snapshot.indexOf(ci);
   if (start == CiSnapshot::kNoCi) return out;
   if (snapshot.at(start).isService()) out.push_back(&snapshot.at(start));
   const Topology& t = snapshot.topology();
@@ -206,6 +212,14 @@ std::optional<CiId> failedAncestor(
     const CiSnapshot& snapshot, std::string_view id,
     const std::function<bool(const ConfigurationItem&)>& has_active_incident) {
   const uint32_t start = snapshot.indexOf(id);
+  if (start == CiSnapshot::kNoCi) return std::nullopt;
+  return failedAncestor(snapshot, snapshot.at(start), has_active_incident);
+}
+
+std::optional<CiId> failedAncestor(
+    const CiSnapshot& snapshot, const ConfigurationItem& ci,
+    const std::function<bool(const ConfigurationItem&)>& has_active_incident) {
+  const uint32_t start = snapshot.indexOf(ci);
   if (start == CiSnapshot::kNoCi) return std::nullopt;
   const Topology& t = snapshot.topology();
   std::optional<CiId> found;

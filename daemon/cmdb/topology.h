@@ -74,6 +74,8 @@ std::vector<const ConfigurationItem*> dependents(const CiSnapshot& snapshot, std
 // itself when it is a service. Nearest first.
 std::vector<const ConfigurationItem*> impactedServices(const CiSnapshot& snapshot,
                                                        std::string_view id);
+// The same for a CI of `snapshot` (as its binding gave it), without looking its id up.
+std::vector<const ConfigurationItem*> impactedServices(const CiSnapshot& snapshot, const ConfigurationItem& ci);
 
 // A stable representative of `id`'s dependency tree, for partitioning state so that a CI and
 // everything it can be suppressed under land on the same shard: among the CIs without
@@ -86,6 +88,9 @@ const ConfigurationItem* topologyRoot(const CiSnapshot& snapshot, std::string_vi
 // first. `id` itself is not considered.
 std::optional<CiId> failedAncestor(
     const CiSnapshot& snapshot, std::string_view id,
+    const std::function<bool(const ConfigurationItem&)>& has_active_incident);
+std::optional<CiId> failedAncestor(
+    const CiSnapshot& snapshot, const ConfigurationItem& ci,
     const std::function<bool(const ConfigurationItem&)>& has_active_incident);
 
 }  // namespace vigil::cmdb

@@ -12,11 +12,11 @@ bool buildOpenContext(const Event& event, const cmdb::ConfigurationItem* ci, con
     return false;  // only a new incident takes the CMDB's context
   }
   context.services.clear();
-  for (const auto* service : cmdb::impactedServices(cmdb, ci->id)) context.services.push_back(service->id);
+  for (const auto* service : cmdb::impactedServices(cmdb, *ci)) context.services.push_back(service->id);
   context.assignment_group = ci->assignment_group;
   context.parent.reset();
   const TimePoint earliest = event.time() - symptom_window;
-  const auto ancestor = cmdb::failedAncestor(cmdb, ci->id, [&](const cmdb::ConfigurationItem& ci) {
+  const auto ancestor = cmdb::failedAncestor(cmdb, *ci, [&](const cmdb::ConfigurationItem& ci) {
     // Only an outage explains failures behind it: a warning on a router does not.
     auto root = engine.rootIncidentOn(ci.id);
     if (!root) return false;

@@ -80,6 +80,23 @@ TEST_F(TopologyTest, FailedAncestorIsTheNearestDependencyWithAnIncident) {
   EXPECT_EQ(failedAncestor(*snap_, "unknown", has_incident), std::nullopt);
 }
 
+// By the CI itself (as the pipeline has it from its binding) the answers are those by its id,
+// for every CI of the site, and a CI of another snapshot is unknown to this one.
+TEST_F(TopologyTest, ImpactAndFailedAncestorByCiAgreeWithThemById) {
+  const std::set<std::string> failing{"sw-acc1", "sw-core", "db1"};
+  const auto has_incident = [&](const ConfigurationItem& ci) { return failing.count(ci.id) > 0; };
+  for (const ConfigurationItem& ci : snap_->items()) {
+    SCOPED_TRACE(ci.id);
+    EXPECT_EQ(ids(impactedServices(*snap_, ci)), ids(impactedServices(*snap_, ci.id)));
+    EXPECT_EQ(failedAncestor(*snap_, ci, has_incident), failedAncestor(*snap_, ci.id, has_incident));
+  }
+  const auto other = testing::siteSnapshot();
+  const ConfigurationItem& foreign = other->at(other->indexOf("app1"));
+  EXPECT_EQ(snap_->indexOf(foreign), CiSnapshot::kNoCi);
+  EXPECT_EQ(ids(impactedServices(*snap_, foreign)), Ids{});
+  EXPECT_EQ(failedAncestor(*snap_, foreign, has_incident), std::nullopt);
+}
+
 TEST(Topology, FindCyclesReportsEachPath) {
   // 0 → 1 → 2 → 0, and 3 → 3 is left to the caller (self edges are rejected before).
   const Csr graph = Csr::build(4, {{0, 1}, {1, 2}, {2, 0}, {3, 1}});
