@@ -28,7 +28,7 @@ bool mayLookBehind(std::string_view pattern) {
 // any longer one with the same bytes); equal heads say nothing.
 uint64_t headOf(std::string_view s) {
   unsigned char bytes[8] = {};
-  std::memcpy(bytes, s.data(), std::min<size_t>(sizeof bytes, s.size()));
+  if (!s.empty()) std::memcpy(bytes, s.data(), std::min<size_t>(sizeof bytes, s.size()));
   uint64_t head = 0;
   for (unsigned char b : bytes) head = (head << 8) | b;
   return head;

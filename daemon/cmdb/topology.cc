@@ -180,7 +180,8 @@ std::vector<const ConfigurationItem*> dependents(const CiSnapshot& snapshot, std
 std::vector<const ConfigurationItem*> impactedServices(const CiSnapshot& snapshot,
                                                        std::string_view id) {
   const uint32_t start = snapshot.indexOf(id);
-  return start == CiSnapshot::kNoCi ? std::vector<const ConfigurationItem*>() : impactedServices(snapshot, snapshot.at(start));
+  if (start == CiSnapshot::kNoCi) return {};
+  return impactedServices(snapshot, snapshot.at(start));
 }
 
 std::vector<const ConfigurationItem*> impactedServices(const CiSnapshot& snapshot, const ConfigurationItem& ci) {

@@ -214,7 +214,8 @@ Incident& IncidentEngine::open(const Event& event, const rules::Decision& decisi
         in.parent = parent->first;
         Incident& p = own(parent->second);
         p.symptom_count++;
-        p.timeline.push_back({event.time(), "symptom_attached", "topology", "#" + std::to_string(id) + " " + decision.key});
+        p.timeline.push_back({event.time(), "symptom_attached", "topology",
+                              "#" + std::to_string(id) + " " + decision.key});
         markDirty(p, ChangeKind::kUpdated);
       }
     }
