@@ -150,10 +150,34 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
   auto store = std::unique_ptr<Store>(new Store());
   store->sync_ = options.sync;
   store->wal_syncs_ = std::move(wal_syncs);
+  // Opened with the families it has; the missing ones (all but "default" in a new store) are then
+  // created in one call: DB::Open creates them one at a time, each writing and re-reading an
+  // OPTIONS file with an fsync (about 30 ms of a first start).
+  std::vector<std::string> existing;
+  if (!rocksdb::DB::ListColumnFamilies(db_options, options.path, &existing).ok()) existing = {"default"};
+  std::vector<rocksdb::ColumnFamilyDescriptor> present, missing;
+  for (auto& d : descriptors) {
+    (std::find(existing.begin(), existing.end(), d.name) != existing.end() ? present : missing).push_back(d);
+  }
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, descriptors, &store->handles_, &raw);
+  std::vector<rocksdb::ColumnFamilyHandle*> opened, created;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, present, &opened, &raw);
   if (!s.ok()) return fail(fromRocks(s, "opening store at " + options.path));
   store->db_.reset(raw);
+  store->handles_ = std::move(opened);  // owned by the store from here, so freed on any failure below
+  if (!missing.empty()) {
+    s = raw->CreateColumnFamilies(missing, &created);
+    store->handles_.insert(store->handles_.end(), created.begin(), created.end());
+    if (!s.ok()) return fail(fromRocks(s, "creating column families in " + options.path));
+  }
+  // In the order of kColumnFamilies.
+  std::vector<rocksdb::ColumnFamilyHandle*> ordered;
+  for (const auto& d : descriptors) {
+    for (auto* h : store->handles_) {
+      if (h->GetName() == d.name) ordered.push_back(h);
+    }
+  }
+  store->handles_ = std::move(ordered);
   store->meta_ = store->handles_[0];
   store->incidents_ = store->handles_[1];
   store->keys_ = store->handles_[2];

@@ -263,6 +263,50 @@ void withRawStore(const std::string& path,
   delete db;
 }
 
+// A store whose column families were only partly created (an older version's, or a first start
+// cut short) gets the missing ones, and each family holds what its name says.
+TEST(Store, CreatesTheColumnFamiliesAStoreLacksAndKeepsEachByItsName) {
+  testing::TempDir dir;
+  StoreOptions options{.path = dir.file("db")};
+  {
+    rocksdb::DBOptions db_options;
+    db_options.create_if_missing = true;
+    db_options.create_missing_column_families = true;
+    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {{"default", {}}, {"keys", {}}};
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(db_options, options.path, descriptors, &handles, &db).ok());
+    for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+    delete db;
+  }
+  {
+    auto store = Store::open(options);
+    ASSERT_TRUE(store) << store.error().toString();
+    IncidentEngine engine;
+    engine.apply(problem("a"), open("a/link"));
+    ChangeSet changes;
+    engine.takeChanges(changes);
+    ASSERT_TRUE((*store)->commit(changes, {{0, "kafka/events/0", "7"}}).isOk());
+  }
+  auto count = [](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* family) {
+    std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(rocksdb::ReadOptions(), family));
+    size_t n = 0;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;
+    return n;
+  };
+  withRawStore(options.path, [&](rocksdb::DB& db, std::map<std::string, rocksdb::ColumnFamilyHandle*>& by_name) {
+    for (const char* name : {"incidents", "keys", "positions", "changes"}) {
+      ASSERT_TRUE(by_name.contains(name)) << name;
+      EXPECT_EQ(count(db, by_name[name]), 1u) << name;  // one incident, its key, one position, one change block
+    }
+  });
+  auto store = Store::open(options);
+  ASSERT_TRUE(store) << store.error().toString();
+  IncidentEngine engine;
+  ASSERT_TRUE((*store)->restoreInto(engine).isOk());
+  EXPECT_NE(engine.findActive(0, "a/link"), nullptr);
+}
+
 TEST(Store, WritesOneChangeLogRecordPerCommitAndReadsFromInsideIt) {
   testing::TempDir dir;
   const std::string path = dir.file("db");
