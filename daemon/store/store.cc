@@ -120,7 +120,6 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
   if (Status s = createDurableDirectories(options.path); !s.isOk()) return fail(std::move(s));
   rocksdb::Options db_options;
   db_options.create_if_missing = true;
-  db_options.create_missing_column_families = true;
   db_options.IncreaseParallelism(2);
   db_options.keep_log_file_num = 5;
   db_options.info_log = makeRocksDbLogger();  // no LOG file on the data disk (see rocksdb_logger.h)
@@ -160,12 +159,12 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
     (std::find(existing.begin(), existing.end(), d.name) != existing.end() ? present : missing).push_back(d);
   }
   rocksdb::DB* raw = nullptr;
-  std::vector<rocksdb::ColumnFamilyHandle*> opened, created;
-  rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, present, &opened, &raw);
+  // The handles are the store's from here, so a failure below frees them.
+  rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, present, &store->handles_, &raw);
   if (!s.ok()) return fail(fromRocks(s, "opening store at " + options.path));
   store->db_.reset(raw);
-  store->handles_ = std::move(opened);  // owned by the store from here, so freed on any failure below
   if (!missing.empty()) {
+    std::vector<rocksdb::ColumnFamilyHandle*> created;
     s = raw->CreateColumnFamilies(missing, &created);
     store->handles_.insert(store->handles_.end(), created.begin(), created.end());
     if (!s.ok()) return fail(fromRocks(s, "creating column families in " + options.path));
