@@ -26,6 +26,20 @@ Result<std::unique_ptr<RdKafka::Conf>> makeConf(const KafkaConfig& config, const
   return conf;
 }
 
+Properties consumerDefaults(const KafkaConfig& config) {
+  // queued.min.messages: librdkafka 2.0 stops fetching a partition whose queue holds that many
+  // messages and looks again only about 1 s later (fetch.queue.backoff.ms, which shortens that,
+  // came in 2.1). KafkaSource forwards every partition's queue to one, so the count is of all
+  // partitions together: at the default 100 000 a consumer catching up on a backlog emptied the
+  // queue in about half a second and then waited. 250 000 covers that second at the rates vigil
+  // reaches; queued.max.messages.kbytes (64 MiB) still bounds the memory.
+  return {{"auto.offset.reset", "earliest"},
+          {"partition.assignment.strategy", config.assignment_strategy},
+          {"statistics.interval.ms", std::to_string(config.lag_interval.count())},
+          {"enable.partition.eof", "false"},
+          {"queued.min.messages", "250000"}};
+}
+
 Result<std::unique_ptr<RdKafka::KafkaConsumer>> makeAssigningConsumer(const KafkaConfig& config,
                                                                       std::string_view purpose) {
   auto conf = makeConf(config, {}, {{"group.id", config.group + "-" + std::string(purpose)},

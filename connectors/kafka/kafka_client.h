@@ -23,6 +23,9 @@ using Properties = std::vector<std::pair<std::string, std::string>>;
 Result<std::unique_ptr<RdKafka::Conf>> makeConf(const KafkaConfig& config, const Properties& defaults,
                                                 const Properties& forced);
 
+// vigil's defaults for the event consumer (KafkaSource).
+Properties consumerDefaults(const KafkaConfig& config);
+
 // A consumer that reads only what it assign()s: no group join, no offset commits, no EOF events
 // (the changelog's readers: a takeover's restore, the standby replicas, the read model).
 // `purpose` names it in its group.id (`<group>-<purpose>`) and in errors.

@@ -130,11 +130,7 @@ class KafkaSource::Impl final : public RdKafka::RebalanceCb, public RdKafka::Eve
 
 Status KafkaSource::Impl::start(EventSink& sink) {
   sink_ = &sink;
-  auto conf = makeConf(config_,
-                       {{"auto.offset.reset", "earliest"},
-                        {"partition.assignment.strategy", config_.assignment_strategy},
-                        {"statistics.interval.ms", std::to_string(config_.lag_interval.count())},
-                        {"enable.partition.eof", "false"}},
+  auto conf = makeConf(config_, consumerDefaults(config_),
                        {{"group.id", config_.group},
                         {"enable.auto.commit", "false"},
                         {"enable.auto.offset.store", "false"}});

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "connectors/kafka/kafka_client.h"
 #include "daemon/yaml_util.h"
 
 namespace vigil::connectors::kafka {
@@ -88,6 +89,23 @@ TEST(KafkaConfig, RejectsUnknownLibrdkafkaProperties) {
   ASSERT_FALSE(config.has_value());
   EXPECT_NE(config.error().message().find("vigil.yaml:5:5: properties.sesion.timeout.ms"), std::string::npos)
       << config.error().message();
+}
+
+// The consumer's prefetch holds what it reads in the second librdkafka 2.0 waits before fetching
+// again once the queue is full (kafka_client.cc); an operator's property still wins.
+TEST(KafkaConfig, ConsumerPrefetchDefaultsAndTheOperatorsOverride) {
+  auto queuedMin = [](std::string_view yaml) {
+    auto config = parse(yaml);
+    EXPECT_TRUE(config.has_value()) << config.error().toString();
+    auto conf = makeConf(*config, consumerDefaults(*config), {});
+    EXPECT_TRUE(conf.has_value()) << conf.error().toString();
+    std::string value;
+    EXPECT_EQ((*conf)->get("queued.min.messages", value), RdKafka::Conf::CONF_OK);
+    return value;
+  };
+  EXPECT_EQ(queuedMin("kafka:\n  brokers: [a:1]\n  topics: [t]\n"), "250000");
+  EXPECT_EQ(queuedMin("kafka:\n  brokers: [a:1]\n  topics: [t]\n  properties: {queued.min.messages: '5000'}\n"),
+            "5000");
 }
 
 TEST(KafkaConfig, RefusesPropertiesVigilOwns) {
