@@ -188,7 +188,7 @@ std::vector<const ConfigurationItem*> impactedServices(const CiSnapshot& snapsho
   std::vector<const ConfigurationItem*> out;
   const uint32_t start = snapshot.indexOf(ci);
   if (start == CiSnapshot::kNoCi) return out;
-  if (snapshot.at(start).isService()) out.push_back(&snapshot.at(start));
+  if (ci.isService()) out.push_back(&ci);
   const Topology& t = snapshot.topology();
   std::vector<uint32_t> up;  // reused: dependents then memberships of one node
   walk(start,
