@@ -10,12 +10,14 @@
 
 #ifdef VIGIL_JEMALLOC
 // jemalloc's options, read before main(); MALLOC_CONF in the environment overrides each one.
-// Transparent huge pages: a page fault costs about 12 µs on a VM like the benchmark's, and a
-// fresh daemon faults in every page of its working set (benchmarks/scaling base: about 320 000 →
-// 400 000 events/s). Two arenas instead of 8 keep few huge pages partly used: the 1 M-CI case
-// peaks at about 1 010 MiB instead of 1 038 (the target is 1 GiB). docs/performance.md has the runs.
+// No transparent huge pages: on a VM like the benchmark's, the first touch of a fresh 2 MiB page
+// stalls the touching thread about 5 ms (the host backs it 4 KiB at a time), and a commit or a
+// group of events that hits one sets the latency tail (p99 13 → 7 ms at half rate); 4 KiB faults
+// cost as much in all and the rate is the same (benchmarks/compare 1.01×). `never`, not jemalloc's
+// `default`, so that a kernel whose THP mode is `always` does not bring them back. Two arenas
+// instead of 8 leave fewer pages partly used. docs/performance.md (session 15) has the runs.
 extern "C" {
-const char* malloc_conf = "thp:always,narenas:2";
+const char* malloc_conf = "thp:never,narenas:2";
 }
 #endif
 

@@ -25,9 +25,9 @@ void expectJemallocOptions(const std::string& extra, const std::string& thp, int
   EXPECT_NE(out.find("opt.narenas: " + std::to_string(narenas) + "\n"), std::string::npos) << out;
 }
 
-TEST(Allocator, JemallocRunsWithVigildsOptions) { expectJemallocOptions("", "always", 2); }
+TEST(Allocator, JemallocRunsWithVigildsOptions) { expectJemallocOptions("", "never", 2); }
 
-TEST(Allocator, MallocConfOverridesVigildsOptions) { expectJemallocOptions(",thp:default,narenas:3", "default", 3); }
+TEST(Allocator, MallocConfOverridesVigildsOptions) { expectJemallocOptions(",thp:always,narenas:3", "always", 3); }
 
 }  // namespace
 }  // namespace vigil::testing
