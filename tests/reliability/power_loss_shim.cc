@@ -6,8 +6,9 @@
 //     bytes written after it, and files never synced, are lost;
 //   - a directory entry (a created, renamed or removed name) is durable only once the directory
 //     itself was fsynced; until then the old entry (or none) is what survives.
-// sync_file_range is not counted: it persists no metadata (and RocksDB only probes it with
-// flags 0 unless bytes_per_sync is set). syncfs/sync are not counted either (vigild never calls them).
+// sync_file_range is not counted: it persists no metadata and flushes no disk cache (RocksDB
+// probes it with flags 0, and with vigil's bytes_per_sync starts a table file's writeback with
+// it every MiB). syncfs/sync are not counted either (vigild never calls them).
 //
 // The record lives in the shadow dir: files/<inode>-<birth time> holds the durable content of
 // one file incarnation (only the newly synced tail is copied at each sync), dirs/<rel path>
